@@ -1,0 +1,19 @@
+/** Options accepted by every `TwitchApiService` method as its last argument. */
+export interface TwitchRequestOptions {
+  /**
+   * Access token to send instead of the managed app access token: a user access token, or a signed
+   * Extension JWT for Extension endpoints. Never logged, never part of a cache key.
+   */
+  accessToken?: string;
+  /**
+   * Twitch user ID the token belongs to, when known. It names the user's rate-limit bucket and the
+   * identity in cache keys without hashing the token.
+   */
+  userId?: string;
+  /** Serve this GET from the cache when a fresh answer is there, and keep the answer this long (ms). */
+  cacheTtl?: number;
+  /** Aborts the request (and any wait for the rate limiter). */
+  signal?: AbortSignal;
+  /** Per-request timeout in ms; defaults to the module's `timeout`. */
+  timeout?: number;
+}
