@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { mapTwitchDto } from '../dto/twitch-dto.mapper.js';
+import { TwitchTokenRequiredException } from '../exceptions/twitch-auth.exception.js';
+import { type TwitchInvalidParam, TwitchValidationException } from '../exceptions/twitch-validation.exception.js';
+import { TwitchCallContext } from '../http/twitch-call-context.js';
+import { TwitchHttpClient } from '../http/twitch-http.client.js';
+import type { TwitchRequestOptions } from '../interfaces/twitch-request-options.interface.js';
+import type { TwitchEndpointBinding, TwitchEndpointClient, TwitchPageItem } from './twitch-endpoint-binding.js';
+import type { TwitchEndpoint } from './twitch-endpoint.interface.js';
+import { toWire } from './twitch-wire.js';
+
+/**
+ * Runs one endpoint: checks the params with class-validator (nothing is sent when they are wrong),
+ * builds query and body in Twitch's names, sends through the pipeline and maps the answer to its DTO.
+ */
+@Injectable()
+export class TwitchEndpointCaller implements TwitchEndpointClient {
+  constructor(private readonly http: TwitchHttpClient) {}
+
+  async call<P extends object, R>(
+    binding: TwitchEndpointBinding<P, R>,
+    params: P,
+    options: TwitchRequestOptions = {},
+  ): Promise<R> {
+    const { endpoint } = binding;
+    const label = `${endpoint.method} ${endpoint.path} (${endpoint.name})`;
+    const input = checkParams(binding, params ?? ({} as P), label);
+    checkToken(endpoint, options, label);
+    const ctx = new TwitchCallContext(
+      'helix',
+      label,
+      endpoint.auth,
+      options.accessToken,
+      options.userId,
+      options.cacheTtl ?? 0,
+      endpoint.method === 'GET',
+    );
+    const res = await this.http.helix<unknown>(
+      {
+        method: endpoint.method,
+        path: endpoint.path,
+        params: endpoint.query.length ? toWire(endpoint.query, input) : undefined,
+        data: endpoint.body.length ? toWire(endpoint.body, input) : undefined,
+        signal: options.signal,
+        timeout: options.timeout,
+        responseType: binding.text ? 'text' : 'json',
+      },
+      ctx,
+    );
+    if (binding.text) return res.data as R;
+    if (!binding.response || res.status === 204 || res.data === '' || res.data === undefined) return undefined as R;
+    return mapTwitchDto(binding.response, res.data);
+  }
+
+  async *iterate<P extends object, R>(
+    binding: TwitchEndpointBinding<P, R>,
+    params: P,
+    options?: TwitchRequestOptions,
+  ): AsyncIterableIterator<TwitchPageItem<R>> {
+    let after: string | undefined;
+    for (;;) {
+      const page = (await this.call(binding, { ...params, after } as P, options)) as {
+        data?: TwitchPageItem<R>[];
+        pagination?: { cursor?: string } | string;
+      };
+      const data = page?.data ?? [];
+      yield* data;
+      const p = page?.pagination;
+      const cursor = typeof p === 'string' ? p : p?.cursor;
+      if (!cursor || data.length === 0) return;
+      after = cursor;
+    }
+  }
+}
+
+function checkParams<P extends object>(
+  binding: TwitchEndpointBinding<P, unknown>,
+  params: P,
+  label: string,
+): Record<string, unknown> {
+  if (typeof params !== 'object' || Array.isArray(params)) {
+    throw new TwitchValidationException(label, [{ field: 'params', messages: ['params must be an object'] }]);
+  }
+  const instance = plainToInstance(binding.params, params) as object;
+  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
+  if (errors.length) throw new TwitchValidationException(label, flatten(errors));
+  return params as Record<string, unknown>;
+}
+
+function flatten(errors: ValidationError[], prefix = ''): TwitchInvalidParam[] {
+  const out: TwitchInvalidParam[] = [];
+  for (const e of errors) {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    if (e.constraints) {
+      out.push({
+        field,
+        messages: Object.values(e.constraints).map((m) => (m.startsWith(e.property) ? field + m.slice(e.property.length) : `${field}: ${m}`)),
+      });
+    }
+    if (e.children?.length) out.push(...flatten(e.children, field));
+  }
+  return out;
+}
+
+function checkToken(endpoint: TwitchEndpoint, options: TwitchRequestOptions, label: string): void {
+  if (options.accessToken) return;
+  if (endpoint.auth === 'user') throw new TwitchTokenRequiredException(label, 'a user access token (options.accessToken)');
+  if (endpoint.auth === 'jwt') throw new TwitchTokenRequiredException(label, 'a signed Extension JWT (options.accessToken)');
+}

@@ -1,0 +1,266 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import {
+  type AxiosInstance,
+  type AxiosResponse,
+  type InternalAxiosRequestConfig,
+  isAxiosError,
+  isCancel,
+  type Method,
+} from 'axios';
+import { TwitchCache, type TwitchCachedResponse } from '../cache/twitch-cache.js';
+import { createTwitchException, readRateLimitHeaders } from '../exceptions/twitch-exception.factory.js';
+import { TwitchRateLimiter } from '../rate-limit/twitch-rate-limiter.js';
+import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
+import type { TwitchResolvedOptions } from '../twitch-options.js';
+import { digest } from '../utils/hash.js';
+import { sleep } from '../utils/sleep.js';
+import { TwitchCallContext } from './twitch-call-context.js';
+import { serializeTwitchParams } from './twitch-params.serializer.js';
+
+/** Source of the managed app access token (the app-token manager registers itself). */
+export interface TwitchAppTokenSource {
+  get(signal?: AbortSignal): Promise<string>;
+  /** The token was refused with a 401: forget it if it is still the current one. */
+  invalidate(token: string): Promise<void>;
+}
+
+export interface TwitchHttpRequest {
+  method: Method;
+  /** Helix path (`/streams`) or OAuth path (`/token`). */
+  path: string;
+  params?: Record<string, unknown>;
+  data?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  timeout?: number;
+  responseType?: 'json' | 'text';
+}
+
+type Config = InternalAxiosRequestConfig & { twitch: TwitchCallContext };
+type RequestStep = (config: Config, ctx: TwitchCallContext) => Promise<void> | void;
+
+/**
+ * The request pipeline: one private axios instance (from `HttpModule.register`) with one request and
+ * one response interceptor, each running the module's steps in the fixed order listed below.
+ */
+@Injectable()
+export class TwitchHttpClient implements OnApplicationShutdown {
+  private readonly axios: AxiosInstance;
+  private readonly agents = [new HttpAgent({ keepAlive: true }), new HttpsAgent({ keepAlive: true })];
+  private appTokens?: TwitchAppTokenSource;
+
+  /** Request steps, in order. A cache hit skips the network and the rate limiter. */
+  private readonly requestSteps: RequestStep[] = [
+    (c, ctx) => this.authorize(c, ctx),
+    (c, ctx) => this.identify(c, ctx),
+    (c, ctx) => this.cacheLookup(c, ctx),
+    (c, ctx) => this.rateLimit(c, ctx),
+  ];
+
+  constructor(
+    http: HttpService,
+    @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
+    private readonly limiter: TwitchRateLimiter,
+    private readonly cache: TwitchCache,
+  ) {
+    this.axios = http.axiosRef;
+    this.axios.defaults.timeout = options.timeout;
+    this.axios.defaults.httpAgent = this.agents[0];
+    this.axios.defaults.httpsAgent = this.agents[1];
+    this.axios.defaults.paramsSerializer = { serialize: (p) => serializeTwitchParams(p) };
+    this.axios.interceptors.request.use((config) => this.onRequest(config as Config));
+    this.axios.interceptors.response.use(
+      (response) => this.onResponse(response),
+      (error) => this.onError(error),
+    );
+  }
+
+  /** Closes the keep-alive connections the module opened. */
+  onApplicationShutdown(): void {
+    for (const agent of this.agents) agent.destroy();
+  }
+
+  /** Called once by the app-token manager. */
+  useAppTokens(source: TwitchAppTokenSource): void {
+    this.appTokens = source;
+  }
+
+  /** Sends a Helix request through the whole pipeline. */
+  helix<T>(req: TwitchHttpRequest, ctx: TwitchCallContext): Promise<AxiosResponse<T>> {
+    return this.send<T>(this.options.helixUrl, req, ctx);
+  }
+
+  /** Sends an OAuth request to id.twitch.tv (no app token, rate limiter or cache). */
+  oauth<T>(req: TwitchHttpRequest, label: string): Promise<AxiosResponse<T>> {
+    const ctx = new TwitchCallContext('oauth', label, 'none', undefined, undefined, 0, req.method === 'GET');
+    return this.send<T>(this.options.authUrl, req, ctx);
+  }
+
+  private send<T>(base: string, req: TwitchHttpRequest, ctx: TwitchCallContext): Promise<AxiosResponse<T>> {
+    return this.axios.request<T>({
+      method: req.method,
+      url: base + req.path,
+      params: req.params,
+      data: req.data,
+      headers: req.headers,
+      signal: req.signal,
+      timeout: req.timeout,
+      responseType: req.responseType ?? 'json',
+      twitch: ctx,
+    });
+  }
+
+  // ---- request steps ----------------------------------------------------------------------------
+
+  private async onRequest(config: Config): Promise<Config> {
+    const ctx = config.twitch;
+    if (!ctx) return config;
+    for (const step of this.requestSteps) await step(config, ctx);
+    return config;
+  }
+
+  /** `Client-Id`, and `Authorization` with the caller's token or the managed app token. */
+  private async authorize(config: Config, ctx: TwitchCallContext): Promise<void> {
+    if (ctx.kind !== 'helix' || ctx.auth === 'none') return;
+    config.headers.set('Client-Id', this.options.clientId);
+    let token = ctx.accessToken;
+    if (!token) {
+      if (!this.appTokens) throw new Error('TwitchModule: no app token source registered');
+      token = ctx.appToken = await this.appTokens.get(config.signal as AbortSignal | undefined);
+    }
+    config.headers.set('Authorization', `Bearer ${token}`);
+  }
+
+  /** The call's rate-limit bucket: the app's, or the user's (never the token itself: a digest of it). */
+  private identify(_config: Config, ctx: TwitchCallContext): void {
+    if (ctx.kind !== 'helix' || ctx.bucket) return;
+    ctx.bucket = `${this.options.keyPrefix}rl:${this.options.clientId}:${identity(ctx)}`;
+  }
+
+  private async cacheLookup(config: Config, ctx: TwitchCallContext): Promise<void> {
+    if (ctx.kind !== 'helix' || ctx.cacheKey || ctx.fromCache) return;
+    const ttl = ctx.cacheTtl || this.options.cache.defaultTtl;
+    if (ttl <= 0 || config.method?.toUpperCase() !== 'GET') return;
+    const key = cacheKey(this.options.keyPrefix, config, ctx);
+    const hit = (await this.cache.get(key)) ?? this.cache.pending(key);
+    if (hit) {
+      ctx.fromCache = true;
+      config.adapter = async () => toResponse(await hit, config);
+      return;
+    }
+    ctx.cacheKey = key;
+    let settle!: TwitchCallContext['settle'];
+    const shared = new Promise<TwitchCachedResponse>((resolve, reject) => (settle = { resolve, reject }));
+    shared.catch(() => undefined);
+    ctx.settle = settle;
+    this.cache.track(key, shared);
+  }
+
+  private async rateLimit(config: Config, ctx: TwitchCallContext): Promise<void> {
+    if (ctx.kind !== 'helix' || ctx.fromCache || !ctx.bucket || !this.limiter.enabled) return;
+    await this.limiter.acquire(ctx.bucket, ctx.label, config.signal as AbortSignal | undefined);
+  }
+
+  // ---- response steps ---------------------------------------------------------------------------
+
+  private async onResponse(response: AxiosResponse): Promise<AxiosResponse> {
+    const ctx = response.config.twitch;
+    if (!ctx || ctx.fromCache) return response;
+    await this.observe(ctx, response.headers as Record<string, unknown>);
+    if (ctx.cacheKey && ctx.settle) {
+      const cached: TwitchCachedResponse = { status: response.status, data: response.data, headers: {} };
+      const ttl = ctx.cacheTtl || this.options.cache.defaultTtl;
+      if (response.status === 200) await this.cache.set(ctx.cacheKey, cached, ttl);
+      ctx.settle.resolve(cached);
+    }
+    return response;
+  }
+
+  private async onError(error: unknown): Promise<AxiosResponse> {
+    if (!isAxiosError(error) || !error.config?.twitch) throw error;
+    const config = error.config as Config;
+    const ctx = config.twitch;
+    const res = error.response;
+    try {
+      if (res) await this.observe(ctx, res.headers as Record<string, unknown>);
+      const signal = config.signal as AbortSignal | undefined;
+      if (isCancel(error) || signal?.aborted) throw signal?.reason ?? error;
+
+      if (res?.status === 429 && ctx.kind === 'helix' && ctx.rateLimitRetries < this.options.rateLimit.maxRetries) {
+        const state = readRateLimitHeaders(res.headers as Record<string, unknown>);
+        // Only an empty general bucket is worth waiting for; other 429s are the endpoint's own limits.
+        if (state?.remaining === undefined || state.remaining <= 0) {
+          ctx.rateLimitRetries++;
+          const until = state?.reset ? state.reset.getTime() - Date.now() : 1_000;
+          await sleep(Math.min(Math.max(until, 0) + 50, this.options.rateLimit.maxWaitMs), signal);
+          return await this.axios.request(config);
+        }
+      }
+      if (res?.status === 401 && ctx.appToken && !ctx.tokenRenewed && this.appTokens) {
+        ctx.tokenRenewed = true;
+        await this.appTokens.invalidate(ctx.appToken);
+        return await this.axios.request(config);
+      }
+      const timedOut = error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
+      const retriable = res ? res.status >= 500 : !timedOut;
+      if (ctx.idempotent && retriable && ctx.attempt < this.options.retry.maxRetries) {
+        ctx.attempt++;
+        const { baseDelayMs, maxDelayMs } = this.options.retry;
+        await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** ctx.attempt), signal);
+        return await this.axios.request(config);
+      }
+      throw createTwitchException({
+        endpoint: ctx.label,
+        status: res?.status,
+        body: res?.data,
+        headers: res?.headers as Record<string, unknown> | undefined,
+        timedOut,
+        cause: sanitize(error),
+      });
+    } catch (err) {
+      // The final outcome of this call: identical requests waiting on it get the same error.
+      ctx.settle?.reject(err);
+      throw err;
+    }
+  }
+
+  private async observe(ctx: TwitchCallContext, headers: Record<string, unknown>): Promise<void> {
+    if (ctx.kind !== 'helix' || !ctx.bucket || !this.limiter.enabled) return;
+    const state = readRateLimitHeaders(headers);
+    if (state) await this.limiter.observe(ctx.bucket, state.limit, state.remaining);
+  }
+}
+
+function identity(ctx: TwitchCallContext): string {
+  if (!ctx.accessToken) return 'app';
+  if (ctx.userId) return `user:${ctx.userId}`;
+  return `${ctx.auth === 'jwt' ? 'jwt' : 'token'}:${digest(ctx.accessToken)}`;
+}
+
+function cacheKey(prefix: string, config: Config, ctx: TwitchCallContext): string {
+  let target = `${config.url}?${serializeTwitchParams(sortKeys(config.params))}`;
+  if (target.length > 400) target = digest(target);
+  return `${prefix}cache:GET:${target}:${identity(ctx)}`;
+}
+
+function sortKeys(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!params) return params;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(params).sort()) sorted[key] = params[key];
+  return sorted;
+}
+
+function toResponse(cached: TwitchCachedResponse, config: Config): AxiosResponse {
+  return { data: cached.data, status: cached.status, statusText: 'OK', headers: { ...cached.headers }, config, request: undefined };
+}
+
+/** The cause kept on exceptions: message and code of the failure, without the request (headers carry tokens). */
+function sanitize(error: { message: string; code?: string }): Error {
+  const clean = new Error(error.message);
+  (clean as Error & { code?: string }).code = error.code;
+  return clean;
+}
+

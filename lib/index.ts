@@ -1,0 +1,54 @@
+export { TwitchModule } from './twitch.module.js';
+export { TWITCH_MODULE_OPTIONS, type TwitchOptionsFactory } from './twitch.module-definition.js';
+export { TWITCH_AUTH_URL, TWITCH_DEFAULTS, TWITCH_HELIX_URL, TWITCH_RESOLVED_OPTIONS } from './twitch.constants.js';
+export { resolveTwitchOptions, TwitchOptionsError, type TwitchResolvedOptions } from './twitch-options.js';
+export type {
+  TwitchCacheOptions,
+  TwitchModuleOptions,
+  TwitchRateLimitOptions,
+  TwitchRedisOptions,
+  TwitchRetryOptions,
+} from './interfaces/twitch-module-options.interface.js';
+export type { TwitchRequestOptions } from './interfaces/twitch-request-options.interface.js';
+
+export { TwitchApiService } from './api/twitch-api.service.js';
+export { TwitchEndpointCaller } from './api/twitch-endpoint.caller.js';
+export type {
+  TwitchEndpointBinding,
+  TwitchEndpointClient,
+  TwitchPageItem,
+} from './api/twitch-endpoint-binding.js';
+export type {
+  TwitchAuthKind,
+  TwitchEndpoint,
+  TwitchEndpointStatus,
+  TwitchHttpMethod,
+  TwitchWireField,
+} from './api/twitch-endpoint.interface.js';
+export { IsTwitchTimestamp } from './api/twitch-validation.js';
+
+export { TwitchAuthService } from './auth/twitch-auth.service.js';
+export type {
+  TwitchAppToken,
+  TwitchAuthorizeUrlOptions,
+  TwitchDeviceCode,
+  TwitchDeviceFlowPollOptions,
+  TwitchTokenValidation,
+  TwitchUserToken,
+} from './auth/twitch-auth.types.js';
+
+export { TwitchCache, type TwitchCachedResponse } from './cache/twitch-cache.js';
+export { TwitchRateLimitStore, type TwitchBucketObservation, type TwitchBucketSettings } from './rate-limit/twitch-rate-limit.store.js';
+export { TwitchMemoryRateLimitStore } from './rate-limit/memory-rate-limit.store.js';
+export { TwitchRedisRateLimitStore } from './rate-limit/redis-rate-limit.store.js';
+
+export { TwitchField, getTwitchFields, type TwitchFieldMeta, type TwitchFieldOptions } from './dto/twitch-field.decorator.js';
+export { mapTwitchDto } from './dto/twitch-dto.mapper.js';
+export { TwitchPagination } from './dto/twitch-pagination.dto.js';
+
+export * from './exceptions/twitch.exception.js';
+export { createTwitchException, readRateLimitHeaders, type TwitchFailure } from './exceptions/twitch-exception.factory.js';
+export { TwitchDeviceFlowException, TwitchTokenRequiredException } from './exceptions/twitch-auth.exception.js';
+export { TwitchValidationException, type TwitchInvalidParam } from './exceptions/twitch-validation.exception.js';
+
+export * from './generated/index.js';

@@ -1,0 +1,110 @@
+import type { Cache } from 'cache-manager';
+import type { RedisClientType } from 'redis';
+
+/** Redis connection for state shared by every instance: rate-limit buckets, the app token, the cache. */
+export type TwitchRedisOptions =
+  | {
+      /** Redis URL, e.g. `redis://127.0.0.1:6379`. The module opens and closes this connection. */
+      url: string;
+    }
+  | {
+      /**
+       * An existing node-redis client (v5). The module uses it as it is and never closes it.
+       * It must be connected, or connect on its own.
+       */
+      client: RedisClientType<any, any, any, any, any>;
+    };
+
+export interface TwitchRateLimitOptions {
+  /**
+   * Client-side token bucket in front of Helix.
+   * @default true
+   */
+  enabled?: boolean;
+  /**
+   * Time in ms in which Twitch refills an empty bucket completely. Twitch documents one minute.
+   * @default 60000
+   */
+  windowMs?: number;
+  /**
+   * Points left unused as a safety margin against clock differences.
+   * @default 2
+   */
+  reserve?: number;
+  /**
+   * How many times a request that met a 429 from an empty bucket is retried after `Ratelimit-Reset`.
+   * @default 3
+   */
+  maxRetries?: number;
+  /**
+   * Longest time in ms a request may wait for the bucket before it fails with `TwitchRateLimitException`.
+   * @default 120000
+   */
+  maxWaitMs?: number;
+}
+
+export interface TwitchRetryOptions {
+  /**
+   * Retries of a GET after a Twitch 5xx or a network error.
+   * @default 2
+   */
+  maxRetries?: number;
+  /**
+   * First backoff in ms; doubles on each retry, with full jitter.
+   * @default 100
+   */
+  baseDelayMs?: number;
+  /**
+   * Longest backoff in ms.
+   * @default 2000
+   */
+  maxDelayMs?: number;
+}
+
+export interface TwitchCacheOptions {
+  /**
+   * TTL in ms applied to every GET that does not set `cacheTtl` itself. `0` caches only on request.
+   * @default 0
+   */
+  defaultTtl?: number;
+  /**
+   * A cache-manager `Cache` to use instead of the module's own (for instance the `CACHE_MANAGER`
+   * of `@nestjs/cache-manager`, with any Keyv store such as `cache-manager-redis-yet` through `KeyvAdapter`).
+   * The module never closes a cache it did not create.
+   */
+  manager?: Cache;
+}
+
+export interface TwitchModuleOptions {
+  /** Your application's client ID from the Twitch developer console. */
+  clientId: string;
+  /** Your application's client secret. Omit it for a public client (device code flow only). */
+  clientSecret?: string;
+  /** OAuth redirect URI registered for the application. */
+  redirectUri?: string;
+  /** Redis for state shared across instances. Without it, everything is kept in this process's memory. */
+  redis?: TwitchRedisOptions;
+  /**
+   * Base URL of the Helix API.
+   * @default 'https://api.twitch.tv/helix'
+   */
+  helixUrl?: string;
+  /**
+   * Base URL of Twitch's OAuth2 server.
+   * @default 'https://id.twitch.tv/oauth2'
+   */
+  authUrl?: string;
+  /**
+   * Request timeout in ms.
+   * @default 10000
+   */
+  timeout?: number;
+  /**
+   * Prefix of every Redis key and cache key the module writes.
+   * @default 'twitch:'
+   */
+  keyPrefix?: string;
+  rateLimit?: TwitchRateLimitOptions;
+  retry?: TwitchRetryOptions;
+  cache?: TwitchCacheOptions;
+}

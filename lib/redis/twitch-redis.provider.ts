@@ -1,0 +1,62 @@
+import { Logger, type Provider } from '@nestjs/common';
+import { createClient, type RedisClientType } from 'redis';
+import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
+import type { TwitchResolvedOptions } from '../twitch-options.js';
+
+export type TwitchRedisClient = RedisClientType<any, any, any, any, any>;
+
+/** The Redis client, and whether the module opened it (and so must close it). */
+export interface TwitchRedisHandle {
+  client: TwitchRedisClient;
+  owned: boolean;
+}
+
+/** Hides the password of a Redis URL for messages. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured Redis URL';
+  }
+}
+
+/**
+ * Connects to Redis at bootstrap when `redis.url` is set: a Redis that does not answer fails the
+ * bootstrap with a clear error instead of hanging. Once connected, the client reconnects on its own,
+ * and commands fail fast while it is away (callers fall back to memory or skip the cache).
+ */
+export const twitchRedisProvider: Provider = {
+  provide: TWITCH_REDIS,
+  inject: [TWITCH_RESOLVED_OPTIONS],
+  useFactory: async (options: TwitchResolvedOptions): Promise<TwitchRedisHandle | null> => {
+    if (!options.redis) return null;
+    if ('client' in options.redis) return { client: options.redis.client, owned: false };
+    const url = options.redis.url;
+    const logger = new Logger('TwitchRedis');
+    let ready = false;
+    const client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: 5_000,
+        reconnectStrategy: (retries, cause) => (!ready && retries >= 2 ? cause : Math.min(50 * 2 ** retries, 2_000)),
+      },
+    }) as TwitchRedisClient;
+    let lastLog = 0;
+    client.on('error', (err: Error) => {
+      if (ready && Date.now() - lastLog > 10_000) {
+        lastLog = Date.now();
+        logger.warn(`Redis connection error: ${err.message}`);
+      }
+    });
+    try {
+      await client.connect();
+    } catch (err) {
+      throw new Error(`TwitchModule: cannot connect to Redis at ${redactRedisUrl(url)} (option "redis.url"): ${(err as Error).message}`);
+    }
+    ready = true;
+    return { client, owned: true };
+  },
+};

@@ -1,0 +1,21 @@
+/**
+ * Fake Twitch server for tests, samples and benchmarks. See {@link FakeTwitch}.
+ * @packageDocumentation
+ */
+export { FakeTwitch, twitchError } from './fake-twitch.js';
+export type {
+  FakeChannel,
+  FakeEventSubSubscription,
+  FakeEventSubTransport,
+  FakeStream,
+  FakeTwitchFault,
+  FakeTwitchHandler,
+  FakeTwitchHandlerRequest,
+  FakeTwitchOptions,
+  FakeTwitchRequest,
+  FakeTwitchResponse,
+  FakeTwitchRouteKind,
+  FakeTwitchState,
+  FakeUser,
+  TokenInfo,
+} from './fake-twitch.js';

@@ -1,0 +1,145 @@
+import type { Cache } from 'cache-manager';
+import type {
+  TwitchModuleOptions,
+  TwitchRateLimitOptions,
+  TwitchRetryOptions,
+} from './interfaces/twitch-module-options.interface.js';
+import { TWITCH_AUTH_URL, TWITCH_DEFAULTS, TWITCH_HELIX_URL } from './twitch.constants.js';
+
+/** Options after validation, with every default filled in. */
+export interface TwitchResolvedOptions {
+  clientId: string;
+  clientSecret?: string;
+  redirectUri?: string;
+  redis?: TwitchModuleOptions['redis'];
+  helixUrl: string;
+  authUrl: string;
+  timeout: number;
+  keyPrefix: string;
+  rateLimit: Required<TwitchRateLimitOptions>;
+  retry: Required<TwitchRetryOptions>;
+  cache: { defaultTtl: number; manager?: Cache };
+}
+
+/** Raised at bootstrap when an option is wrong; the message names the option. */
+export class TwitchOptionsError extends Error {
+  constructor(option: string, expected: string) {
+    super(`TwitchModule: option "${option}" ${expected}`);
+    this.name = 'TwitchOptionsError';
+  }
+}
+
+function nonEmptyString(value: unknown, option: string, required: boolean): void {
+  if (value === undefined && !required) return;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new TwitchOptionsError(option, 'must be a non-empty string');
+  }
+}
+
+function httpUrl(value: unknown, option: string, required: boolean): void {
+  nonEmptyString(value, option, required);
+  if (value === undefined) return;
+  let url: URL;
+  try {
+    url = new URL(value as string);
+  } catch {
+    throw new TwitchOptionsError(option, `must be an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TwitchOptionsError(option, 'must be an http(s) URL');
+  }
+}
+
+function number(value: unknown, option: string, min: number, max = Number.MAX_SAFE_INTEGER, integer = true): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new TwitchOptionsError(option, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+  }
+}
+
+function object(value: unknown, option: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TwitchOptionsError(option, 'must be an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Validates the module options and fills in defaults. Throws `TwitchOptionsError` naming the first bad option. */
+export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolvedOptions {
+  const options = object(input, 'options') as Partial<TwitchModuleOptions>;
+  nonEmptyString(options.clientId, 'clientId', true);
+  nonEmptyString(options.clientSecret, 'clientSecret', false);
+  httpUrl(options.redirectUri, 'redirectUri', false);
+  httpUrl(options.helixUrl, 'helixUrl', false);
+  httpUrl(options.authUrl, 'authUrl', false);
+  number(options.timeout, 'timeout', 1, 600_000);
+  if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
+    throw new TwitchOptionsError('keyPrefix', 'must be a string');
+  }
+
+  if (options.redis !== undefined) {
+    const redis = object(options.redis, 'redis');
+    if ('client' in redis) {
+      const client = redis.client as { sendCommand?: unknown } | undefined;
+      if (!client || typeof client.sendCommand !== 'function') {
+        throw new TwitchOptionsError('redis.client', 'must be a node-redis client (createClient from "redis")');
+      }
+    } else if (redis.url !== undefined) {
+      nonEmptyString(redis.url, 'redis.url', true);
+      if (!/^rediss?:\/\//.test(redis.url as string)) {
+        throw new TwitchOptionsError('redis.url', 'must start with redis:// or rediss://');
+      }
+    } else {
+      throw new TwitchOptionsError('redis', 'must have a "url" or a "client"');
+    }
+  }
+
+  const rl = object(options.rateLimit, 'rateLimit') as TwitchRateLimitOptions;
+  if (rl.enabled !== undefined && typeof rl.enabled !== 'boolean') {
+    throw new TwitchOptionsError('rateLimit.enabled', 'must be a boolean');
+  }
+  number(rl.windowMs, 'rateLimit.windowMs', 1);
+  number(rl.reserve, 'rateLimit.reserve', 0);
+  number(rl.maxRetries, 'rateLimit.maxRetries', 0, 100);
+  number(rl.maxWaitMs, 'rateLimit.maxWaitMs', 0);
+
+  const retry = object(options.retry, 'retry') as TwitchRetryOptions;
+  number(retry.maxRetries, 'retry.maxRetries', 0, 20);
+  number(retry.baseDelayMs, 'retry.baseDelayMs', 0);
+  number(retry.maxDelayMs, 'retry.maxDelayMs', 0);
+
+  const cache = object(options.cache, 'cache') as { defaultTtl?: number; manager?: Cache };
+  number(cache.defaultTtl, 'cache.defaultTtl', 0);
+  if (cache.manager !== undefined) {
+    const m = cache.manager as unknown as { get?: unknown; set?: unknown };
+    if (!m || typeof m.get !== 'function' || typeof m.set !== 'function') {
+      throw new TwitchOptionsError('cache.manager', 'must be a cache-manager Cache (with get and set)');
+    }
+  }
+
+  const d = TWITCH_DEFAULTS;
+  return {
+    clientId: options.clientId as string,
+    clientSecret: options.clientSecret,
+    redirectUri: options.redirectUri,
+    redis: options.redis,
+    helixUrl: (options.helixUrl ?? TWITCH_HELIX_URL).replace(/\/+$/, ''),
+    authUrl: (options.authUrl ?? TWITCH_AUTH_URL).replace(/\/+$/, ''),
+    timeout: options.timeout ?? d.timeout,
+    keyPrefix: options.keyPrefix ?? d.keyPrefix,
+    rateLimit: {
+      enabled: rl.enabled ?? d.rateLimit.enabled,
+      windowMs: rl.windowMs ?? d.rateLimit.windowMs,
+      reserve: rl.reserve ?? d.rateLimit.reserve,
+      maxRetries: rl.maxRetries ?? d.rateLimit.maxRetries,
+      maxWaitMs: rl.maxWaitMs ?? d.rateLimit.maxWaitMs,
+    },
+    retry: {
+      maxRetries: retry.maxRetries ?? d.retry.maxRetries,
+      baseDelayMs: retry.baseDelayMs ?? d.retry.baseDelayMs,
+      maxDelayMs: retry.maxDelayMs ?? d.retry.maxDelayMs,
+    },
+    cache: { defaultTtl: cache.defaultTtl ?? 0, manager: cache.manager },
+  };
+}

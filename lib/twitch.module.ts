@@ -1,0 +1,58 @@
+import { HttpModule } from '@nestjs/axios';
+import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { TwitchApiService } from './api/twitch-api.service.js';
+import { TwitchEndpointCaller } from './api/twitch-endpoint.caller.js';
+import { TwitchAuthService } from './auth/twitch-auth.service.js';
+import { TwitchCache } from './cache/twitch-cache.js';
+import { TwitchHttpClient } from './http/twitch-http.client.js';
+import { TwitchMemoryRateLimitStore } from './rate-limit/memory-rate-limit.store.js';
+import { TwitchRateLimiter } from './rate-limit/twitch-rate-limiter.js';
+import { TwitchRateLimitStore } from './rate-limit/twitch-rate-limit.store.js';
+import { TwitchRedisRateLimitStore } from './rate-limit/redis-rate-limit.store.js';
+import { type TwitchRedisHandle, twitchRedisProvider } from './redis/twitch-redis.provider.js';
+import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from './twitch.constants.js';
+import { TWITCH_MODULE_OPTIONS, TwitchConfigurableModule } from './twitch.module-definition.js';
+import type { TwitchModuleOptions } from './interfaces/twitch-module-options.interface.js';
+import { resolveTwitchOptions } from './twitch-options.js';
+
+/** Closes the Redis connection the module opened (never one it was given). */
+@Injectable()
+class TwitchRedisCloser implements OnApplicationShutdown {
+  constructor(@Inject(TWITCH_REDIS) private readonly redis: TwitchRedisHandle | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis?.owned && this.redis.client.isOpen) await this.redis.client.close();
+  }
+}
+
+/**
+ * The Twitch module: `TwitchModule.forRoot(options)` or `TwitchModule.forRootAsync({ useFactory,
+ * inject, imports } | { useClass } | { useExisting })`, with `isGlobal` to provide it everywhere.
+ * Exports `TwitchApiService`, `TwitchAuthService` and the pluggable stores.
+ */
+@Module({
+  imports: [HttpModule.register({})],
+  providers: [
+    {
+      provide: TWITCH_RESOLVED_OPTIONS,
+      inject: [TWITCH_MODULE_OPTIONS],
+      useFactory: (options: TwitchModuleOptions) => resolveTwitchOptions(options),
+    },
+    twitchRedisProvider,
+    {
+      provide: TwitchRateLimitStore,
+      inject: [TWITCH_REDIS],
+      useFactory: (redis: TwitchRedisHandle | null) =>
+        redis ? new TwitchRedisRateLimitStore(redis.client) : new TwitchMemoryRateLimitStore(),
+    },
+    TwitchRateLimiter,
+    TwitchCache,
+    TwitchHttpClient,
+    TwitchAuthService,
+    TwitchEndpointCaller,
+    TwitchApiService,
+    TwitchRedisCloser,
+  ],
+  exports: [TwitchApiService, TwitchAuthService, TwitchRateLimitStore, TwitchCache, TWITCH_RESOLVED_OPTIONS],
+})
+export class TwitchModule extends TwitchConfigurableModule {}

@@ -1,0 +1,62 @@
+import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createClient } from 'redis';
+import { TwitchModule } from '../../lib/twitch.module.js';
+import type { TwitchModuleOptions } from '../../lib/interfaces/twitch-module-options.interface.js';
+import { FakeTwitch } from '../../lib/testing/fake-twitch/index.js';
+import { TwitchApiService } from '../../lib/api/twitch-api.service.js';
+import { TwitchAuthService } from '../../lib/auth/twitch-auth.service.js';
+
+export const REDIS_URL = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A unique key prefix per test, so tests sharing one Redis never see each other's keys. */
+export function uniquePrefix(): string {
+  return `test:${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`;
+}
+
+export interface TestApp {
+  app: INestApplicationContext;
+  api: TwitchApiService;
+  auth: TwitchAuthService;
+  close(): Promise<void>;
+}
+
+/** A real Nest application context with TwitchModule pointed at the fake Twitch. */
+export async function createTwitchApp(fake: FakeTwitch, overrides: Partial<TwitchModuleOptions> = {}): Promise<TestApp> {
+  @Module({
+    imports: [
+      TwitchModule.forRoot({
+        clientId: fake.clientId,
+        clientSecret: fake.clientSecret,
+        helixUrl: fake.helixUrl,
+        authUrl: fake.authUrl,
+        redirectUri: 'http://127.0.0.1:3000/auth/callback',
+        keyPrefix: uniquePrefix(),
+        retry: { baseDelayMs: 5, maxDelayMs: 20 },
+        ...overrides,
+      }),
+    ],
+  })
+  class AppModule {}
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+  return {
+    app,
+    api: app.get(TwitchApiService),
+    auth: app.get(TwitchAuthService),
+    close: () => app.close(),
+  };
+}
+
+/** Deletes every key under a prefix (test clean-up). */
+export async function flushPrefix(prefix: string): Promise<void> {
+  const client = createClient({ url: REDIS_URL() });
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+    if (keys.length) await client.del(keys);
+  }
+  await client.close();
+}
+
+export { FakeTwitch };
