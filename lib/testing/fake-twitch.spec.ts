@@ -153,7 +153,8 @@ describe('FakeTwitch', () => {
   describe('rate limiting', () => {
     let small: FakeTwitch;
     beforeAll(async () => {
-      small = await FakeTwitch.start({ rateLimit: { capacity: 5, refillMs: 500 } });
+      // 5 points, one point back every 300 ms.
+      small = await FakeTwitch.start({ rateLimit: { capacity: 5, refillMs: 1500 } });
     });
     afterAll(async () => {
       await small.close();
@@ -175,12 +176,16 @@ describe('FakeTwitch', () => {
       expect(limited.status).toBe(429);
       expect(await limited.json()).toEqual({ error: 'Too Many Requests', status: 429, message: 'Too Many Requests' });
       expect(rl(limited).remaining).toBe(0);
-      expect(rl(limited).reset * 1000).toBeGreaterThanOrEqual(Date.now() - 1000);
+      // Empty bucket: full again ~1.5 s from now.
+      const resetIn = rl(limited).reset * 1000 - Date.now();
+      expect(resetIn).toBeGreaterThan(0);
+      expect(resetIn).toBeLessThanOrEqual(2600);
 
-      await sleep(600);
+      await sleep(700);
       const after = await helix(small, '/users?login=twitchdev', token);
       expect(after.status).toBe(200);
-      expect(rl(after).remaining).toBe(4);
+      expect(rl(after).remaining).toBeGreaterThanOrEqual(1);
+      expect(rl(after).remaining).toBeLessThan(5);
     });
 
     it('user buckets are separate from the app bucket and from each other', async () => {
@@ -324,6 +329,40 @@ describe('FakeTwitch', () => {
     });
   });
 
+  describe('state helpers', () => {
+    it('addUser / addStream / removeStream show up in Helix', async () => {
+      const app = fake.issueAppToken();
+      const user = fake.addUser({ id: '777', login: 'NewStreamer', displayName: 'NewStreamer' });
+      expect(user.login).toBe('newstreamer');
+      expect(fake.state.channels.get('777')).toMatchObject({ broadcasterLogin: 'newstreamer', broadcasterName: 'NewStreamer' });
+      const stream = fake.addStream({ userId: '777', viewerCount: 10_000_000, title: 'Big stream', gameId: '27471' });
+      expect(stream).toMatchObject({ userLogin: 'newstreamer', gameName: 'Minecraft', type: 'live' });
+      const top = (await (await helix(fake, '/streams?first=1', app)).json()) as { data: Record<string, unknown>[] };
+      expect(top.data[0]).toMatchObject({ user_id: '777', user_login: 'newstreamer', title: 'Big stream', viewer_count: 10_000_000, game_name: 'Minecraft' });
+      expect(fake.removeStream('777')).toBe(true);
+      const after = (await (await helix(fake, '/streams?user_id=777', app)).json()) as { data: unknown[] };
+      expect(after.data).toEqual([]);
+    });
+
+    it('EventSub over WebSocket needs a user token; webhook needs an app token', async () => {
+      const user = fake.issueUserToken({ userId: '527115020' });
+      const ws = {
+        type: 'channel.update',
+        version: '2',
+        condition: { broadcaster_user_id: '527115020' },
+        transport: { method: 'websocket', session_id: 'AgoQ' },
+      };
+      const created = await helix(fake, '/eventsub/subscriptions', user.accessToken, { method: 'POST', body: ws });
+      expect(created.status).toBe(202);
+      const body = (await created.json()) as { data: { status: string; cost: number; transport: Record<string, unknown> }[]; max_total_cost: number };
+      expect(body.data[0]).toMatchObject({ status: 'enabled', cost: 0, transport: { method: 'websocket', session_id: 'AgoQ' } });
+      expect(body.max_total_cost).toBe(10);
+      const wrong = await helix(fake, '/eventsub/subscriptions', fake.issueAppToken(), { method: 'POST', body: ws });
+      expect(wrong.status).toBe(400);
+      expect(await wrong.json()).toMatchObject({ message: 'invalid transport and auth combination' });
+    });
+  });
+
   describe('fault injection', () => {
     it('503 once, then OK; faulted responses cost no point', async () => {
       const token = fake.issueAppToken();
@@ -335,6 +374,7 @@ describe('FakeTwitch', () => {
       expect(rl(failed).remaining).toBe(before);
       const ok = await helix(fake, '/users?login=twitchdev', token);
       expect(ok.status).toBe(200);
+      expect(fake.requestsTo('GET', '/users').slice(-2).map((r) => r.status)).toEqual([503, 200]);
     });
 
     it('429 with a Ratelimit-Remaining override', async () => {
@@ -348,7 +388,7 @@ describe('FakeTwitch', () => {
 
     it('every: 3 delays every third request', async () => {
       const token = fake.issueAppToken();
-      fake.inject({ path: '/streams', every: 3, delayMs: 300 });
+      fake.inject({ path: '/streams', every: 3, delayMs: 400 });
       const times: number[] = [];
       for (let i = 0; i < 6; i++) {
         const started = Date.now();
@@ -356,15 +396,16 @@ describe('FakeTwitch', () => {
         times.push(Date.now() - started);
       }
       fake.clearFaults();
-      expect(times[2]).toBeGreaterThanOrEqual(280);
-      expect(times[5]).toBeGreaterThanOrEqual(280);
-      for (const i of [0, 1, 3, 4]) expect(times[i]).toBeLessThan(250);
+      expect(times[2]).toBeGreaterThanOrEqual(390);
+      expect(times[5]).toBeGreaterThanOrEqual(390);
+      for (const i of [0, 1, 3, 4]) expect(times[i]).toBeLessThan(Math.min(times[2], times[5]));
     });
 
     it('drop destroys the socket: fetch rejects', async () => {
       const token = fake.issueAppToken();
       fake.inject({ path: '/users', drop: true });
       await expect(helix(fake, '/users?login=twitchdev', token)).rejects.toThrow();
+      expect(fake.requestsTo('GET', '/users').at(-1)!.status).toBeUndefined();
       expect((await helix(fake, '/users?login=twitchdev', token)).status).toBe(200);
     });
 
@@ -568,6 +609,34 @@ describe('FakeTwitch', () => {
     });
   });
 
+  describe('activation page', () => {
+    it('GET /activate shows a form; POST approves the device flow', async () => {
+      const dev = (await (await form(fake, '/device', { client_id: fake.clientId, scopes: 'chat:read' })).json()) as {
+        device_code: string;
+        user_code: string;
+        verification_uri: string;
+      };
+      const page = await fetch(dev.verification_uri);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(`value="${dev.user_code}"`);
+      const approve = await fetch(`${fake.url}/activate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ user_code: dev.user_code, login: 'streamer2', decision: 'approve' }).toString(),
+      });
+      expect(approve.status).toBe(200);
+      await sleep(250);
+      const done = await form(fake, '/token', {
+        client_id: fake.clientId,
+        device_code: dev.device_code,
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      });
+      expect(done.status).toBe(200);
+      const token = (await done.json()) as { access_token: string };
+      expect(fake.tokenInfo(token.access_token)).toMatchObject({ kind: 'user', userId: '1001', login: 'streamer2', scopes: ['chat:read'] });
+    });
+  });
+
   describe('close()', () => {
     it('closes keep-alive sockets and pending delays; the port refuses afterwards', async () => {
       const temp = await FakeTwitch.start();
@@ -576,12 +645,15 @@ describe('FakeTwitch', () => {
       expect((await helix(temp, '/users?login=twitchdev', token)).status).toBe(200);
       // And leave a delayed request pending.
       temp.inject({ path: '/users', delayMs: 10_000 });
-      const pending = helix(temp, '/users?login=twitchdev', token);
+      const pending = helix(temp, '/users?login=twitchdev', token).then(
+        (res) => res.status,
+        (error: unknown) => error,
+      );
       await sleep(50);
       const started = Date.now();
       await temp.close();
       expect(Date.now() - started).toBeLessThan(1000);
-      await expect(pending).rejects.toThrow();
+      expect(await pending).toBeInstanceOf(Error);
       await expect(fetch(`${temp.helixUrl}/users`)).rejects.toThrow();
       // Closing twice is fine.
       await temp.close();

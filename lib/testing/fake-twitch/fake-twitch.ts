@@ -14,6 +14,7 @@
  * ```
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthStore } from './auth-store.js';
@@ -73,19 +74,29 @@ function routePathOf(path: string, route: FakeTwitchRouteKind): string {
   return route === 'helix' ? path.slice('/helix'.length) || '/' : path;
 }
 
-/** A Helix path given by a caller (`'/streams'`, `'streams'` or `'/helix/streams'`) → `'/streams'`. */
-function normaliseHelixPath(path: string): string {
+/** A path given by a caller, without query, with a leading and no trailing slash. */
+function normalisePath(path: string): string {
   let p = path.split('?')[0];
   if (!p.startsWith('/')) p = `/${p}`;
-  if (p === '/helix' || p.startsWith('/helix/')) p = p.slice('/helix'.length) || '/';
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+/** Drop the keys whose value is `undefined`, so they do not override defaults when spread. */
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A Helix path given by a caller (`'/streams'`, `'streams'` or `'/helix/streams'`) → `'/streams'`. */
+function normaliseHelixPath(path: string): string {
+  const p = normalisePath(path);
+  return p === '/helix' || p.startsWith('/helix/') ? p.slice('/helix'.length) || '/' : p;
 }
 
 /**
  * The fake Twitch server. Create one with {@link FakeTwitch.start}; always {@link FakeTwitch.close} it.
  */
 export class FakeTwitch {
-  /** Every request received, oldest first. */
+  /** Every request received, oldest first (empty if started with `recordRequests: false`). */
   readonly requests: FakeTwitchRequest[] = [];
 
   /** In-memory state. Tests may read and change it directly. */
@@ -101,7 +112,8 @@ export class FakeTwitch {
   /** The registered application's client secret. */
   readonly clientSecret: string;
 
-  private readonly options: Required<Omit<FakeTwitchOptions, 'seed' | 'host' | 'port' | 'clientId' | 'clientSecret'>>;
+  private readonly options: Required<Omit<FakeTwitchOptions, 'seed' | 'host' | 'port' | 'clientId' | 'clientSecret' | 'recordRequests'>>;
+  private readonly recordRequests: boolean;
   private readonly auth: AuthStore;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -125,6 +137,9 @@ export class FakeTwitch {
       deviceExpiresIn: options.deviceExpiresIn ?? 1800,
       commercialCooldownSeconds: options.commercialCooldownSeconds ?? 480,
     };
+    this.recordRequests = options.recordRequests ?? true;
+    // Every pending delay listens to this signal; there may be many at once.
+    setMaxListeners(Infinity, this.aborter.signal);
     this.auth = new AuthStore({
       appTokenTtlSeconds: this.options.appTokenTtlSeconds,
       userTokenTtlSeconds: this.options.userTokenTtlSeconds,
@@ -194,7 +209,7 @@ export class FakeTwitch {
    */
   requestsTo(method: string, path: string): FakeTwitchRequest[] {
     const m = method.toUpperCase();
-    const p = path.split('?')[0];
+    const p = normalisePath(path);
     return this.requests.filter((r) => r.method === m && (r.path === p || (r.route === 'helix' && routePathOf(r.path, 'helix') === p)));
   }
 
@@ -291,7 +306,8 @@ export class FakeTwitch {
       throw new Error('FakeTwitch: fault.every must be a positive integer');
     }
     const times = fault.times ?? (fault.every !== undefined ? Infinity : 1);
-    if (times > 0) this.faults.push({ fault: { ...fault }, seen: 0, left: times });
+    const path = typeof fault.path === 'string' ? normalisePath(fault.path) : fault.path;
+    if (times > 0) this.faults.push({ fault: { ...fault, path }, seen: 0, left: times });
   }
 
   /** Remove every queued fault rule. */
@@ -319,7 +335,7 @@ export class FakeTwitch {
 
   /** Add (or replace) a user; also creates its channel if it has none. Returns the stored user. */
   addUser(user: Partial<FakeUser> & { id: string; login: string }): FakeUser {
-    const full = makeUser(user);
+    const full = makeUser({ ...defined(user), id: user.id, login: user.login });
     this.state.users.set(full.id, full);
     const channel = this.state.channels.get(full.id);
     if (channel) {
@@ -353,7 +369,8 @@ export class FakeTwitch {
       language: channel.broadcasterLanguage,
       thumbnailUrl: `https://static-cdn.jtvnw.net/previews-ttv/live_user_${user.login}-{width}x{height}.jpg`,
       isMature: false,
-      ...stream,
+      ...defined(stream),
+      userId: user.id,
     };
     this.removeStream(full.userId);
     this.state.streams.push(full);
@@ -372,13 +389,17 @@ export class FakeTwitch {
 
   /** Stop the server: closes every socket (keep-alive included) and cancels pending delays. */
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
+    this.closing ??= (async () => {
       this.aborter.abort();
-      this.server.close(() => resolve());
+      const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      const socketsClosed = [...this.sockets].map((socket) =>
+        socket.closed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve())),
+      );
       for (const socket of this.sockets) socket.destroy();
-      this.sockets.clear();
       this.server.closeAllConnections();
-    });
+      await Promise.all([serverClosed, ...socketsClosed]);
+      this.sockets.clear();
+    })();
     return this.closing;
   }
 
@@ -514,7 +535,7 @@ export class FakeTwitch {
       body: decodeBody(raw, headers['content-type']),
       at,
     };
-    this.requests.push(record);
+    if (this.recordRequests) this.requests.push(record);
     const routePath = routePathOf(path, route);
 
     const fault = this.takeFault(record.method, path, routePath);
@@ -543,6 +564,7 @@ export class FakeTwitch {
     }
     if (this.aborter.signal.aborted || res.destroyed) return;
     if (rateLimit && fault?.rateLimitRemaining !== undefined) rateLimit = { ...rateLimit, remaining: fault.rateLimitRemaining };
+    record.status = response.status;
     this.write(res, response, rateLimit, fault?.headers);
   }
 

@@ -40,6 +40,11 @@ export interface FakeTwitchOptions {
    * cooldown answers an endpoint-specific 429. `0` disables the cooldown. Default `480`.
    */
   commercialCooldownSeconds?: number;
+  /**
+   * Record requests in {@link FakeTwitch.requests}. Default `true`; benchmarks that send many
+   * requests may turn it off to keep memory flat.
+   */
+  recordRequests?: boolean;
 }
 
 /** Which part of the fake a request was addressed to. */
@@ -64,6 +69,8 @@ export interface FakeTwitchRequest {
   body: unknown;
   /** `Date.now()` when the request was received. */
   at: number;
+  /** Status the fake answered with; `undefined` while the response is pending or if the socket was dropped. */
+  status?: number;
 }
 
 /** What the fake knows about an access token. */
