@@ -31,7 +31,9 @@ class TwitchRedisCloser implements OnApplicationShutdown {
  * Exports `TwitchApiService`, `TwitchAuthService` and the pluggable stores.
  */
 @Module({
-  imports: [HttpModule.register({})],
+  // registerAsync, not register: register() creates its axios instance once, when this file loads,
+  // so every app in the process would share it (and each other's interceptors).
+  imports: [HttpModule.registerAsync({ useFactory: () => ({}) })],
   providers: [
     {
       provide: TWITCH_RESOLVED_OPTIONS,

@@ -38,6 +38,7 @@ export const twitchRedisProvider: Provider = {
     let ready = false;
     const client = createClient({
       url,
+      name: 'nestjs-twitch',
       disableOfflineQueue: true,
       socket: {
         connectTimeout: 5_000,

@@ -1542,6 +1542,39 @@ export const HELIX_EXAMPLES: Readonly<Record<string, { method: string; path: str
       ]
     },
   },
+  'Create EventSub Subscription': {
+    method: 'POST',
+    path: '/eventsub/subscriptions',
+    status: 202,
+    body: {
+      "data": [
+        {
+          "id": "26b1c993-bfcf-44d9-b876-379dacafe75a",
+          "status": "webhook_callback_verification_pending",
+          "type": "user.update",
+          "version": "1",
+          "condition": {
+            "user_id": "1234"
+          },
+          "created_at": "2020-11-10T14:32:18.730260295Z",
+          "transport": {
+            "method": "webhook",
+            "callback": "https://this-is-a-callback.com"
+          },
+          "cost": 1
+        }
+      ],
+      "total": 1,
+      "total_cost": 1,
+      "max_total_cost": 10000
+    },
+  },
+  'Delete EventSub Subscription': {
+    method: 'DELETE',
+    path: '/eventsub/subscriptions',
+    status: 204,
+    body: null,
+  },
   'Get EventSub Subscriptions': {
     method: 'GET',
     path: '/eventsub/subscriptions',
@@ -1584,39 +1617,6 @@ export const HELIX_EXAMPLES: Readonly<Record<string, { method: string; path: str
       "max_total_cost": 10000,
       "pagination": {}
     },
-  },
-  'Create EventSub Subscription': {
-    method: 'POST',
-    path: '/eventsub/subscriptions',
-    status: 202,
-    body: {
-      "data": [
-        {
-          "id": "26b1c993-bfcf-44d9-b876-379dacafe75a",
-          "status": "webhook_callback_verification_pending",
-          "type": "user.update",
-          "version": "1",
-          "condition": {
-            "user_id": "1234"
-          },
-          "created_at": "2020-11-10T14:32:18.730260295Z",
-          "transport": {
-            "method": "webhook",
-            "callback": "https://this-is-a-callback.com"
-          },
-          "cost": 1
-        }
-      ],
-      "total": 1,
-      "total_cost": 1,
-      "max_total_cost": 10000
-    },
-  },
-  'Delete EventSub Subscription': {
-    method: 'DELETE',
-    path: '/eventsub/subscriptions',
-    status: 204,
-    body: null,
   },
   'Get Top Games': {
     method: 'GET',
@@ -2236,22 +2236,6 @@ export const HELIX_EXAMPLES: Readonly<Record<string, { method: string; path: str
     status: 204,
     body: null,
   },
-  'Get Shield Mode Status': {
-    method: 'GET',
-    path: '/moderation/shield_mode',
-    status: 200,
-    body: {
-      "data": [
-        {
-          "is_active": true,
-          "moderator_id": "98765",
-          "moderator_name": "SimplySimple",
-          "moderator_login": "simplysimple",
-          "last_activated_at": "2022-07-26T17:16:03.123Z"
-        }
-      ]
-    },
-  },
   'Update Shield Mode Status': {
     method: 'PUT',
     path: '/moderation/shield_mode',
@@ -2260,6 +2244,22 @@ export const HELIX_EXAMPLES: Readonly<Record<string, { method: string; path: str
       "data": [
         {
           "is_active": false,
+          "moderator_id": "98765",
+          "moderator_name": "SimplySimple",
+          "moderator_login": "simplysimple",
+          "last_activated_at": "2022-07-26T17:16:03.123Z"
+        }
+      ]
+    },
+  },
+  'Get Shield Mode Status': {
+    method: 'GET',
+    path: '/moderation/shield_mode',
+    status: 200,
+    body: {
+      "data": [
+        {
+          "is_active": true,
           "moderator_id": "98765",
           "moderator_name": "SimplySimple",
           "moderator_login": "simplysimple",
@@ -2801,6 +2801,21 @@ export const HELIX_EXAMPLES: Readonly<Record<string, { method: string; path: str
       }
     },
   },
+  'Create Stream Marker': {
+    method: 'POST',
+    path: '/streams/markers',
+    status: 200,
+    body: {
+      "data": [
+        {
+          "id": 123,
+          "created_at": "2018-08-20T20:10:03Z",
+          "description": "hello, this is a marker!",
+          "position_seconds": 244
+        }
+      ]
+    },
+  },
   'Get Stream Markers': {
     method: 'GET',
     path: '/streams/markers',
@@ -2830,21 +2845,6 @@ export const HELIX_EXAMPLES: Readonly<Record<string, { method: string; path: str
       "pagination": {
         "cursor": "eyJiIjpudWxsLCJhIjoiMjk1MjA0Mzk3OjI1Mzpib29rbWFyazoxMDZiOGQ1Y"
       }
-    },
-  },
-  'Create Stream Marker': {
-    method: 'POST',
-    path: '/streams/markers',
-    status: 200,
-    body: {
-      "data": [
-        {
-          "id": 123,
-          "created_at": "2018-08-20T20:10:03Z",
-          "description": "hello, this is a marker!",
-          "position_seconds": 244
-        }
-      ]
     },
   },
   'Get Broadcaster Subscriptions': {
