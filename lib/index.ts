@@ -3,6 +3,7 @@ export { TWITCH_MODULE_OPTIONS, type TwitchOptionsFactory } from './twitch.modul
 export { TWITCH_AUTH_URL, TWITCH_DEFAULTS, TWITCH_HELIX_URL, TWITCH_RESOLVED_OPTIONS } from './twitch.constants.js';
 export { resolveTwitchOptions, TwitchOptionsError, type TwitchResolvedOptions } from './twitch-options.js';
 export type {
+  TwitchTokenOptions,
   TwitchCacheOptions,
   TwitchModuleOptions,
   TwitchRateLimitOptions,
@@ -37,6 +38,12 @@ export type {
   TwitchUserToken,
 } from './auth/twitch-auth.types.js';
 
+export { TwitchUserTokenService, type TwitchTokenInvalidEvent } from './auth/twitch-user-token.service.js';
+export { TwitchTokenStore, TwitchMemoryTokenStore, type TwitchStoredToken } from './auth/token-store/twitch-token-store.js';
+export { TwitchRedisTokenStore } from './auth/token-store/twitch-redis-token-store.js';
+export { TwitchTokenCipher, TwitchTokenDecryptionError, parseTokenKey } from './auth/token-store/twitch-token-cipher.js';
+export { TwitchKvStore, TwitchMemoryKvStore, TwitchRedisKvStore } from './store/twitch-kv.store.js';
+
 export { TwitchCache, type TwitchCachedResponse } from './cache/twitch-cache.js';
 export { TwitchRateLimitStore, type TwitchBucketObservation, type TwitchBucketSettings } from './rate-limit/twitch-rate-limit.store.js';
 export { TwitchMemoryRateLimitStore } from './rate-limit/memory-rate-limit.store.js';
@@ -48,7 +55,12 @@ export { TwitchPagination } from './dto/twitch-pagination.dto.js';
 
 export * from './exceptions/twitch.exception.js';
 export { createTwitchException, readRateLimitHeaders, type TwitchFailure } from './exceptions/twitch-exception.factory.js';
-export { TwitchDeviceFlowException, TwitchTokenRequiredException } from './exceptions/twitch-auth.exception.js';
+export {
+  TwitchDeviceFlowException,
+  TwitchLoginRequiredException,
+  TwitchMissingScopeException,
+  TwitchTokenRequiredException,
+} from './exceptions/twitch-auth.exception.js';
 export { TwitchValidationException, type TwitchInvalidParam } from './exceptions/twitch-validation.exception.js';
 
 export * from './generated/index.js';

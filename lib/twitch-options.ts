@@ -1,6 +1,9 @@
 import type { Cache } from 'cache-manager';
+import { parseTokenKey } from './auth/token-store/twitch-token-cipher.js';
+import type { TwitchTokenStore } from './auth/token-store/twitch-token-store.js';
 import type {
   TwitchModuleOptions,
+  TwitchTokenOptions,
   TwitchRateLimitOptions,
   TwitchRetryOptions,
 } from './interfaces/twitch-module-options.interface.js';
@@ -19,6 +22,7 @@ export interface TwitchResolvedOptions {
   rateLimit: Required<TwitchRateLimitOptions>;
   retry: Required<TwitchRetryOptions>;
   cache: { defaultTtl: number; manager?: Cache };
+  tokens: { store?: TwitchTokenStore; encryptionKey?: Buffer; validateIntervalMs: number; validateOnStartup: boolean };
 }
 
 /** Raised at bootstrap when an option is wrong; the message names the option. */
@@ -118,6 +122,27 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
     }
   }
 
+  const tokens = object(options.tokens, 'tokens') as TwitchTokenOptions;
+  if (tokens.store !== undefined) {
+    const st = tokens.store as unknown as Record<string, unknown>;
+    if (!st || ['get', 'set', 'delete', 'userIds'].some((m) => typeof st[m] !== 'function')) {
+      throw new TwitchOptionsError('tokens.store', 'must be a TwitchTokenStore (get, set, delete, userIds)');
+    }
+  }
+  let encryptionKey: Buffer | undefined;
+  if (tokens.encryptionKey !== undefined) {
+    nonEmptyString(tokens.encryptionKey, 'tokens.encryptionKey', true);
+    try {
+      encryptionKey = parseTokenKey(tokens.encryptionKey);
+    } catch (err) {
+      throw new TwitchOptionsError('tokens.encryptionKey', (err as Error).message);
+    }
+  }
+  number(tokens.validateIntervalMs, 'tokens.validateIntervalMs', 1_000);
+  if (tokens.validateOnStartup !== undefined && typeof tokens.validateOnStartup !== 'boolean') {
+    throw new TwitchOptionsError('tokens.validateOnStartup', 'must be a boolean');
+  }
+
   const d = TWITCH_DEFAULTS;
   return {
     clientId: options.clientId as string,
@@ -141,5 +166,11 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
       maxDelayMs: retry.maxDelayMs ?? d.retry.maxDelayMs,
     },
     cache: { defaultTtl: cache.defaultTtl ?? 0, manager: cache.manager },
+    tokens: {
+      store: tokens.store,
+      encryptionKey,
+      validateIntervalMs: tokens.validateIntervalMs ?? 3_600_000,
+      validateOnStartup: tokens.validateOnStartup ?? true,
+    },
   };
 }

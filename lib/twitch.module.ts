@@ -13,7 +13,12 @@ import { type TwitchRedisHandle, twitchRedisProvider } from './redis/twitch-redi
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from './twitch.constants.js';
 import { TWITCH_MODULE_OPTIONS, TwitchConfigurableModule } from './twitch.module-definition.js';
 import type { TwitchModuleOptions } from './interfaces/twitch-module-options.interface.js';
-import { resolveTwitchOptions } from './twitch-options.js';
+import { resolveTwitchOptions, type TwitchResolvedOptions } from './twitch-options.js';
+import { TwitchRedisTokenStore } from './auth/token-store/twitch-redis-token-store.js';
+import { TwitchTokenCipher } from './auth/token-store/twitch-token-cipher.js';
+import { TwitchMemoryTokenStore, TwitchTokenStore } from './auth/token-store/twitch-token-store.js';
+import { TwitchUserTokenService } from './auth/twitch-user-token.service.js';
+import { TwitchKvStore, TwitchMemoryKvStore, TwitchRedisKvStore } from './store/twitch-kv.store.js';
 
 /** Closes the Redis connection the module opened (never one it was given). */
 @Injectable()
@@ -47,6 +52,21 @@ class TwitchRedisCloser implements OnApplicationShutdown {
       useFactory: (redis: TwitchRedisHandle | null) =>
         redis ? new TwitchRedisRateLimitStore(redis.client) : new TwitchMemoryRateLimitStore(),
     },
+    {
+      provide: TwitchKvStore,
+      inject: [TWITCH_REDIS],
+      useFactory: (redis: TwitchRedisHandle | null) => (redis ? new TwitchRedisKvStore(redis.client) : new TwitchMemoryKvStore()),
+    },
+    {
+      provide: TwitchTokenStore,
+      inject: [TWITCH_RESOLVED_OPTIONS, TWITCH_REDIS],
+      useFactory: (options: TwitchResolvedOptions, redis: TwitchRedisHandle | null) =>
+        options.tokens.store ??
+        (redis
+          ? new TwitchRedisTokenStore(redis.client, options.keyPrefix, new TwitchTokenCipher(options.tokens.encryptionKey))
+          : new TwitchMemoryTokenStore()),
+    },
+    TwitchUserTokenService,
     TwitchRateLimiter,
     TwitchCache,
     TwitchHttpClient,
@@ -55,6 +75,15 @@ class TwitchRedisCloser implements OnApplicationShutdown {
     TwitchApiService,
     TwitchRedisCloser,
   ],
-  exports: [TwitchApiService, TwitchAuthService, TwitchRateLimitStore, TwitchCache, TWITCH_RESOLVED_OPTIONS],
+  exports: [
+    TwitchApiService,
+    TwitchAuthService,
+    TwitchUserTokenService,
+    TwitchTokenStore,
+    TwitchKvStore,
+    TwitchRateLimitStore,
+    TwitchCache,
+    TWITCH_RESOLVED_OPTIONS,
+  ],
 })
 export class TwitchModule extends TwitchConfigurableModule {}

@@ -28,15 +28,16 @@ export class TwitchEndpointCaller implements TwitchEndpointClient {
     const label = `${endpoint.method} ${endpoint.path} (${endpoint.name})`;
     const input = checkParams(binding, params ?? ({} as P), label);
     checkToken(endpoint, options, label);
-    const ctx = new TwitchCallContext(
-      'helix',
+    const ctx = new TwitchCallContext({
+      kind: 'helix',
       label,
-      endpoint.auth,
-      options.accessToken,
-      options.userId,
-      options.cacheTtl ?? 0,
-      endpoint.method === 'GET',
-    );
+      auth: endpoint.auth,
+      accessToken: options.accessToken,
+      userId: options.userId,
+      scopes: endpoint.scopes,
+      cacheTtl: options.cacheTtl,
+      idempotent: endpoint.method === 'GET',
+    });
     const res = await this.http.helix<unknown>(
       {
         method: endpoint.method,
@@ -106,6 +107,8 @@ function flatten(errors: ValidationError[], prefix = ''): TwitchInvalidParam[] {
 
 function checkToken(endpoint: TwitchEndpoint, options: TwitchRequestOptions, label: string): void {
   if (options.accessToken) return;
-  if (endpoint.auth === 'user') throw new TwitchTokenRequiredException(label, 'a user access token (options.accessToken)');
+  if (endpoint.auth === 'user' && !options.userId) {
+    throw new TwitchTokenRequiredException(label, 'a user access token (options.userId or options.accessToken)');
+  }
   if (endpoint.auth === 'jwt') throw new TwitchTokenRequiredException(label, 'a signed Extension JWT (options.accessToken)');
 }

@@ -20,3 +20,29 @@ export class TwitchTokenRequiredException extends TwitchException {
     super(HttpStatus.UNAUTHORIZED, `${endpoint} needs ${needs}`, { endpoint }, 'TWITCH_TOKEN_REQUIRED');
   }
 }
+
+/**
+ * The user has no usable tokens: never logged in, logged out, or Twitch refused their refresh token
+ * (revoked, password changed, app disconnected). Send them through the login flow again.
+ */
+export class TwitchLoginRequiredException extends TwitchException {
+  constructor(
+    readonly userId: string,
+    readonly reason: 'no_tokens' | 'refresh_rejected' | 'token_invalid',
+    endpoint = 'user tokens',
+  ) {
+    super(HttpStatus.UNAUTHORIZED, `Twitch user ${userId} must log in again (${reason.replace('_', ' ')})`, { endpoint }, 'TWITCH_LOGIN_REQUIRED');
+  }
+}
+
+/** Twitch refused the call because the token lacks a scope. `requiredScopes` lists what the endpoint needs. */
+export class TwitchMissingScopeException extends TwitchException {
+  constructor(
+    message: string,
+    details: ConstructorParameters<typeof TwitchException>[2],
+    /** Alternatives from the endpoint catalog: any one inner list (all of its scopes) is enough. */
+    readonly requiredScopes: readonly (readonly string[])[],
+  ) {
+    super(HttpStatus.UNAUTHORIZED, message, details, 'TWITCH_MISSING_SCOPE');
+  }
+}

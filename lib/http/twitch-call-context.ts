@@ -1,19 +1,47 @@
 import type { TwitchAuthKind } from '../api/twitch-endpoint.interface.js';
 import type { TwitchCachedResponse } from '../cache/twitch-cache.js';
 
+export interface TwitchCallInit {
+  /** `helix` calls get the token, rate-limit and cache steps; `oauth` calls go straight to id.twitch.tv. */
+  kind: 'helix' | 'oauth';
+  /** How the call is named in errors and logs: `GET /streams (Get Streams)`. */
+  label: string;
+  auth: TwitchAuthKind;
+  /** Token given by the caller. */
+  accessToken?: string;
+  /** User whose stored token to use (or whose bucket an explicit token belongs to). */
+  userId?: string;
+  /** Scope alternatives the endpoint needs (for a clear missing-scope error). */
+  scopes?: readonly (readonly string[])[];
+  cacheTtl?: number;
+  /** May be sent again after a 5xx or a network error. */
+  idempotent?: boolean;
+}
+
 /**
  * Everything the pipeline knows about one call, carried on the axios config as `twitch`.
  * A class (not a plain object) so axios keeps the same instance across retries instead of copying it.
  */
 export class TwitchCallContext {
+  readonly kind: 'helix' | 'oauth';
+  readonly label: string;
+  readonly auth: TwitchAuthKind;
+  readonly accessToken?: string;
+  readonly userId?: string;
+  readonly scopes: readonly (readonly string[])[];
+  readonly cacheTtl: number;
+  readonly idempotent: boolean;
+
   /** Retries after a 5xx or network error so far. */
   attempt = 0;
   /** Retries after a 429 from an empty bucket so far. */
   rateLimitRetries = 0;
-  /** The app token was already renewed once after a 401. */
+  /** The token was already renewed once after a 401. */
   tokenRenewed = false;
-  /** The managed app token sent with this call, if any. */
-  appToken?: string;
+  /** Where the token sent on this attempt came from. */
+  tokenSource?: 'app' | 'user' | 'caller';
+  /** The token sent on this attempt (never logged). */
+  token?: string;
   /** Rate-limit bucket of this call. */
   bucket?: string;
   /** Cache key when this GET is cacheable. */
@@ -23,18 +51,16 @@ export class TwitchCallContext {
   /** The answer came from the cache (or from an identical request in flight). */
   fromCache = false;
 
-  constructor(
-    /** `helix` calls get the token, rate-limit and cache steps; `oauth` calls go straight to id.twitch.tv. */
-    readonly kind: 'helix' | 'oauth',
-    /** How the call is named in errors and logs: `GET /streams (Get Streams)`. */
-    readonly label: string,
-    readonly auth: TwitchAuthKind,
-    readonly accessToken?: string,
-    readonly userId?: string,
-    readonly cacheTtl = 0,
-    /** May be sent again after a 5xx or a network error. */
-    readonly idempotent = false,
-  ) {}
+  constructor(init: TwitchCallInit) {
+    this.kind = init.kind;
+    this.label = init.label;
+    this.auth = init.auth;
+    this.accessToken = init.accessToken;
+    this.userId = init.userId;
+    this.scopes = init.scopes ?? [];
+    this.cacheTtl = init.cacheTtl ?? 0;
+    this.idempotent = init.idempotent ?? false;
+  }
 }
 
 declare module 'axios' {

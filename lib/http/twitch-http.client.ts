@@ -11,6 +11,7 @@ import {
   type Method,
 } from 'axios';
 import { TwitchCache, type TwitchCachedResponse } from '../cache/twitch-cache.js';
+import { TwitchLoginRequiredException, TwitchMissingScopeException } from '../exceptions/twitch-auth.exception.js';
 import { createTwitchException, readRateLimitHeaders } from '../exceptions/twitch-exception.factory.js';
 import { TwitchRateLimiter } from '../rate-limit/twitch-rate-limiter.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
@@ -25,6 +26,15 @@ export interface TwitchAppTokenSource {
   get(signal?: AbortSignal): Promise<string>;
   /** The token was refused with a 401: forget it if it is still the current one. */
   invalidate(token: string): Promise<void>;
+}
+
+/** Source of users' tokens (the user-token service registers itself). */
+export interface TwitchUserTokenSource {
+  getAccessToken(userId: string): Promise<string>;
+  /** Replaces a token Twitch refused; throws `TwitchLoginRequiredException` when the user must log in again. */
+  refresh(userId: string, staleToken: string): Promise<string>;
+  /** The token was refused even after a refresh: the user must log in again. */
+  invalidate(userId: string, reason: 'token_invalid'): Promise<void>;
 }
 
 export interface TwitchHttpRequest {
@@ -51,6 +61,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   private readonly axios: AxiosInstance;
   private readonly agents = [new HttpAgent({ keepAlive: true }), new HttpsAgent({ keepAlive: true })];
   private appTokens?: TwitchAppTokenSource;
+  private userTokens?: TwitchUserTokenSource;
 
   /** Request steps, in order. A cache hit skips the network and the rate limiter. */
   private readonly requestSteps: RequestStep[] = [
@@ -88,6 +99,11 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     this.appTokens = source;
   }
 
+  /** Called once by the user-token service. */
+  useUserTokens(source: TwitchUserTokenSource): void {
+    this.userTokens = source;
+  }
+
   /** Sends a Helix request through the whole pipeline. */
   helix<T>(req: TwitchHttpRequest, ctx: TwitchCallContext): Promise<AxiosResponse<T>> {
     return this.send<T>(this.options.helixUrl, req, ctx);
@@ -95,7 +111,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
 
   /** Sends an OAuth request to id.twitch.tv (no app token, rate limiter or cache). */
   oauth<T>(req: TwitchHttpRequest, label: string): Promise<AxiosResponse<T>> {
-    const ctx = new TwitchCallContext('oauth', label, 'none', undefined, undefined, 0, req.method === 'GET');
+    const ctx = new TwitchCallContext({ kind: 'oauth', label, auth: 'none', idempotent: req.method === 'GET' });
     return this.send<T>(this.options.authUrl, req, ctx);
   }
 
@@ -122,16 +138,27 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     return config;
   }
 
-  /** `Client-Id`, and `Authorization` with the caller's token or the managed app token. */
+  /**
+   * `Client-Id`, and `Authorization` with the caller's token, the stored token of `userId`, or the
+   * managed app token, in that order.
+   */
   private async authorize(config: Config, ctx: TwitchCallContext): Promise<void> {
     if (ctx.kind !== 'helix' || ctx.auth === 'none') return;
     config.headers.set('Client-Id', this.options.clientId);
-    let token = ctx.accessToken;
-    if (!token) {
+    const signal = config.signal as AbortSignal | undefined;
+    if (ctx.accessToken) {
+      ctx.tokenSource = 'caller';
+      ctx.token = ctx.accessToken;
+    } else if (ctx.userId && ctx.auth !== 'app') {
+      if (!this.userTokens) throw new Error('TwitchModule: no user token source registered');
+      ctx.tokenSource = 'user';
+      ctx.token = ctx.token ?? (await this.userTokens.getAccessToken(ctx.userId));
+    } else {
       if (!this.appTokens) throw new Error('TwitchModule: no app token source registered');
-      token = ctx.appToken = await this.appTokens.get(config.signal as AbortSignal | undefined);
+      ctx.tokenSource = 'app';
+      ctx.token = await this.appTokens.get(signal);
     }
-    config.headers.set('Authorization', `Bearer ${token}`);
+    config.headers.set('Authorization', `Bearer ${ctx.token}`);
   }
 
   /** The call's rate-limit bucket: the app's, or the user's (never the token itself: a digest of it). */
@@ -199,10 +226,9 @@ export class TwitchHttpClient implements OnApplicationShutdown {
           return await this.axios.request(config);
         }
       }
-      if (res?.status === 401 && ctx.appToken && !ctx.tokenRenewed && this.appTokens) {
-        ctx.tokenRenewed = true;
-        await this.appTokens.invalidate(ctx.appToken);
-        return await this.axios.request(config);
+      if (res?.status === 401 && ctx.kind === 'helix') {
+        const retry = await this.onUnauthorized(ctx, res.data, res.headers as Record<string, unknown>);
+        if (retry) return await this.axios.request(config);
       }
       const timedOut = error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
       const retriable = res ? res.status >= 500 : !timedOut;
@@ -227,6 +253,38 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Tells 401s apart: a missing scope fails at once with the scopes the endpoint needs; otherwise
+   * the token is renewed once (app token re-minted, user token refreshed) and the call retried;
+   * a second 401 after a refresh means the user's token is dead.
+   */
+  private async onUnauthorized(ctx: TwitchCallContext, body: unknown, headers: Record<string, unknown>): Promise<boolean> {
+    const message = String((body as { message?: unknown } | undefined)?.message ?? '');
+    if (/missing scope/i.test(message)) {
+      const needed = ctx.scopes.map((alt) => alt.join(' + ')).join(' or ');
+      throw new TwitchMissingScopeException(
+        `${ctx.label}: the token lacks a scope (${message})${needed ? `; the endpoint needs ${needed}` : ''}`,
+        { endpoint: ctx.label, twitchStatus: 401, twitchMessage: message, rateLimit: readRateLimitHeaders(headers) },
+        ctx.scopes,
+      );
+    }
+    if (ctx.tokenSource === 'app' && ctx.token && !ctx.tokenRenewed && this.appTokens) {
+      ctx.tokenRenewed = true;
+      await this.appTokens.invalidate(ctx.token);
+      return true;
+    }
+    if (ctx.tokenSource === 'user' && ctx.userId && ctx.token && this.userTokens) {
+      if (!ctx.tokenRenewed) {
+        ctx.tokenRenewed = true;
+        ctx.token = await this.userTokens.refresh(ctx.userId, ctx.token);
+        return true;
+      }
+      await this.userTokens.invalidate(ctx.userId, 'token_invalid');
+      throw new TwitchLoginRequiredException(ctx.userId, 'token_invalid', ctx.label);
+    }
+    return false;
+  }
+
   private async observe(ctx: TwitchCallContext, headers: Record<string, unknown>): Promise<void> {
     if (ctx.kind !== 'helix' || !ctx.bucket || !this.limiter.enabled) return;
     const state = readRateLimitHeaders(headers);
@@ -235,8 +293,8 @@ export class TwitchHttpClient implements OnApplicationShutdown {
 }
 
 function identity(ctx: TwitchCallContext): string {
+  if (ctx.userId && ctx.auth !== 'app') return `user:${ctx.userId}`;
   if (!ctx.accessToken) return 'app';
-  if (ctx.userId) return `user:${ctx.userId}`;
   return `${ctx.auth === 'jwt' ? 'jwt' : 'token'}:${digest(ctx.accessToken)}`;
 }
 

@@ -1,5 +1,6 @@
 import type { Cache } from 'cache-manager';
 import type { RedisClientType } from 'redis';
+import type { TwitchTokenStore } from '../auth/token-store/twitch-token-store.js';
 
 /** Redis connection for state shared by every instance: rate-limit buckets, the app token, the cache. */
 export type TwitchRedisOptions =
@@ -75,6 +76,30 @@ export interface TwitchCacheOptions {
   manager?: Cache;
 }
 
+export interface TwitchTokenOptions {
+  /**
+   * Where user tokens are kept. Default: in Redis when `redis` is set, in memory otherwise.
+   * Pass your own `TwitchTokenStore` (a database, say) to keep them elsewhere.
+   */
+  store?: TwitchTokenStore;
+  /**
+   * Key for AES-256-GCM encryption of user tokens at rest in Redis: 64 hex characters or base64
+   * of 32 bytes. Without it, tokens are stored in clear.
+   */
+  encryptionKey?: string;
+  /**
+   * How often stored tokens are validated with Twitch (Twitch requires hourly), in ms.
+   * Instances share the schedule: each token is validated once per interval, by one instance.
+   * @default 3600000
+   */
+  validateIntervalMs?: number;
+  /**
+   * Validate stored tokens when the application starts (Twitch requires it).
+   * @default true
+   */
+  validateOnStartup?: boolean;
+}
+
 export interface TwitchModuleOptions {
   /** Your application's client ID from the Twitch developer console. */
   clientId: string;
@@ -107,4 +132,6 @@ export interface TwitchModuleOptions {
   rateLimit?: TwitchRateLimitOptions;
   retry?: TwitchRetryOptions;
   cache?: TwitchCacheOptions;
+  /** User tokens: storage, encryption at rest, validation schedule. */
+  tokens?: TwitchTokenOptions;
 }
