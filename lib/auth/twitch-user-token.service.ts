@@ -149,7 +149,9 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
     if (!t?.accessToken) return undefined;
     try {
       const v = await this.auth.validateToken(t.accessToken);
-      await this.store.set({ ...t, scopes: [...v.scopes], validatedAt: Date.now() });
+      // Write back only if nobody replaced the token meanwhile (a login or a refresh).
+      const now = await this.store.get(userId);
+      if (now?.accessToken === t.accessToken) await this.store.set({ ...now, scopes: [...v.scopes], validatedAt: Date.now() });
       return true;
     } catch (err) {
       if (!(err instanceof TwitchException) || err.getStatus() !== 401) return undefined;

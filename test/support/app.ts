@@ -40,7 +40,7 @@ export async function createTwitchApp(fake: FakeTwitch, overrides: Partial<Twitc
     ],
   })
   class AppModule {}
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
   return {
     app,
     api: app.get(TwitchApiService),
