@@ -77,6 +77,23 @@ describe('rate limiting against the fake Twitch’s bucket', () => {
     await flushPrefix(keyPrefix);
   });
 
+  it('does not hold other requests back behind a slow response', async () => {
+    fake.setRateLimit({ capacity: 20, refillMs: 1_000 });
+    const t = await createTwitchApp(fake, { rateLimit: { windowMs: 1_000, reserve: 1 } });
+    await t.auth.getAppToken();
+    await t.api.users.getUsers({ login: ['twitchdev'] }); // learn the bucket
+    fake.inject({ method: 'GET', path: '/users', delayMs: 1_500 });
+    const order: string[] = [];
+    const slow = t.api.users.getUsers({ login: ['twitchdev'] }).then(() => order.push('slow'));
+    await new Promise((r) => setTimeout(r, 20));
+    const fast = Array.from({ length: 30 }, (_, i) => t.api.users.getUsers({ login: ['twitchdev'] }).then(() => order.push(`fast${i}`)));
+    await Promise.all([slow, ...fast]);
+    // 30 requests need more than a full bucket, yet none waited for the slow one.
+    expect(order.at(-1)).toBe('slow');
+    expect(statuses().filter((s) => s === 429)).toHaveLength(0);
+    await t.close();
+  });
+
   it('gives user tokens their own bucket', async () => {
     fake.setRateLimit({ capacity: 5, refillMs: 60_000 });
     const t = await createTwitchApp(fake, { rateLimit: { windowMs: 60_000, reserve: 0 } });
