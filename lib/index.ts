@@ -64,3 +64,26 @@ export {
 export { TwitchValidationException, type TwitchInvalidParam } from './exceptions/twitch-validation.exception.js';
 
 export * from './generated/index.js';
+export {
+  signExtensionJwt,
+  type SignExtensionJwtOptions,
+  type TwitchExtensionJwtRole,
+  type TwitchExtensionPubSubPerms,
+} from './auth/extension-jwt.js';
+
+export type { TwitchLoginOptions } from './interfaces/twitch-login-options.interface.js';
+export type { TwitchResolvedLoginOptions } from './twitch-options.js';
+export { TwitchAuth } from './auth/decorators/twitch-auth.decorator.js';
+export { TwitchUser } from './auth/decorators/twitch-user.decorator.js';
+export { TwitchAuthGuard } from './auth/guards/twitch-auth.guard.js';
+export { TWITCH_AUTH_SCOPES } from './auth/guards/twitch-auth.constants.js';
+export { type TwitchIdentity, TWITCH_USER_REQUEST_KEY } from './auth/guards/twitch-identity.js';
+export {
+  TwitchAuthRequiredException,
+  TwitchInsufficientScopeException,
+  type TwitchAuthFailureReason,
+} from './auth/guards/twitch-auth.exceptions.js';
+export { TwitchLoginModule, type TwitchLoginModuleOptions } from './auth/login/twitch-login.module.js';
+export { TwitchLoginService } from './auth/login/twitch-login.service.js';
+export { TwitchLoginController } from './auth/login/twitch-login.controller.js';
+export { TwitchLoginException, type TwitchLoginFailureReason } from './auth/login/twitch-login.exception.js';

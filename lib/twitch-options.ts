@@ -8,6 +8,7 @@ import type {
   TwitchRetryOptions,
 } from './interfaces/twitch-module-options.interface.js';
 import { TWITCH_AUTH_URL, TWITCH_DEFAULTS, TWITCH_HELIX_URL } from './twitch.constants.js';
+import type { TwitchLoginOptions } from './interfaces/twitch-login-options.interface.js';
 
 /** Options after validation, with every default filled in. */
 export interface TwitchResolvedOptions {
@@ -23,7 +24,14 @@ export interface TwitchResolvedOptions {
   retry: Required<TwitchRetryOptions>;
   cache: { defaultTtl: number; manager?: Cache };
   tokens: { store?: TwitchTokenStore; encryptionKey?: Buffer; validateIntervalMs: number; validateOnStartup: boolean };
+  login: TwitchResolvedLoginOptions;
 }
+
+/** `login` options with every default filled in. */
+export type TwitchResolvedLoginOptions = Required<Omit<TwitchLoginOptions, 'onLogin' | 'scopes'>> & {
+  scopes: string[];
+  onLogin?: TwitchLoginOptions['onLogin'];
+};
 
 /** Raised at bootstrap when an option is wrong; the message names the option. */
 export class TwitchOptionsError extends Error {
@@ -172,5 +180,54 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
       validateIntervalMs: tokens.validateIntervalMs ?? 3_600_000,
       validateOnStartup: tokens.validateOnStartup ?? true,
     },
+    login: resolveLoginOptions(options.login),
+  };
+}
+
+/** Validates `login` (guards and login flow) and fills in defaults. */
+function resolveLoginOptions(input: TwitchLoginOptions | undefined): TwitchResolvedLoginOptions {
+  const login = object(input, 'login') as TwitchLoginOptions;
+  if (login.scopes !== undefined) {
+    if (!Array.isArray(login.scopes) || login.scopes.some((s) => typeof s !== 'string' || !/^\S+$/.test(s))) {
+      throw new TwitchOptionsError('login.scopes', 'must be an array of scope strings without spaces');
+    }
+  }
+  for (const key of ['successRedirect', 'logoutRedirect'] as const) {
+    const v = login[key];
+    if (v === undefined) continue;
+    nonEmptyString(v, `login.${key}`, true);
+    if (!v.startsWith('/') || v.startsWith('//')) httpUrl(v, `login.${key}`, true);
+  }
+  if (login.forceVerify !== undefined && typeof login.forceVerify !== 'boolean') {
+    throw new TwitchOptionsError('login.forceVerify', 'must be a boolean');
+  }
+  number(login.stateTtlMs, 'login.stateTtlMs', 1_000);
+  number(login.sessionTtlMs, 'login.sessionTtlMs', 1_000);
+  number(login.validationCacheTtlMs, 'login.validationCacheTtlMs', 0);
+  number(login.invalidTokenCacheTtlMs, 'login.invalidTokenCacheTtlMs', 0);
+  number(login.revalidateAfterMs, 'login.revalidateAfterMs', 0);
+  if (login.cookieName !== undefined && (typeof login.cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(login.cookieName))) {
+    throw new TwitchOptionsError('login.cookieName', 'must be a valid cookie name (letters, digits and !#$%&\'*+-.^_`|~)');
+  }
+  if (login.secureCookie !== undefined && typeof login.secureCookie !== 'boolean' && login.secureCookie !== 'auto') {
+    throw new TwitchOptionsError('login.secureCookie', 'must be true, false or "auto"');
+  }
+  if (login.onLogin !== undefined && typeof login.onLogin !== 'function') {
+    throw new TwitchOptionsError('login.onLogin', 'must be a function');
+  }
+  const validationCacheTtlMs = login.validationCacheTtlMs ?? 60_000;
+  return {
+    scopes: [...(login.scopes ?? [])],
+    successRedirect: login.successRedirect ?? '/',
+    logoutRedirect: login.logoutRedirect ?? '/',
+    forceVerify: login.forceVerify ?? false,
+    stateTtlMs: login.stateTtlMs ?? 600_000,
+    sessionTtlMs: login.sessionTtlMs ?? 7 * 24 * 3_600_000,
+    cookieName: login.cookieName ?? 'twitch_session',
+    secureCookie: login.secureCookie ?? 'auto',
+    validationCacheTtlMs,
+    invalidTokenCacheTtlMs: Math.min(login.invalidTokenCacheTtlMs ?? 5_000, validationCacheTtlMs),
+    revalidateAfterMs: login.revalidateAfterMs ?? 3_600_000,
+    onLogin: login.onLogin,
   };
 }

@@ -3,12 +3,15 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FakeTwitch } from '../lib/testing/index.js';
 import { AppModule } from './app.module.js';
+import { installSampleFakeRoutes } from './fake-extras.js';
 
 async function bootstrap() {
   const logger = new Logger('Sample');
+  const port = Number(process.env.PORT ?? 3000);
   let fake: FakeTwitch | undefined;
   if (!process.env.TWITCH_CLIENT_ID || !process.env.TWITCH_CLIENT_SECRET) {
     fake = await FakeTwitch.start({ seed: { streams: 250 } });
+    installSampleFakeRoutes(fake);
     process.env.TWITCH_CLIENT_ID = fake.clientId;
     process.env.TWITCH_CLIENT_SECRET = fake.clientSecret;
     process.env.TWITCH_HELIX_URL = fake.helixUrl;
@@ -17,10 +20,11 @@ async function bootstrap() {
   } else {
     logger.log('Using Twitch with the credentials from the environment');
   }
+  // The login callback; with real credentials, register this exact URL with your Twitch application.
+  process.env.TWITCH_REDIRECT_URI ??= `http://127.0.0.1:${port}/auth/twitch/callback`;
   const app = await NestFactory.create(AppModule);
-  const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, '127.0.0.1');
-  logger.log(`Sample listening on http://127.0.0.1:${port}  (try /streams, /users/twitchdev, /streams/all)`);
+  logger.log(`Sample listening on http://127.0.0.1:${port}  (open / to log in with Twitch; JSON routes at /routes)`);
   const stop = async () => {
     await app.close();
     await fake?.close();

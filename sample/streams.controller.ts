@@ -8,7 +8,8 @@ export class StreamsController {
     private readonly auth: TwitchAuthService,
   ) {}
 
-  @Get()
+  /** The JSON routes (the HTML home page `/` links to them). */
+  @Get('routes')
   index() {
     return {
       routes: [
@@ -17,6 +18,8 @@ export class StreamsController {
         'GET /users/:login                    a user by login',
         'GET /channels/:id                    channel information',
         'GET /app-token                       what Twitch says about the app token (not the token)',
+        'GET /                                HTML home page with "Log in with Twitch"',
+        'GET /me                              HTML page of the logged-in user and their followed channels',
       ],
     };
   }

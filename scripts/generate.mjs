@@ -721,6 +721,9 @@ function buildModel(specText, overrides) {
     if (op.paginated && !op.query.some((q) => q.name === 'first') && !withoutFirst.has(op.name))
       fail(`${op.name}: paginated without \`first\`; list it in pagedWithoutFirst`);
     if (op.stringPagination && !op.paginated) fail(`${op.name}: stringPagination on a non-paginated operation`);
+    const first = op.query.find((q) => q.name === 'first');
+    if (first && (first.limits?.min === undefined || first.limits?.max === undefined))
+      fail(`${op.name}: \`first\` has no stated bounds; add them in the limits overrides`);
   }
   for (const name of requiredBodies) if (!model.operations.find((o) => o.name === name)?.body) fail(`requiredBodies: ${name} has no body`);
 
@@ -1104,6 +1107,8 @@ function paramDecorators(field, imports) {
     }
   };
   if (field.nested && node.type === 'object') {
+    // ValidateNested skips undefined, so a required object needs its own presence check.
+    dec('cv', 'IsObject');
     dec('cv', 'ValidateNested');
     dec('ct', 'Type', `() => ${field.nested.name}`);
     ts = field.nested.name;

@@ -1,7 +1,5 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import {
   type AxiosInstance,
   type AxiosResponse,
@@ -19,6 +17,7 @@ import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { digest } from '../utils/hash.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchCallContext } from './twitch-call-context.js';
+import { createTwitchDispatcher, createTwitchUndiciAdapter } from './twitch-undici.adapter.js';
 import { serializeTwitchParams } from './twitch-params.serializer.js';
 
 /** Source of the managed app access token (the app-token manager registers itself). */
@@ -59,7 +58,8 @@ type RequestStep = (config: Config, ctx: TwitchCallContext) => Promise<void> | v
 @Injectable()
 export class TwitchHttpClient implements OnApplicationShutdown {
   private readonly axios: AxiosInstance;
-  private readonly agents = [new HttpAgent({ keepAlive: true }), new HttpsAgent({ keepAlive: true })];
+  /** Keep-alive connections (undici), shared by Helix and OAuth calls. */
+  private readonly dispatcher = createTwitchDispatcher();
   private appTokens?: TwitchAppTokenSource;
   private userTokens?: TwitchUserTokenSource;
 
@@ -79,8 +79,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   ) {
     this.axios = http.axiosRef;
     this.axios.defaults.timeout = options.timeout;
-    this.axios.defaults.httpAgent = this.agents[0];
-    this.axios.defaults.httpsAgent = this.agents[1];
+    this.axios.defaults.adapter = createTwitchUndiciAdapter(this.dispatcher);
     this.axios.defaults.paramsSerializer = { serialize: (p) => serializeTwitchParams(p) };
     this.axios.interceptors.request.use((config) => this.onRequest(config as Config));
     this.axios.interceptors.response.use(
@@ -90,8 +89,8 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   }
 
   /** Closes the keep-alive connections the module opened. */
-  onApplicationShutdown(): void {
-    for (const agent of this.agents) agent.destroy();
+  async onApplicationShutdown(): Promise<void> {
+    await this.dispatcher.destroy();
   }
 
   /** Called once by the app-token manager. */

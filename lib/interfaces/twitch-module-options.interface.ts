@@ -1,6 +1,7 @@
 import type { Cache } from 'cache-manager';
 import type { RedisClientType } from 'redis';
 import type { TwitchTokenStore } from '../auth/token-store/twitch-token-store.js';
+import type { TwitchLoginOptions } from './twitch-login-options.interface.js';
 
 /** Redis connection for state shared by every instance: rate-limit buckets, the app token, the cache. */
 export type TwitchRedisOptions =
@@ -134,4 +135,6 @@ export interface TwitchModuleOptions {
   cache?: TwitchCacheOptions;
   /** User tokens: storage, encryption at rest, validation schedule. */
   tokens?: TwitchTokenOptions;
+  /** Guards (`@TwitchAuth()`) and the login flow (`TwitchLoginModule`): scopes, redirects, cookies, caching. */
+  login?: TwitchLoginOptions;
 }

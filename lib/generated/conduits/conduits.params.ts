@@ -5,6 +5,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   MaxLength,
@@ -103,6 +104,7 @@ export class UpdateConduitShardsShardsParams {
   id!: string;
 
   /** The transport details that you want Twitch to use when sending you notifications. */
+  @IsObject()
   @ValidateNested()
   @Type(() => UpdateConduitShardsShardsTransportParams)
   transport!: UpdateConduitShardsShardsTransportParams;

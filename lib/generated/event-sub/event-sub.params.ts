@@ -240,6 +240,7 @@ export class CreateEventSubSubscriptionParams {
   condition!: Record<string, unknown>;
 
   /** The transport details that you want Twitch to use when sending you notifications. */
+  @IsObject()
   @ValidateNested()
   @Type(() => CreateEventSubSubscriptionTransportParams)
   transport!: CreateEventSubSubscriptionTransportParams;

@@ -6,6 +6,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -142,6 +143,8 @@ export class GetExtensionLiveChannelsParams {
    */
   @IsOptional()
   @IsInt()
+  @Min(1)
+  @Max(100)
   first?: number;
 
   /**
@@ -256,6 +259,7 @@ export class UpdateExtensionBitsProductParams {
   sku!: string;
 
   /** An object that contains the product's cost information. */
+  @IsObject()
   @ValidateNested()
   @Type(() => UpdateExtensionBitsProductCostParams)
   cost!: UpdateExtensionBitsProductCostParams;

@@ -7,6 +7,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -226,6 +227,7 @@ export class BanUserParams {
   moderatorId!: string;
 
   /** Identifies the user and type of ban. */
+  @IsObject()
   @ValidateNested()
   @Type(() => BanUserDataParams)
   data!: BanUserDataParams;
@@ -279,6 +281,8 @@ export class GetUnbanRequestsParams {
   /** The maximum number of items to return per page in response */
   @IsOptional()
   @IsInt()
+  @Min(1)
+  @Max(100)
   first?: number;
 }
 
@@ -627,6 +631,7 @@ export class WarnChatUserParams {
   moderatorId!: string;
 
   /** A list that contains information about the warning. */
+  @IsObject()
   @ValidateNested()
   @Type(() => WarnChatUserDataParams)
   data!: WarnChatUserDataParams;

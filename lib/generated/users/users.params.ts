@@ -232,6 +232,7 @@ export class UpdateUserExtensionsParams {
    * The extensions to update. The `data` field is a dictionary of extension types. The dictionary’s
    * possible keys are: panel, overlay, or component. The key’s value is a dictionary of extensions.
    */
+  @IsObject()
   @ValidateNested()
   @Type(() => UpdateUserExtensionsDataParams)
   data!: UpdateUserExtensionsDataParams;

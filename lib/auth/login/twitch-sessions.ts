@@ -1,0 +1,88 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { TwitchKvStore } from '../../store/twitch-kv.store.js';
+import type { TwitchResolvedOptions } from '../../twitch-options.js';
+import { appendSetCookie, isSecureRequest, readCookie, serializeCookie, type TwitchHttpRequestLike } from './twitch-cookies.js';
+
+/** SHA-256 of a secret, base64url: what keys in the store are made of (never the secret itself). */
+export function digest(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/** Key of the guard's cached `/oauth2/validate` answer for a token (a digest of the token, never the token). */
+export function validationCacheKey(keyPrefix: string, accessToken: string): string {
+  return `${keyPrefix}auth:validation:${digest(accessToken)}`;
+}
+
+/** 32 random bytes, base64url. */
+export function randomToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Login sessions: a random session id in an HttpOnly cookie, `session → userId` in the shared
+ * key-value store (keyed by the id's SHA-256, so the store holds nothing a cookie could be made from).
+ */
+export class TwitchSessions {
+  constructor(
+    private readonly kv: TwitchKvStore,
+    private readonly options: TwitchResolvedOptions,
+  ) {}
+
+  get cookieName(): string {
+    return this.options.login.cookieName;
+  }
+
+  private key(sessionId: string): string {
+    return `${this.options.keyPrefix}session:${digest(sessionId)}`;
+  }
+
+  /** The session id of the request's cookie, if any. */
+  sessionId(request: TwitchHttpRequestLike): string | undefined {
+    return readCookie(request, this.cookieName);
+  }
+
+  /** The user of a session, or undefined when the session is unknown or expired. */
+  async userId(sessionId: string): Promise<string | undefined> {
+    const raw = await this.kv.get(this.key(sessionId));
+    if (!raw) return undefined;
+    try {
+      const parsed = JSON.parse(raw) as { userId?: unknown };
+      return typeof parsed.userId === 'string' && parsed.userId ? parsed.userId : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Creates a session for the user and sets its cookie. */
+  async create(userId: string, request: TwitchHttpRequestLike, response: unknown): Promise<void> {
+    const sessionId = randomToken();
+    const ttl = this.options.login.sessionTtlMs;
+    await this.kv.set(this.key(sessionId), JSON.stringify({ userId, createdAt: Date.now() }), ttl);
+    this.setCookie(response, this.cookieName, sessionId, ttl / 1000, request);
+  }
+
+  /** Ends a session; returns its user, if it was live. */
+  async destroy(sessionId: string): Promise<string | undefined> {
+    const raw = await this.kv.take(this.key(sessionId));
+    if (!raw) return undefined;
+    try {
+      const parsed = JSON.parse(raw) as { userId?: unknown };
+      return typeof parsed.userId === 'string' ? parsed.userId : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  setCookie(response: unknown, name: string, value: string, maxAgeSeconds: number, request: TwitchHttpRequestLike): void {
+    appendSetCookie(response, serializeCookie(name, value, { maxAge: maxAgeSeconds, secure: this.secure(request) }));
+  }
+
+  clearCookie(response: unknown, name: string, request: TwitchHttpRequestLike): void {
+    appendSetCookie(response, serializeCookie(name, '', { maxAge: 0, secure: this.secure(request) }));
+  }
+
+  private secure(request: TwitchHttpRequestLike): boolean {
+    const s = this.options.login.secureCookie;
+    return s === 'auto' ? isSecureRequest(request) : s;
+  }
+}

@@ -1,0 +1,272 @@
+import 'reflect-metadata';
+import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createClient } from 'redis';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TwitchAuth } from '../lib/auth/decorators/twitch-auth.decorator.js';
+import { TwitchUser } from '../lib/auth/decorators/twitch-user.decorator.js';
+import type { TwitchIdentity } from '../lib/auth/guards/twitch-identity.js';
+import type { TwitchLoginOptions } from '../lib/interfaces/twitch-login-options.interface.js';
+import { TwitchModule } from '../lib/twitch.module.js';
+import { FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
+
+type Platform = 'express' | 'fastify';
+
+const TWITCHDEV = { userId: '141981764', login: 'twitchdev' };
+
+@Controller('me')
+class MeController {
+  /** No scope needed; shows what @TwitchUser() gives and that the token is there but not serialised. */
+  @Get()
+  @TwitchAuth()
+  me(@TwitchUser() user: TwitchIdentity) {
+    return { user, hasToken: typeof user.accessToken === 'string' && user.accessToken.length > 0 };
+  }
+
+  @Get('login')
+  @TwitchAuth()
+  login(@TwitchUser('login') login: string) {
+    return { login };
+  }
+
+  @Get('two-scopes')
+  @TwitchAuth('user:read:follows', 'user:read:subscriptions')
+  twoScopes() {
+    return { ok: true };
+  }
+}
+
+/** Class-level scope, overridden by method-level `@TwitchAuth`. */
+@Controller('scoped')
+@TwitchAuth('user:read:email')
+class ScopedController {
+  @Get('class')
+  fromClass(@TwitchUser('userId') userId: string) {
+    return { route: 'class', userId };
+  }
+
+  @Get('method')
+  @TwitchAuth('user:read:follows')
+  fromMethod() {
+    return { route: 'method' };
+  }
+
+  @Get('open')
+  @TwitchAuth()
+  open() {
+    return { route: 'open' };
+  }
+}
+
+/** Not guarded: @TwitchUser() is undefined. */
+@Controller('public')
+class PublicController {
+  @Get()
+  open(@TwitchUser() user?: TwitchIdentity) {
+    return { user: user ?? null };
+  }
+}
+
+async function createHttpApp(platform: Platform, fake: FakeTwitch, keyPrefix: string, login: TwitchLoginOptions = {}): Promise<INestApplication> {
+  @Module({
+    imports: [
+      TwitchModule.forRoot({
+        clientId: fake.clientId,
+        clientSecret: fake.clientSecret,
+        helixUrl: fake.helixUrl,
+        authUrl: fake.authUrl,
+        redirectUri: 'http://127.0.0.1:3000/auth/twitch/callback',
+        redis: { url: REDIS_URL() },
+        keyPrefix,
+        retry: { maxRetries: 0, baseDelayMs: 5, maxDelayMs: 20 },
+        login,
+        isGlobal: true,
+      }),
+    ],
+    controllers: [MeController, ScopedController, PublicController],
+  })
+  class AppModule {}
+  const app =
+    platform === 'express'
+      ? await NestFactory.create(AppModule, { logger: false })
+      : await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: false });
+  await app.init();
+  if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  return app;
+}
+
+/** Every key and value under a prefix. */
+async function dumpPrefix(prefix: string): Promise<string> {
+  const client = createClient({ url: REDIS_URL() });
+  await client.connect();
+  let out = '';
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+    for (const key of keys) {
+      const type = await client.type(key);
+      out += `${key}=${type === 'string' ? await client.get(key) : JSON.stringify(await client.hGetAll(key))}\n`;
+    }
+  }
+  await client.close();
+  return out;
+}
+
+describe.each<Platform>(['express', 'fastify'])('@TwitchAuth / @TwitchUser on %s', (platform) => {
+  let fake: FakeTwitch;
+  let app: INestApplication;
+  let keyPrefix: string;
+  const http = () => request(app.getHttpServer());
+  const validations = () => fake.requestsTo('GET', '/oauth2/validate').length;
+
+  beforeAll(async () => {
+    fake = await FakeTwitch.start();
+    keyPrefix = uniquePrefix();
+    app = await createHttpApp(platform, fake, keyPrefix);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await fake?.close();
+    await flushPrefix(keyPrefix);
+  });
+  afterEach(() => {
+    fake.clearRequests();
+    fake.clearFaults();
+  });
+
+  it('answers 401 without a token or session, and validates nothing', async () => {
+    const res = await http().get('/me').expect(401);
+    expect(res.body).toMatchObject({ statusCode: 401, reason: 'no_credentials' });
+    expect(res.body.message).toMatch(/Bearer/);
+    expect(validations()).toBe(0);
+  });
+
+  it('answers 401 for an Authorization header that is not Bearer', async () => {
+    const res = await http().get('/me').set('Authorization', 'Basic dXNlcjpwYXNz').expect(401);
+    expect(res.body).toMatchObject({ reason: 'malformed_authorization' });
+    expect(validations()).toBe(0);
+  });
+
+  it('answers 401 for an invalid token and caches that answer briefly', async () => {
+    const res = await http().get('/me').set('Authorization', 'Bearer notarealtoken123').expect(401);
+    expect(res.body).toMatchObject({ statusCode: 401, reason: 'invalid_token', message: expect.stringMatching(/invalid, expired or revoked/) });
+    expect(validations()).toBe(1);
+    await http().get('/me').set('Authorization', 'Bearer notarealtoken123').expect(401);
+    expect(validations()).toBe(1);
+  });
+
+  it('answers 401 for an expired token', async () => {
+    const issued = fake.issueUserToken({ ...TWITCHDEV, scopes: [] });
+    fake.expireToken(issued.accessToken);
+    const res = await http().get('/me').set('Authorization', `Bearer ${issued.accessToken}`).expect(401);
+    expect(res.body.reason).toBe('invalid_token');
+  });
+
+  it('answers 200 with the @TwitchUser identity for a valid bearer token, and caches the validation', async () => {
+    const issued = fake.issueUserToken({ ...TWITCHDEV, scopes: ['user:read:email'] });
+    const res = await http().get('/me').set('Authorization', `Bearer ${issued.accessToken}`).expect(200);
+    expect(res.body.user).toMatchObject({ ...TWITCHDEV, scopes: ['user:read:email'], source: 'bearer' });
+    expect(new Date(res.body.user.expiresAt).getTime()).toBeGreaterThan(Date.now() + 3_600_000);
+    // The handler can use the token; serialising the identity leaves it out.
+    expect(res.body.hasToken).toBe(true);
+    expect(JSON.stringify(res.body)).not.toContain(issued.accessToken);
+    expect(validations()).toBe(1);
+
+    const again = await http().get('/me/login').set('Authorization', `Bearer ${issued.accessToken}`).expect(200);
+    expect(again.body).toEqual({ login: 'twitchdev' });
+    expect(validations()).toBe(1);
+    // Twitch saw the token with the OAuth prefix.
+    expect(fake.requestsTo('GET', '/oauth2/validate')[0].headers.authorization).toBe(`OAuth ${issued.accessToken}`);
+    // Cached under a digest: the token appears in no Redis key or value.
+    const dump = await dumpPrefix(keyPrefix);
+    expect(dump).toContain(`${keyPrefix}auth:validation:`);
+    expect(dump).not.toContain(issued.accessToken);
+  });
+
+  it('answers 403 naming every missing scope', async () => {
+    const issued = fake.issueUserToken({ ...TWITCHDEV, scopes: ['user:read:follows'] });
+    const res = await http().get('/me/two-scopes').set('Authorization', `Bearer ${issued.accessToken}`).expect(403);
+    expect(res.body).toMatchObject({ statusCode: 403, missingScopes: ['user:read:subscriptions'] });
+    expect(res.body.message).toContain('user:read:subscriptions');
+    expect(res.body.message).not.toContain('user:read:follows');
+
+    const none = fake.issueUserToken({ ...TWITCHDEV, scopes: [] });
+    const res2 = await http().get('/me/two-scopes').set('Authorization', `Bearer ${none.accessToken}`).expect(403);
+    expect(res2.body.missingScopes).toEqual(['user:read:follows', 'user:read:subscriptions']);
+
+    const both = fake.issueUserToken({ ...TWITCHDEV, scopes: ['user:read:subscriptions', 'user:read:follows'] });
+    await http().get('/me/two-scopes').set('Authorization', `Bearer ${both.accessToken}`).expect(200, { ok: true });
+  });
+
+  it('applies class-level scopes, and a method-level @TwitchAuth wins over them', async () => {
+    const email = fake.issueUserToken({ ...TWITCHDEV, scopes: ['user:read:email'] }).accessToken;
+    const follows = fake.issueUserToken({ ...TWITCHDEV, scopes: ['user:read:follows'] }).accessToken;
+    const none = fake.issueUserToken({ ...TWITCHDEV, scopes: [] }).accessToken;
+
+    await http().get('/scoped/class').set('Authorization', `Bearer ${email}`).expect(200, { route: 'class', userId: TWITCHDEV.userId });
+    const cls = await http().get('/scoped/class').set('Authorization', `Bearer ${follows}`).expect(403);
+    expect(cls.body.missingScopes).toEqual(['user:read:email']);
+
+    // The method's scope replaces the class's: follows is enough, email is not needed.
+    await http().get('/scoped/method').set('Authorization', `Bearer ${follows}`).expect(200, { route: 'method' });
+    const m = await http().get('/scoped/method').set('Authorization', `Bearer ${email}`).expect(403);
+    expect(m.body.missingScopes).toEqual(['user:read:follows']);
+
+    // A method-level @TwitchAuth() without scopes needs none, despite the class.
+    await http().get('/scoped/open').set('Authorization', `Bearer ${none}`).expect(200, { route: 'open' });
+    await http().get('/scoped/open').expect(401);
+  });
+
+  it('refuses app access tokens and tokens of other applications', async () => {
+    const appToken = fake.issueAppToken();
+    const res = await http().get('/me').set('Authorization', `Bearer ${appToken}`).expect(401);
+    expect(res.body.reason).toBe('not_user_token');
+
+    const foreign = fake.issueUserToken({ ...TWITCHDEV, scopes: [], clientId: 'someone-elses-app' });
+    const res2 = await http().get('/me').set('Authorization', `Bearer ${foreign.accessToken}`).expect(401);
+    expect(res2.body).toMatchObject({ reason: 'foreign_client', message: expect.stringMatching(/another application/) });
+  });
+
+  it('answers 503 when Twitch cannot validate, and does not cache that', async () => {
+    const issued = fake.issueUserToken({ ...TWITCHDEV, scopes: [] });
+    fake.inject({ method: 'GET', path: '/oauth2/validate', status: 503 });
+    const res = await http().get('/me').set('Authorization', `Bearer ${issued.accessToken}`);
+    expect(res.status).toBeGreaterThanOrEqual(502);
+    expect(res.status).toBeLessThanOrEqual(503);
+    expect(JSON.stringify(res.body)).not.toContain(issued.accessToken);
+    await http().get('/me').set('Authorization', `Bearer ${issued.accessToken}`).expect(200);
+    expect(validations()).toBe(2);
+  });
+
+  it('leaves @TwitchUser() undefined on routes without @TwitchAuth()', async () => {
+    await http().get('/public').expect(200, { user: null });
+  });
+});
+
+describe('validation cache TTL', () => {
+  let fake: FakeTwitch;
+  let app: INestApplication;
+  const keyPrefix = uniquePrefix();
+  beforeAll(async () => {
+    fake = await FakeTwitch.start();
+    app = await createHttpApp('express', fake, keyPrefix, { validationCacheTtlMs: 200 });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await fake?.close();
+    await flushPrefix(keyPrefix);
+  });
+
+  it('asks Twitch again once login.validationCacheTtlMs has passed, and then sees a revoked token', async () => {
+    const issued = fake.issueUserToken({ ...TWITCHDEV, scopes: [] });
+    const http = () => request(app.getHttpServer());
+    await http().get('/me').set('Authorization', `Bearer ${issued.accessToken}`).expect(200);
+    fake.revokeToken(issued.accessToken);
+    // Within the TTL the cached answer stands.
+    await http().get('/me').set('Authorization', `Bearer ${issued.accessToken}`).expect(200);
+    expect(fake.requestsTo('GET', '/oauth2/validate')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 250));
+    await http().get('/me').set('Authorization', `Bearer ${issued.accessToken}`).expect(401);
+    expect(fake.requestsTo('GET', '/oauth2/validate')).toHaveLength(2);
+  });
+});
