@@ -1,0 +1,369 @@
+import { Readable } from 'node:stream';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import {
+  type AxiosAdapter,
+  AxiosError,
+  type AxiosResponse,
+  CanceledError,
+  type InternalAxiosRequestConfig,
+} from 'axios';
+import { Agent, type Dispatcher, EnvHttpProxyAgent, util as undiciUtil } from 'undici';
+
+/** What `AxiosResponse.request` and `AxiosError.request` hold for a request sent by this adapter (never its headers). */
+export interface TwitchUndiciRequest {
+  readonly adapter: 'undici';
+  readonly method: string;
+  readonly url: string;
+}
+
+export interface TwitchDispatcherOptions {
+  /** How long an idle keep-alive connection is kept (ms). Default 30 s (or less if the server says so). */
+  keepAliveTimeout?: number;
+  /** Connections per origin; unlimited by default. */
+  connections?: number;
+}
+
+/**
+ * The dispatcher the module sends with: an undici `Agent` (a keep-alive `Pool` per origin), or an
+ * `EnvHttpProxyAgent` when `HTTP_PROXY`/`HTTPS_PROXY` is set (axios' own adapter honoured those too).
+ */
+export function createTwitchDispatcher(options: TwitchDispatcherOptions = {}): Dispatcher {
+  const opts = { keepAliveTimeout: options.keepAliveTimeout ?? 30_000, connections: options.connections ?? null };
+  const env = process.env;
+  const proxied = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
+  return proxied ? new EnvHttpProxyAgent(opts) : new Agent(opts);
+}
+
+/**
+ * An axios adapter that sends on an undici dispatcher. axios keeps doing everything else (config
+ * merging, interceptors, `transformRequest`/`transformResponse`, JSON parsing); this replaces only
+ * the transport, which with axios' own http adapter (node:http + follow-redirects + proxy lookup)
+ * costs about three times a bare request.
+ *
+ * Honoured: `baseURL`/`url`/`params`/`paramsSerializer`, `method`, `headers`, `auth`, `data`
+ * (strings, buffers, `URLSearchParams`, streams; objects as JSON), `timeout`/`timeoutErrorMessage`/
+ * `transitional.clarifyTimeoutError`, `signal` and `cancelToken`, `responseType` (`json`, `text`,
+ * `arraybuffer`, `stream` (buffered)), `responseEncoding`, `decompress` (gzip, deflate, br),
+ * `maxContentLength`, `validateStatus`. Not followed: redirects (a 3xx is returned as it is) and
+ * per-request agents and proxies (the dispatcher decides).
+ *
+ * Errors are `AxiosError`s like axios' own: `ECONNABORTED` (or `ETIMEDOUT`) on timeout,
+ * `CanceledError` on abort, the socket's code (`ECONNREFUSED`, `ECONNRESET`, ...) on network
+ * failures, and `ERR_BAD_REQUEST`/`ERR_BAD_RESPONSE` with `response` set when `validateStatus` refuses.
+ */
+export function createTwitchUndiciAdapter(dispatcher: Dispatcher): AxiosAdapter {
+  return (config) => send(dispatcher, config);
+}
+
+type Resolve = (value: AxiosResponse) => void;
+type Reject = (reason: unknown) => void;
+
+const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
+
+function send(dispatcher: Dispatcher, config: InternalAxiosRequestConfig): Promise<AxiosResponse> {
+  return new Promise<AxiosResponse>((resolve, reject) => {
+    let url: URL;
+    let request: TwitchUndiciRequest;
+    let options: Dispatcher.DispatchOptions;
+    try {
+      const full = fullUrl(config);
+      url = new URL(full);
+      const method = (config.method ?? 'get').toUpperCase();
+      request = { adapter: 'undici', method, url: full };
+      options = {
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: method as Dispatcher.HttpMethod,
+        headers: requestHeaders(config, url),
+        body: requestBody(config),
+      };
+    } catch (err) {
+      reject(AxiosError.from(err as Error, AxiosError.ERR_BAD_OPTION_VALUE, config));
+      return;
+    }
+    new UndiciCall(config, request, resolve, reject).start(dispatcher, options);
+  });
+}
+
+/**
+ * One request: an undici dispatch handler (the callback interface undici's own `request` is built
+ * on) that buffers the body and settles the axios promise once.
+ */
+class UndiciCall {
+  private abortFn?: (reason: Error) => void;
+  private abortReason?: Error;
+  private settled = false;
+  private timer?: NodeJS.Timeout;
+  private status = 0;
+  private statusText = '';
+  private headers: Record<string, string | string[]> = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private readonly onAbortSignal = () => this.cancel();
+  private unsubscribeToken?: () => void;
+
+  constructor(
+    private readonly config: InternalAxiosRequestConfig,
+    private readonly request: TwitchUndiciRequest,
+    private readonly resolve: Resolve,
+    private readonly reject: Reject,
+  ) {}
+
+  start(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): void {
+    const { config } = this;
+    const signal = config.signal as AbortSignal | undefined;
+    if (signal?.aborted) return this.cancel();
+    if (signal?.addEventListener) signal.addEventListener('abort', this.onAbortSignal, { once: true });
+    if (config.cancelToken) {
+      const token = config.cancelToken;
+      const listener = () => this.cancel();
+      token.subscribe(listener);
+      this.unsubscribeToken = () => token.unsubscribe(listener);
+    }
+    const timeout = config.timeout;
+    if (timeout && timeout > 0) this.timer = setTimeout(() => this.onTimeout(), timeout);
+    dispatcher.dispatch(options, this as unknown as Dispatcher.DispatchHandler);
+  }
+
+  // ---- undici's dispatch handler ------------------------------------------------------------------
+
+  onConnect(abort: (reason: Error) => void): void {
+    if (this.abortReason) abort(this.abortReason);
+    else this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx: the final answer follows.
+    this.status = statusCode;
+    this.statusText = statusText;
+    this.headers = undiciUtil.parseHeaders(rawHeaders) as Record<string, string | string[]>;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    const max = this.config.maxContentLength;
+    if (max !== undefined && max > -1 && this.size > max) {
+      this.abort(new AxiosError(`maxContentLength size of ${max} exceeded`, AxiosError.ERR_BAD_RESPONSE, this.config, this.request));
+      return false;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    let response: AxiosResponse;
+    try {
+      response = {
+        data: this.body(),
+        status: this.status,
+        statusText: this.statusText,
+        headers: this.headers as AxiosResponse['headers'],
+        config: this.config,
+        request: this.request,
+      };
+    } catch (err) {
+      this.fail(AxiosError.from(err as Error, AxiosError.ERR_BAD_RESPONSE, this.config, this.request));
+      return;
+    }
+    const validate = this.config.validateStatus;
+    if (!response.status || !validate || validate(response.status)) {
+      this.finish();
+      this.resolve(response);
+    } else {
+      const code = response.status >= 400 && response.status < 500 ? AxiosError.ERR_BAD_REQUEST : AxiosError.ERR_BAD_RESPONSE;
+      this.fail(new AxiosError(`Request failed with status code ${response.status}`, code, this.config, this.request, response));
+    }
+  }
+
+  onError(err: Error & { code?: string; cause?: { code?: string } }): void {
+    if (this.settled) return;
+    if (err instanceof AxiosError) return this.fail(err);
+    const error = AxiosError.from(err, networkCode(err), this.config, this.request);
+    this.fail(error);
+  }
+
+  onBodySent(): void {}
+
+  // ---- settling -----------------------------------------------------------------------------------
+
+  private body(): unknown {
+    const { config } = this;
+    let buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size);
+    this.chunks = [];
+    const encoding = this.headers['content-encoding'];
+    if (config.decompress !== false && typeof encoding === 'string' && buf.length) {
+      const inflated = decompress(encoding, buf);
+      if (inflated) {
+        buf = inflated;
+        delete this.headers['content-encoding'];
+        delete this.headers['content-length'];
+      }
+    }
+    switch (config.responseType) {
+      case 'arraybuffer':
+        return buf;
+      case 'stream':
+        return Readable.from([buf]);
+      default: {
+        const enc = (config.responseEncoding ?? 'utf8') as BufferEncoding;
+        const text = buf.toString(enc);
+        return enc === 'utf8' && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      }
+    }
+  }
+
+  private onTimeout(): void {
+    this.timer = undefined;
+    const { config } = this;
+    const message = config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`;
+    const code = config.transitional?.clarifyTimeoutError ? AxiosError.ETIMEDOUT : AxiosError.ECONNABORTED;
+    this.abort(new AxiosError(message, code, config, this.request));
+  }
+
+  private cancel(): void {
+    this.abort(new CanceledError(undefined, this.config, this.request));
+  }
+
+  /** Settles with `error` now and stops the request (now, or as soon as undici hands over its abort). */
+  private abort(error: AxiosError): void {
+    if (this.settled) return;
+    this.fail(error);
+    if (this.abortFn) this.abortFn(error);
+    else this.abortReason = error;
+  }
+
+  private fail(error: unknown): void {
+    if (this.settled) return;
+    this.finish();
+    this.reject(error);
+  }
+
+  private finish(): void {
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    (this.config.signal as AbortSignal | undefined)?.removeEventListener?.('abort', this.onAbortSignal);
+    this.unsubscribeToken?.();
+  }
+}
+
+// ---- request building -------------------------------------------------------------------------------
+
+function fullUrl(config: InternalAxiosRequestConfig): string {
+  const url = config.url ?? '';
+  const base = config.baseURL;
+  let full = base && (!ABSOLUTE_URL.test(url) || config.allowAbsoluteUrls === false)
+    ? url
+      ? `${base.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}`
+      : base
+    : url;
+  const params = config.params;
+  if (!params) return full;
+  const serializer = config.paramsSerializer;
+  const serialize = typeof serializer === 'function' ? serializer : serializer?.serialize;
+  const query = serialize
+    ? serialize(params, serializer as never)
+    : params instanceof URLSearchParams
+      ? params.toString()
+      : defaultParams(params as Record<string, unknown>);
+  if (!query) return full;
+  const hash = full.indexOf('#');
+  if (hash !== -1) full = full.slice(0, hash);
+  return full + (full.includes('?') ? '&' : '?') + query;
+}
+
+/** axios' default params encoding: arrays as `key[]=`, dates as ISO, objects as JSON. */
+function defaultParams(params: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const key of Object.keys(params)) {
+    let value = params[key];
+    if (value === null || value === undefined) continue;
+    let name = key;
+    if (Array.isArray(value)) name = `${key}[]`;
+    else value = [value];
+    for (const v of value as unknown[]) {
+      if (v === null || v === undefined) continue;
+      const s = v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      parts.push(`${encode(name)}=${encode(s)}`);
+    }
+  }
+  return parts.join('&');
+}
+
+function encode(value: string): string {
+  return encodeURIComponent(value)
+    .replace(/%3A/gi, ':')
+    .replace(/%24/g, '$')
+    .replace(/%2C/gi, ',')
+    .replace(/%20/g, '+');
+}
+
+function requestHeaders(config: InternalAxiosRequestConfig, url: URL): string[] {
+  const flat: string[] = [];
+  const headers = config.headers as unknown as { toJSON?: (asStrings?: boolean) => Record<string, unknown> } | undefined;
+  const all = (headers?.toJSON ? headers.toJSON(true) : (headers as Record<string, unknown> | undefined)) ?? {};
+  let hasAuth = false;
+  for (const name in all) {
+    const value = all[name];
+    if (value === undefined || value === null || value === false) continue;
+    if (!hasAuth && name.length === 13 && name.toLowerCase() === 'authorization') hasAuth = true;
+    flat.push(name, Array.isArray(value) ? value.join(', ') : String(value));
+  }
+  const auth = config.auth ?? (url.username || url.password ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined);
+  if (auth && !hasAuth) {
+    flat.push('authorization', `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}`);
+  }
+  const data = config.data;
+  if (data instanceof URLSearchParams || (isPlainObject(data) && !(data instanceof Readable))) {
+    if (!hasHeader(flat, 'content-type')) {
+      flat.push('content-type', data instanceof URLSearchParams ? 'application/x-www-form-urlencoded;charset=utf-8' : 'application/json');
+    }
+  }
+  return flat;
+}
+
+function requestBody(config: InternalAxiosRequestConfig): Dispatcher.DispatchOptions['body'] {
+  const data = config.data;
+  if (data === undefined || data === null) return null;
+  if (typeof data === 'string' || Buffer.isBuffer(data) || data instanceof Uint8Array || data instanceof Readable) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof URLSearchParams) return data.toString();
+  if (typeof (data as { pipe?: unknown }).pipe === 'function') return data as Readable;
+  // transformRequest was removed or left an object: send it as JSON, like axios would.
+  return JSON.stringify(data);
+}
+
+function hasHeader(flat: string[], lower: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i].toLowerCase() === lower) return true;
+  return false;
+}
+
+function isPlainObject(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function decompress(encoding: string, buf: Buffer): Buffer | undefined {
+  switch (encoding.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return gunzipSync(buf);
+    case 'deflate':
+      return inflateSync(buf);
+    case 'br':
+      return brotliDecompressSync(buf);
+    default:
+      return undefined;
+  }
+}
+
+/** The code an `AxiosError` gets for a network failure: the socket's own code where undici wraps it. */
+function networkCode(err: Error & { code?: string; cause?: { code?: string } }): string | undefined {
+  if (err.cause?.code) return err.cause.code;
+  // "other side closed": what node:http calls a socket hang up.
+  if (err.code === 'UND_ERR_SOCKET') return 'ECONNRESET';
+  return err.code;
+}
