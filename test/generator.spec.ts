@@ -14,6 +14,12 @@ describe('generated code', () => {
     expect(out.status).toBe(0);
   });
 
+  it('the README coverage table is up to date with the catalog', () => {
+    const out = spawnSync(process.execPath, ['scripts/readme-coverage.mjs', '--check'], { cwd: root, encoding: 'utf8' });
+    expect(out.stdout + out.stderr).toContain('up to date');
+    expect(out.status).toBe(0);
+  });
+
   it('the drift check notices a hand edit', () => {
     const file = join(root, 'lib/generated/streams/streams.endpoints.ts');
     const backup = join(mkdtempSync(join(tmpdir(), 'gen-')), 'copy.ts');
