@@ -148,10 +148,7 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
     const t = await this.store.get(userId);
     if (!t?.accessToken) return undefined;
     try {
-      const v = await this.auth.validateToken(t.accessToken);
-      // Write back only if nobody replaced the token meanwhile (a login or a refresh).
-      const now = await this.store.get(userId);
-      if (now?.accessToken === t.accessToken) await this.store.set({ ...now, scopes: [...v.scopes], validatedAt: Date.now() });
+      await this.recordValidation(userId, t.accessToken, await this.auth.validateToken(t.accessToken));
       return true;
     } catch (err) {
       if (!(err instanceof TwitchException) || err.getStatus() !== 401) return undefined;
@@ -161,6 +158,29 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
       return true;
     } catch (err) {
       return err instanceof TwitchLoginRequiredException ? false : undefined;
+    }
+  }
+
+  /**
+   * Notes that Twitch just confirmed `accessToken` (scopes, expiry, time of validation). Written under
+   * the user's refresh lock and only if the token is still the stored one, so it can never put back
+   * a token (and a spent refresh token) that a refresh replaced meanwhile. Skipped while a refresh runs.
+   */
+  async recordValidation(userId: string, accessToken: string, v: { scopes: readonly string[]; expiresIn: number }): Promise<void> {
+    const lockKey = this.lockKey(userId);
+    const id = randomUUID();
+    if (!(await this.kv.setIfAbsent(lockKey, id, LOCK_MS))) return;
+    try {
+      const current = await this.store.get(userId);
+      if (current?.accessToken !== accessToken) return;
+      await this.store.set({
+        ...current,
+        scopes: [...v.scopes],
+        validatedAt: Date.now(),
+        expiresAt: v.expiresIn > 0 ? Date.now() + v.expiresIn * 1000 : current.expiresAt,
+      });
+    } finally {
+      await this.kv.deleteIf(lockKey, id).catch(() => undefined);
     }
   }
 
@@ -178,8 +198,12 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
     }
   }
 
+  private lockKey(userId: string): string {
+    return `${this.options.keyPrefix}refresh-lock:${userId}`;
+  }
+
   private async refreshShared(userId: string, staleToken: string): Promise<string> {
-    const lockKey = `${this.options.keyPrefix}refresh-lock:${userId}`;
+    const lockKey = this.lockKey(userId);
     const deadline = Date.now() + LOCK_MS * 2;
     while (Date.now() < deadline) {
       const current = await this.store.get(userId);

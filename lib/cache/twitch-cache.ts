@@ -35,9 +35,16 @@ export class TwitchCache implements OnApplicationShutdown {
       this.cache = options.cache.manager;
       this.owned = false;
     } else {
+      // Keyv's default serializer walks every value with a reviver; cached answers are plain JSON, so
+      // Redis gets native JSON and memory keeps the objects as they are (the DTO mapper copies them).
       const store = redis
-        ? new Keyv({ store: new KeyvRedis(redis.client as never), namespace: `${options.keyPrefix}cache` })
-        : new Keyv();
+        ? new Keyv({
+            store: new KeyvRedis(redis.client as never),
+            namespace: `${options.keyPrefix}cache`,
+            serialize: (data) => JSON.stringify(data),
+            deserialize: (text) => JSON.parse(text),
+          })
+        : new Keyv({ serialize: undefined, deserialize: undefined });
       this.cache = createCache({ stores: [store] });
       this.owned = !redis;
     }

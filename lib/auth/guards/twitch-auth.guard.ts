@@ -5,7 +5,7 @@ import { TwitchException } from '../../exceptions/twitch.exception.js';
 import { TwitchKvStore } from '../../store/twitch-kv.store.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../../twitch-options.js';
-import { type TwitchStoredToken, TwitchTokenStore } from '../token-store/twitch-token-store.js';
+import type { TwitchStoredToken } from '../token-store/twitch-token-store.js';
 import { TwitchAuthService } from '../twitch-auth.service.js';
 import { TwitchUserTokenService } from '../twitch-user-token.service.js';
 import type { TwitchHttpRequestLike } from '../login/twitch-cookies.js';
@@ -54,7 +54,6 @@ export class TwitchAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly auth: TwitchAuthService,
     private readonly tokens: TwitchUserTokenService,
-    private readonly store: TwitchTokenStore,
     private readonly kv: TwitchKvStore,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
   ) {
@@ -150,9 +149,7 @@ export class TwitchAuthGuard implements CanActivate {
         validatedAt: Date.now(),
         expiresAt: v.expiresIn > 0 ? Date.now() + v.expiresIn * 1000 : stored.expiresAt,
       };
-      // Write back only if nobody replaced the token meanwhile (a refresh rotates the refresh token).
-      const current = await this.store.get(userId);
-      if (current?.accessToken === stored.accessToken) await this.store.set({ ...current, ...pick(updated) });
+      await this.tokens.recordValidation(userId, stored.accessToken, v);
       return sessionIdentity(updated);
     } catch (err) {
       if (!isUnauthorized(err)) throw err;
@@ -190,10 +187,6 @@ function parseCached(raw: string | undefined): CachedValidation | undefined {
   } catch {
     return undefined;
   }
-}
-
-function pick(t: TwitchStoredToken): Pick<TwitchStoredToken, 'scopes' | 'validatedAt' | 'expiresAt'> {
-  return { scopes: t.scopes, validatedAt: t.validatedAt, expiresAt: t.expiresAt };
 }
 
 function sessionIdentity(t: TwitchStoredToken): TwitchIdentity {
