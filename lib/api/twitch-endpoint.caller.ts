@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { createRequire } from 'node:module';
+import { plainToInstance, Type } from 'class-transformer';
+import { getMetadataStorage, validateSync, type ValidationError, ValidationTypes } from 'class-validator';
 import { mapTwitchDto } from '../dto/twitch-dto.mapper.js';
 import { TwitchTokenRequiredException } from '../exceptions/twitch-auth.exception.js';
 import { type TwitchInvalidParam, TwitchValidationException } from '../exceptions/twitch-validation.exception.js';
@@ -84,10 +85,129 @@ function checkParams<P extends object>(
   if (typeof params !== 'object' || Array.isArray(params)) {
     throw new TwitchValidationException(label, [{ field: 'params', messages: ['params must be an object'] }]);
   }
-  const instance = plainToInstance(binding.params, params) as object;
-  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
+  const instance = toParamsInstance(binding.params, params);
+  paramsClasses?.add(binding.params);
+  const errors = validateSync(instance, VALIDATE_OPTIONS);
   if (errors.length) throw new TwitchValidationException(label, flatten(errors));
   return params as Record<string, unknown>;
+}
+
+const VALIDATE_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false } as const;
+
+type TargetMetadatasLookup = (target: Function | string, schema?: string, always?: boolean, strictGroups?: boolean, groups?: string[]) => unknown[];
+interface ValidatorStorage {
+  validationMetadatas?: unknown;
+  getTargetValidationMetadatas: TargetMetadatasLookup;
+}
+const METADATA_CACHE = Symbol.for('nestjs-twitch.validationMetadataCache');
+
+/**
+ * The params classes whose class-validator metadata lookup is cached. class-validator collects a
+ * class's rules on every `validateSync` by testing the class against every class it knows (a few
+ * hundred with the generated endpoints): about 20 µs per call, half of the validation. The result
+ * only changes when metadata is registered, so for the module's params classes (and only for the
+ * options `checkParams` uses: no groups, no schema) it is kept until class-validator's registry
+ * changes size or the class gets new rules. Everything else goes to class-validator untouched.
+ */
+const paramsClasses: WeakSet<Function> | undefined = (() => {
+  const storage = getMetadataStorage() as unknown as ValidatorStorage & { [METADATA_CACHE]?: WeakSet<Function> };
+  if (storage[METADATA_CACHE]) return storage[METADATA_CACHE];
+  const registry = storage.validationMetadatas;
+  if (!(registry instanceof Map) || typeof storage.getTargetValidationMetadatas !== 'function') return undefined;
+  const classes = new WeakSet<Function>();
+  const cache = new WeakMap<Function, { known: number; own: number; value: unknown[] }>();
+  const lookup = storage.getTargetValidationMetadatas;
+  storage.getTargetValidationMetadatas = function (this: ValidatorStorage, target, schema, always, strictGroups, groups) {
+    if (typeof target !== 'function' || !classes.has(target) || schema || always || strictGroups || groups?.length) {
+      return lookup.call(this, target, schema, always, strictGroups, groups);
+    }
+    const known = registry.size;
+    const own = (registry.get(target) as unknown[] | undefined)?.length ?? 0;
+    let hit = cache.get(target);
+    if (!hit || hit.known !== known || hit.own !== own) {
+      hit = { known, own, value: lookup.call(this, target, schema, always, strictGroups, groups) };
+      cache.set(target, hit);
+    }
+    return hit.value;
+  };
+  storage[METADATA_CACHE] = classes;
+  return classes;
+})();
+
+/** Per params class: does `plainToInstance` do more than copy the values onto a new instance? */
+const needsTransformer = new WeakMap<Function, boolean>();
+
+/**
+ * The object class-validator checks: what `plainToInstance(cls, params)` returns. For classes
+ * without class-transformer metadata (`@Type`, `@Transform`, `@Expose`, `@Exclude`) or nested
+ * validation, and params holding only primitives, arrays of them and dates, that is a copy of the
+ * same values on a new instance, built here directly (class-transformer's walk costs as much as
+ * the validation itself).
+ */
+function toParamsInstance<P extends object>(cls: new () => P, params: P): object {
+  let slow = needsTransformer.get(cls);
+  if (slow === undefined) {
+    slow = hasTransformerMetadata(cls);
+    needsTransformer.set(cls, slow);
+  }
+  if (slow || !simpleValues(params as Record<string, unknown>)) return plainToInstance(cls, params) as object;
+  return Object.assign(new cls(), params);
+}
+
+function simpleValues(params: Record<string, unknown>): boolean {
+  if (Object.getPrototypeOf(params) !== Object.prototype) return false;
+  for (const key in params) {
+    if (!Object.prototype.hasOwnProperty.call(params, key)) return false;
+    const v = params[key];
+    if (v === null || typeof v !== 'object' || v instanceof Date) continue;
+    if (!Array.isArray(v)) return false;
+    for (let i = 0; i < v.length; i++) {
+      const item = v[i];
+      if (item !== null && typeof item === 'object' && !(item instanceof Date)) return false;
+    }
+  }
+  return true;
+}
+
+interface TransformerStorage {
+  _typeMetadatas: Map<Function, unknown>;
+  _transformMetadatas: Map<Function, unknown>;
+  _exposeMetadatas: Map<Function, unknown>;
+  _excludeMetadatas: Map<Function, unknown>;
+}
+
+/** class-transformer's metadata, if this is the copy `plainToInstance` reads (else every class takes the slow path). */
+const transformerStorage: TransformerStorage | undefined = (() => {
+  try {
+    const storage = createRequire(import.meta.url)('class-transformer/cjs/storage.js').defaultMetadataStorage as TransformerStorage;
+    class Probe {}
+    Type(() => Date)(Probe.prototype, 'at');
+    return storage?._typeMetadatas?.has(Probe) && storage._transformMetadatas && storage._exposeMetadatas && storage._excludeMetadatas
+      ? storage
+      : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+function hasTransformerMetadata(cls: Function): boolean {
+  const storage = transformerStorage;
+  if (!storage) return true;
+  const nested = getMetadataStorage()
+    .getTargetValidationMetadatas(cls, '', true, false)
+    .some((m) => m.type === ValidationTypes.NESTED_VALIDATION);
+  if (nested) return true;
+  for (let c: Function | null = cls; c && c !== Object && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    if (
+      storage._typeMetadatas.has(c) ||
+      storage._transformMetadatas.has(c) ||
+      storage._exposeMetadatas.has(c) ||
+      storage._excludeMetadatas.has(c)
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function flatten(errors: ValidationError[], prefix = ''): TwitchInvalidParam[] {

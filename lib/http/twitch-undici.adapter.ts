@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import {
+import axios, {
   type AxiosAdapter,
   AxiosError,
   type AxiosResponse,
@@ -62,19 +62,18 @@ const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
 
 function send(dispatcher: Dispatcher, config: InternalAxiosRequestConfig): Promise<AxiosResponse> {
   return new Promise<AxiosResponse>((resolve, reject) => {
-    let url: URL;
     let request: TwitchUndiciRequest;
     let options: Dispatcher.DispatchOptions;
     try {
       const full = fullUrl(config);
-      url = new URL(full);
+      const target = splitUrl(full);
       const method = (config.method ?? 'get').toUpperCase();
       request = { adapter: 'undici', method, url: full };
       options = {
-        origin: url.origin,
-        path: url.pathname + url.search,
+        origin: target.origin,
+        path: target.path,
         method: method as Dispatcher.HttpMethod,
-        headers: requestHeaders(config, url),
+        headers: requestHeaders(config, target.auth),
         body: requestBody(config),
       };
     } catch (err) {
@@ -99,7 +98,7 @@ class UndiciCall {
   private headers: Record<string, string | string[]> = {};
   private chunks: Buffer[] = [];
   private size = 0;
-  private readonly onAbortSignal = () => this.cancel();
+  private onAbortSignal?: () => void;
   private unsubscribeToken?: () => void;
 
   constructor(
@@ -113,12 +112,16 @@ class UndiciCall {
     const { config } = this;
     const signal = config.signal as AbortSignal | undefined;
     if (signal?.aborted) return this.cancel();
-    if (signal?.addEventListener) signal.addEventListener('abort', this.onAbortSignal, { once: true });
+    if (signal?.addEventListener) {
+      this.onAbortSignal = () => this.cancel();
+      signal.addEventListener('abort', this.onAbortSignal, { once: true });
+    }
     if (config.cancelToken) {
       const token = config.cancelToken;
       const listener = () => this.cancel();
       token.subscribe(listener);
       this.unsubscribeToken = () => token.unsubscribe(listener);
+      if (this.settled) return; // the token was already cancelled
     }
     const timeout = config.timeout;
     if (timeout && timeout > 0) this.timer = setTimeout(() => this.onTimeout(), timeout);
@@ -136,7 +139,7 @@ class UndiciCall {
     if (statusCode < 200) return true; // 1xx: the final answer follows.
     this.status = statusCode;
     this.statusText = statusText;
-    this.headers = undiciUtil.parseHeaders(rawHeaders) as Record<string, string | string[]>;
+    this.headers = responseHeaders(this.config, rawHeaders);
     return true;
   }
 
@@ -155,8 +158,9 @@ class UndiciCall {
     if (this.settled) return;
     let response: AxiosResponse;
     try {
+      const data = this.body();
       response = {
-        data: this.body(),
+        data,
         status: this.status,
         statusText: this.statusText,
         headers: this.headers as AxiosResponse['headers'],
@@ -243,9 +247,34 @@ class UndiciCall {
   private finish(): void {
     this.settled = true;
     if (this.timer) clearTimeout(this.timer);
-    (this.config.signal as AbortSignal | undefined)?.removeEventListener?.('abort', this.onAbortSignal);
+    if (this.onAbortSignal) (this.config.signal as AbortSignal).removeEventListener('abort', this.onAbortSignal);
     this.unsubscribeToken?.();
   }
+}
+
+/**
+ * The response headers, names in lower case, repeated headers as lists and set-cookie always a list
+ * (as node:http gives them to axios' own adapter), in an `AxiosHeaders` of the axios copy that sent
+ * the request (what axios' adapter returns), filled directly: axios would otherwise build it twice
+ * more, header by header.
+ */
+function responseHeaders(config: InternalAxiosRequestConfig, raw: Buffer[]): Record<string, string | string[]> {
+  const Headers = (config.headers as unknown as { constructor?: { from?: unknown; new (): object } } | undefined)?.constructor;
+  const out = (Headers && typeof Headers.from === 'function' ? new Headers() : {}) as Record<string, string | string[]>;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = undiciUtil.headerNameToString(raw[i]);
+    const value = raw[i + 1].toString('latin1');
+    if (!Object.prototype.hasOwnProperty.call(out, name)) {
+      const v = name === 'set-cookie' ? [value] : value;
+      if (name === '__proto__') Object.defineProperty(out, name, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[name] = v;
+    } else {
+      const prev = out[name];
+      if (Array.isArray(prev)) prev.push(value);
+      else out[name] = [prev, value];
+    }
+  }
+  return out;
 }
 
 // ---- request building -------------------------------------------------------------------------------
@@ -253,74 +282,59 @@ class UndiciCall {
 function fullUrl(config: InternalAxiosRequestConfig): string {
   const url = config.url ?? '';
   const base = config.baseURL;
-  let full = base && (!ABSOLUTE_URL.test(url) || config.allowAbsoluteUrls === false)
-    ? url
-      ? `${base.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}`
-      : base
-    : url;
+  let full =
+    base && (!ABSOLUTE_URL.test(url) || config.allowAbsoluteUrls === false)
+      ? url
+        ? `${base.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}`
+        : base
+      : url;
   const params = config.params;
   if (!params) return full;
   const serializer = config.paramsSerializer;
   const serialize = typeof serializer === 'function' ? serializer : serializer?.serialize;
-  const query = serialize
-    ? serialize(params, serializer as never)
-    : params instanceof URLSearchParams
-      ? params.toString()
-      : defaultParams(params as Record<string, unknown>);
+  // Without a serializer of its own, axios' default encoding (brackets, nested objects, `encode`).
+  if (!serialize) return axios.getUri({ url: full, params, paramsSerializer: serializer as never });
+  const query = serialize(params, serializer as never);
   if (!query) return full;
   const hash = full.indexOf('#');
   if (hash !== -1) full = full.slice(0, hash);
   return full + (full.includes('?') ? '&' : '?') + query;
 }
 
-/** axios' default params encoding: arrays as `key[]=`, dates as ISO, objects as JSON. */
-function defaultParams(params: Record<string, unknown>): string {
-  const parts: string[] = [];
-  for (const key of Object.keys(params)) {
-    let value = params[key];
-    if (value === null || value === undefined) continue;
-    let name = key;
-    if (Array.isArray(value)) name = `${key}[]`;
-    else value = [value];
-    for (const v of value as unknown[]) {
-      if (v === null || v === undefined) continue;
-      const s = v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
-      parts.push(`${encode(name)}=${encode(s)}`);
-    }
-  }
-  return parts.join('&');
-}
-
-function encode(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/%3A/gi, ':')
-    .replace(/%24/g, '$')
-    .replace(/%2C/gi, ',')
-    .replace(/%20/g, '+');
-}
-
-function requestHeaders(config: InternalAxiosRequestConfig, url: URL): string[] {
+function requestHeaders(config: InternalAxiosRequestConfig, urlAuth: { username: string; password: string } | undefined): string[] {
   const flat: string[] = [];
-  const headers = config.headers as unknown as { toJSON?: (asStrings?: boolean) => Record<string, unknown> } | undefined;
-  const all = (headers?.toJSON ? headers.toJSON(true) : (headers as Record<string, unknown> | undefined)) ?? {};
+  // AxiosHeaders keeps each header as an own property (what its toJSON() reads).
+  const all = (config.headers ?? {}) as unknown as Record<string, unknown>;
   let hasAuth = false;
-  for (const name in all) {
+  let hasType = false;
+  for (const name of Object.keys(all)) {
     const value = all[name];
-    if (value === undefined || value === null || value === false) continue;
-    if (!hasAuth && name.length === 13 && name.toLowerCase() === 'authorization') hasAuth = true;
+    if (value === undefined || value === null || value === false || typeof value === 'function') continue;
+    if (name.length === 13 && !hasAuth && name.toLowerCase() === 'authorization') hasAuth = true;
+    else if (name.length === 12 && !hasType && name.toLowerCase() === 'content-type') hasType = true;
     flat.push(name, Array.isArray(value) ? value.join(', ') : String(value));
   }
-  const auth = config.auth ?? (url.username || url.password ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined);
+  const auth = config.auth ?? urlAuth;
   if (auth && !hasAuth) {
     flat.push('authorization', `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}`);
   }
   const data = config.data;
-  if (data instanceof URLSearchParams || (isPlainObject(data) && !(data instanceof Readable))) {
-    if (!hasHeader(flat, 'content-type')) {
-      flat.push('content-type', data instanceof URLSearchParams ? 'application/x-www-form-urlencoded;charset=utf-8' : 'application/json');
-    }
+  if (!hasType && (data instanceof URLSearchParams || isPlainObject(data))) {
+    flat.push('content-type', data instanceof URLSearchParams ? 'application/x-www-form-urlencoded;charset=utf-8' : 'application/json');
   }
   return flat;
+}
+
+/** Plain http(s) URLs of printable ASCII without credentials: split without the cost of `new URL()`. */
+const SIMPLE_URL = /^(https?):\/\/([A-Za-z0-9.-]+(?::\d{1,5})?)(\/[\x21-\x22\x24-\x7e]*)?$/;
+
+function splitUrl(full: string): { origin: string; path: string; auth?: { username: string; password: string } } {
+  const m = SIMPLE_URL.exec(full);
+  if (m) return { origin: `${m[1]}://${m[2].toLowerCase()}`, path: m[3] ?? '/' };
+  const url = new URL(full);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`Unsupported protocol ${url.protocol}`);
+  const auth = url.username || url.password ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined;
+  return { origin: url.origin, path: url.pathname + url.search, auth };
 }
 
 function requestBody(config: InternalAxiosRequestConfig): Dispatcher.DispatchOptions['body'] {
@@ -333,11 +347,6 @@ function requestBody(config: InternalAxiosRequestConfig): Dispatcher.DispatchOpt
   if (typeof (data as { pipe?: unknown }).pipe === 'function') return data as Readable;
   // transformRequest was removed or left an object: send it as JSON, like axios would.
   return JSON.stringify(data);
-}
-
-function hasHeader(flat: string[], lower: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if (flat[i].toLowerCase() === lower) return true;
-  return false;
 }
 
 function isPlainObject(v: unknown): boolean {

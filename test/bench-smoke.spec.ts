@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REDIS_URL } from './support/app.js';
+
+const root = resolve(import.meta.dirname, '..');
+
+/** Runs `node bench/run.mjs` with tiny counts (no benchmark is part of the tests: only the harness). */
+function runBench(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(root, 'bench', 'run.mjs'), ...args], {
+      cwd: root,
+      env: { ...process.env, REDIS_URL: REDIS_URL() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.on('close', (code) => done({ code, out }));
+  });
+}
+
+/** The cells of the table row starting with `label`. */
+function rowOf(out: string, label: string): string[] {
+  const line = out.split('\n').find((l) => l.startsWith(`| ${label} |`));
+  expect(line, `row "${label}" in:\n${out}`).toBeDefined();
+  return line!.split('|').slice(2, -1).map((c) => c.trim());
+}
+
+const positive = (cell: string) => Number.parseFloat(cell) > 0;
+
+describe('bench harness (smoke run)', () => {
+  it('runs every scenario end to end and prints the tables with ratios', async () => {
+    const json = join(tmpdir(), `nestjs-twitch-bench-smoke-${process.pid}.json`);
+    const { code, out } = await runBench([
+      '--smoke',
+      '--build',
+      'swc',
+      '--lib-dir',
+      'bench/.build-smoke',
+      '--clients',
+      'module,twurple,node:http',
+      '--hol-clients',
+      'module,twurple,undici',
+      '--json',
+      json,
+    ]);
+    expect(code, out).toBe(0);
+
+    for (const label of [
+      'Get Users (1 user), concurrency 1',
+      'Get Users (1 user), concurrency 32',
+      'Get Streams (100 items), concurrency 1',
+      'Get Streams (100 items), concurrency 32',
+    ]) {
+      const cells = rowOf(out, label);
+      // CPU µs of module, twurple, node:http, then the two ratios.
+      expect(cells).toHaveLength(5);
+      expect(cells.every(positive), `${label}: ${cells.join(' | ')}`).toBe(true);
+      expect(cells[3]).toMatch(/^\d+\.\d\d×$/);
+      expect(cells[4]).toMatch(/^\d+\.\d\d×$/);
+    }
+    const cache = rowOf(out, 'Get Users (1 user)');
+    expect(cache.slice(0, 5).every(positive), cache.join(' | ')).toBe(true);
+
+    expect(out).toContain('### Head-of-line');
+    expect(out).toContain('### Rate limit held');
+    expect(out).toContain('### Pagination');
+    expect(out).toContain('### Targets');
+
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    rmSync(json, { force: true });
+    expect(report.results.request).toHaveLength(12);
+    expect(report.medians.hol.module).toBeGreaterThan(0);
+    expect(report.medians.hol.undici).toBeGreaterThan(0);
+    // The fake really limited the bucket and the module stayed inside it.
+    expect(report.results.ratelimit.ok).toBeGreaterThan(0);
+    expect(report.results.ratelimit.limited).toBe(0);
+    expect(report.results.ratelimit.failed).toBe(0);
+    expect(report.results.pagination.map((r: { items: number }) => r.items)).toEqual([100, 1_000, 100, 1_000]);
+    expect(report.targets.length).toBeGreaterThan(10);
+  }, 240_000);
+});
