@@ -2,12 +2,12 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchTokenStore } from '../lib/auth/token-store/twitch-token-store.js';
 import { installSampleFakeRoutes } from '../sample/fake-extras.js';
 import { FakeTwitch, flushPrefix, uniquePrefix } from './support/app.js';
+import { freePort } from './support/net.js';
 
 /**
  * Clicks through the sample's login against the fake Twitch in a real browser: Debian's chromium,
@@ -17,17 +17,6 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(`[browser.spec] skipped: ${CHROMIUM} is missing (install it with: apt-get update && apt-get install -y chromium)`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 describe('sample app in a browser', () => {

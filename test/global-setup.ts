@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './support/net.js';
 
 /**
  * Makes sure the tests have a Redis: `REDIS_URL` (default redis://127.0.0.1:6379) if it answers,
@@ -50,16 +51,5 @@ function answersPing(url: string): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.connect(Number(port || 6379), hostname || '127.0.0.1', () => socket.write('PING\r\n'));
     socket.once('data', (d) => done(d.toString().includes('PONG') || d.toString().includes('NOAUTH')));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
   });
 }
