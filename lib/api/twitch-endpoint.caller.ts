@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createRequire } from 'node:module';
-import { plainToInstance, Type } from 'class-transformer';
+import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError, ValidationTypes } from 'class-validator';
 import { mapTwitchDto } from '../dto/twitch-dto.mapper.js';
 import { TwitchTokenRequiredException } from '../exceptions/twitch-auth.exception.js';
@@ -134,80 +133,24 @@ const paramsClasses: WeakSet<Function> | undefined = (() => {
   return classes;
 })();
 
-/** Per params class: does `plainToInstance` do more than copy the values onto a new instance? */
-const needsTransformer = new WeakMap<Function, boolean>();
+/** Per params class: does it hold nested params (`@ValidateNested`, built by class-transformer's `@Type`)? */
+const nestedClasses = new WeakMap<Function, boolean>();
 
 /**
- * The object class-validator checks: what `plainToInstance(cls, params)` returns. For classes
- * without class-transformer metadata (`@Type`, `@Transform`, `@Expose`, `@Exclude`) or nested
- * validation, and params holding only primitives, arrays of them and dates, that is a copy of the
- * same values on a new instance, built here directly (class-transformer's walk costs as much as
- * the validation itself).
+ * The object class-validator checks. Generated params classes use class-transformer only to build
+ * nested params (`@Type` next to `@ValidateNested`); for every other class, a copy of the values onto
+ * a new instance is what `plainToInstance` returns, without its walk (which costs as much as the
+ * validation itself).
  */
 function toParamsInstance<P extends object>(cls: new () => P, params: P): object {
-  let slow = needsTransformer.get(cls);
-  if (slow === undefined) {
-    slow = hasTransformerMetadata(cls);
-    needsTransformer.set(cls, slow);
+  let nested = nestedClasses.get(cls);
+  if (nested === undefined) {
+    nested = getMetadataStorage()
+      .getTargetValidationMetadatas(cls, '', true, false)
+      .some((m) => m.type === ValidationTypes.NESTED_VALIDATION);
+    nestedClasses.set(cls, nested);
   }
-  if (slow || !simpleValues(params as Record<string, unknown>)) return plainToInstance(cls, params) as object;
-  return Object.assign(new cls(), params);
-}
-
-function simpleValues(params: Record<string, unknown>): boolean {
-  if (Object.getPrototypeOf(params) !== Object.prototype) return false;
-  for (const key in params) {
-    if (!Object.prototype.hasOwnProperty.call(params, key)) return false;
-    const v = params[key];
-    if (v === null || typeof v !== 'object' || v instanceof Date) continue;
-    if (!Array.isArray(v)) return false;
-    for (let i = 0; i < v.length; i++) {
-      const item = v[i];
-      if (item !== null && typeof item === 'object' && !(item instanceof Date)) return false;
-    }
-  }
-  return true;
-}
-
-interface TransformerStorage {
-  _typeMetadatas: Map<Function, unknown>;
-  _transformMetadatas: Map<Function, unknown>;
-  _exposeMetadatas: Map<Function, unknown>;
-  _excludeMetadatas: Map<Function, unknown>;
-}
-
-/** class-transformer's metadata, if this is the copy `plainToInstance` reads (else every class takes the slow path). */
-const transformerStorage: TransformerStorage | undefined = (() => {
-  try {
-    const storage = createRequire(import.meta.url)('class-transformer/cjs/storage.js').defaultMetadataStorage as TransformerStorage;
-    class Probe {}
-    Type(() => Date)(Probe.prototype, 'at');
-    return storage?._typeMetadatas?.has(Probe) && storage._transformMetadatas && storage._exposeMetadatas && storage._excludeMetadatas
-      ? storage
-      : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-function hasTransformerMetadata(cls: Function): boolean {
-  const storage = transformerStorage;
-  if (!storage) return true;
-  const nested = getMetadataStorage()
-    .getTargetValidationMetadatas(cls, '', true, false)
-    .some((m) => m.type === ValidationTypes.NESTED_VALIDATION);
-  if (nested) return true;
-  for (let c: Function | null = cls; c && c !== Object && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
-    if (
-      storage._typeMetadatas.has(c) ||
-      storage._transformMetadatas.has(c) ||
-      storage._exposeMetadatas.has(c) ||
-      storage._excludeMetadatas.has(c)
-    ) {
-      return true;
-    }
-  }
-  return false;
+  return nested ? (plainToInstance(cls, params) as object) : Object.assign(new cls(), params);
 }
 
 function flatten(errors: ValidationError[], prefix = ''): TwitchInvalidParam[] {
