@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { TwitchAppTokenSource } from '../http/twitch-http.client.js';
-import type { TwitchRedisClient } from '../redis/twitch-redis.provider.js';
+import type { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { sleep } from '../utils/sleep.js';
 import type { TwitchAppToken } from './twitch-auth.types.js';
 
@@ -13,22 +13,19 @@ interface Held {
 
 const LOCK_MS = 15_000;
 
-/** Deletes the shared token only if it is still the one that was refused. */
-const DELETE_IF_SAME = `
-local v = redis.call('GET', KEYS[1])
-if v and cjson.decode(v).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-/** Releases the fetch lock only if this instance still holds it. */
-const RELEASE_LOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+/** Twitch refused to issue a token: not a store failure, so no fallback. */
+class FetchFailed extends Error {
+  constructor(readonly original: unknown) {
+    super('app token fetch failed');
+  }
+}
 
 /**
- * Keeps the app access token. One token per client ID for every instance: with Redis, the first
- * instance that needs a token takes a lock, fetches it and publishes it; the others wait for it.
- * Renewed before it expires (the last tenth of its life, at most `renewBeforeMs` early) and after
- * Twitch refuses it. Concurrent callers in one process share one fetch.
+ * Keeps the app access token. One token per client ID for every instance: in the shared key-value
+ * store (Redis when configured), the first instance that needs a token takes a lock, fetches it and
+ * publishes it; the others wait for it. Renewed before it expires (the last tenth of its life, at
+ * most `renewBeforeMs` early) and after Twitch refuses it. Concurrent callers in one process share
+ * one fetch. If the store fails, each instance fetches its own token.
  */
 export class TwitchAppTokenManager implements TwitchAppTokenSource {
   private readonly logger = new Logger('TwitchAppToken');
@@ -38,7 +35,7 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
   constructor(
     private readonly fetchToken: () => Promise<TwitchAppToken>,
     private readonly renewBeforeMs: number,
-    private readonly redis: TwitchRedisClient | null,
+    private readonly kv: TwitchKvStore,
     private readonly key: string,
   ) {}
 
@@ -52,9 +49,10 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
 
   async invalidate(token: string): Promise<void> {
     if (this.held?.token === token) this.held = undefined;
-    if (!this.redis) return;
     try {
-      await this.redis.eval(DELETE_IF_SAME, { keys: [this.key], arguments: [token] });
+      const raw = await this.kv.get(this.key);
+      // Drop the shared token only if it is still the one that was refused.
+      if (raw !== undefined && parse(raw)?.token === token) await this.kv.deleteIf(this.key, raw);
     } catch (err) {
       this.logger.warn(`could not drop the shared app token: ${(err as Error).message}`);
     }
@@ -66,71 +64,60 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
   }
 
   private async load(signal?: AbortSignal): Promise<string> {
-    if (this.redis) {
-      try {
-        return await this.loadShared(this.redis, signal);
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        if (!isRedisFailure(err)) throw err;
-        this.logger.warn(`shared app token unavailable (${(err as Error).message}); fetching one for this instance`);
-      }
+    try {
+      return await this.loadShared(signal);
+    } catch (err) {
+      if (err instanceof FetchFailed) throw err.original;
+      if (signal?.aborted) throw err;
+      this.logger.warn(`shared app token unavailable (${(err as Error).message}); fetching one for this instance`);
     }
-    return this.keep(await this.fetchToken());
+    this.held = toHeld(await this.fetchToken());
+    return this.held.token;
   }
 
-  private async loadShared(redis: TwitchRedisClient, signal?: AbortSignal): Promise<string> {
+  private async loadShared(signal?: AbortSignal): Promise<string> {
     const lockKey = `${this.key}:lock`;
     const waitUntil = Date.now() + LOCK_MS * 2;
     while (Date.now() < waitUntil) {
-      const shared = await this.readShared(redis);
+      const raw = await this.kv.get(this.key);
+      const shared = raw === undefined ? undefined : parse(raw);
       if (shared && this.fresh(shared)) {
         this.held = shared;
         return shared.token;
       }
       const id = randomUUID();
-      if (await redis.set(lockKey, id, { NX: true, PX: LOCK_MS })) {
+      if (await this.kv.setIfAbsent(lockKey, id, LOCK_MS)) {
         try {
-          const token = await this.fetchToken();
-          const held = this.toHeld(token);
-          await redis.set(this.key, JSON.stringify(held), { PX: Math.max(1, held.expiresAt - Date.now()) });
+          let token: TwitchAppToken;
+          try {
+            token = await this.fetchToken();
+          } catch (err) {
+            throw new FetchFailed(err);
+          }
+          const held = toHeld(token);
+          await this.kv.set(this.key, JSON.stringify(held), Math.max(1, held.expiresAt - Date.now()));
           this.held = held;
           return held.token;
         } finally {
-          await redis.eval(RELEASE_LOCK, { keys: [lockKey], arguments: [id] }).catch(() => undefined);
+          await this.kv.deleteIf(lockKey, id).catch(() => undefined);
         }
       }
       await sleep(25, signal);
     }
-    throw new RedisWaitTimeout('timed out waiting for another instance to fetch the app token');
-  }
-
-  private async readShared(redis: TwitchRedisClient): Promise<Held | undefined> {
-    const raw = await redis.get(this.key);
-    if (!raw) return undefined;
-    try {
-      const h = JSON.parse(String(raw)) as Held;
-      return typeof h.token === 'string' ? h : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private keep(token: TwitchAppToken): string {
-    this.held = this.toHeld(token);
-    return this.held.token;
-  }
-
-  private toHeld(token: TwitchAppToken): Held {
-    const issuedAt = Date.now();
-    return { token: token.accessToken, issuedAt, expiresAt: issuedAt + token.expiresIn * 1000 };
+    throw new Error('timed out waiting for another instance to fetch the app token');
   }
 }
 
-class RedisWaitTimeout extends Error {}
+function toHeld(token: TwitchAppToken): Held {
+  const issuedAt = Date.now();
+  return { token: token.accessToken, issuedAt, expiresAt: issuedAt + token.expiresIn * 1000 };
+}
 
-/** Errors of Redis itself (as opposed to Twitch refusing the credentials). */
-function isRedisFailure(err: unknown): boolean {
-  if (err instanceof RedisWaitTimeout) return true;
-  const name = (err as Error)?.constructor?.name ?? '';
-  return /Redis|Socket|Closed|Client|Connection/i.test(name) || /redis|socket|ECONN/i.test((err as Error)?.message ?? '');
+function parse(raw: string): Held | undefined {
+  try {
+    const h = JSON.parse(raw) as Held;
+    return typeof h.token === 'string' ? h : undefined;
+  } catch {
+    return undefined;
+  }
 }

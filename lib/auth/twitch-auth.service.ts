@@ -3,8 +3,8 @@ import { TwitchDeviceFlowException } from '../exceptions/twitch-auth.exception.j
 import { TwitchException } from '../exceptions/twitch.exception.js';
 import type { TwitchScope } from '../generated/scopes.js';
 import { TwitchHttpClient } from '../http/twitch-http.client.js';
-import type { TwitchRedisHandle } from '../redis/twitch-redis.provider.js';
-import { TWITCH_DEFAULTS, TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
+import { TwitchKvStore } from '../store/twitch-kv.store.js';
+import { TWITCH_DEFAULTS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import { TwitchOptionsError, type TwitchResolvedOptions } from '../twitch-options.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchAppTokenManager } from './twitch-app-token.manager.js';
@@ -39,12 +39,12 @@ export class TwitchAuthService {
   constructor(
     private readonly http: TwitchHttpClient,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
-    @Inject(TWITCH_REDIS) redis: TwitchRedisHandle | null,
+    kv: TwitchKvStore,
   ) {
     this.appTokens = new TwitchAppTokenManager(
       () => this.requestAppToken(),
       TWITCH_DEFAULTS.appToken.renewBeforeMs,
-      redis?.client ?? null,
+      kv,
       `${options.keyPrefix}app-token:${options.clientId}`,
     );
     http.useAppTokens(this.appTokens);
