@@ -37,23 +37,6 @@ import type {
 } from './types.js';
 import { BodyTooLargeError, decodeBody, flattenHeaders, parseQuery, readBody, rfc3339, twitchError } from './util.js';
 
-export type {
-  FakeChannel,
-  FakeEventSubSubscription,
-  FakeEventSubTransport,
-  FakeStream,
-  FakeTwitchFault,
-  FakeTwitchHandler,
-  FakeTwitchHandlerRequest,
-  FakeTwitchOptions,
-  FakeTwitchRequest,
-  FakeTwitchResponse,
-  FakeTwitchRouteKind,
-  FakeTwitchState,
-  FakeUser,
-  TokenInfo,
-} from './types.js';
-export { twitchError } from './util.js';
 
 /** A fault rule with its counters. */
 interface FaultRule {

@@ -2,7 +2,8 @@
  * Fake Twitch server for tests, samples and benchmarks. See {@link FakeTwitch}.
  * @packageDocumentation
  */
-export { FakeTwitch, twitchError } from './fake-twitch.js';
+export { FakeTwitch } from './fake-twitch.js';
+export { twitchError } from './util.js';
 export type {
   FakeChannel,
   FakeEventSubSubscription,
@@ -18,4 +19,4 @@ export type {
   FakeTwitchState,
   FakeUser,
   TokenInfo,
-} from './fake-twitch.js';
+} from './types.js';
