@@ -153,8 +153,8 @@ describe('FakeTwitch', () => {
   describe('rate limiting', () => {
     let small: FakeTwitch;
     beforeAll(async () => {
-      // 5 points, one point back every 300 ms.
-      small = await FakeTwitch.start({ rateLimit: { capacity: 5, refillMs: 1500 } });
+      // 5 points, one point back every 500 ms: the quick requests below fit well inside one refill step.
+      small = await FakeTwitch.start({ rateLimit: { capacity: 5, refillMs: 2500 } });
     });
     afterAll(async () => {
       await small.close();
@@ -176,12 +176,12 @@ describe('FakeTwitch', () => {
       expect(limited.status).toBe(429);
       expect(await limited.json()).toEqual({ error: 'Too Many Requests', status: 429, message: 'Too Many Requests' });
       expect(rl(limited).remaining).toBe(0);
-      // Empty bucket: full again ~1.5 s from now.
+      // Empty bucket: full again ~2.5 s from now.
       const resetIn = rl(limited).reset * 1000 - Date.now();
       expect(resetIn).toBeGreaterThan(0);
-      expect(resetIn).toBeLessThanOrEqual(2600);
+      expect(resetIn).toBeLessThanOrEqual(3600);
 
-      await sleep(700);
+      await sleep(1100);
       const after = await helix(small, '/users?login=twitchdev', token);
       expect(after.status).toBe(200);
       expect(rl(after).remaining).toBeGreaterThanOrEqual(1);
@@ -365,16 +365,24 @@ describe('FakeTwitch', () => {
 
   describe('fault injection', () => {
     it('503 once, then OK; faulted responses cost no point', async () => {
-      const token = fake.issueAppToken();
-      const before = rl(await helix(fake, '/users?login=twitchdev', token)).remaining;
-      fake.inject({ path: '/users', status: 503, message: 'try again' });
-      const failed = await helix(fake, '/users?login=twitchdev', token);
-      expect(failed.status).toBe(503);
-      expect(await failed.json()).toEqual({ error: 'Service Unavailable', status: 503, message: 'try again' });
-      expect(rl(failed).remaining).toBe(before);
-      const ok = await helix(fake, '/users?login=twitchdev', token);
-      expect(ok.status).toBe(200);
-      expect(fake.requestsTo('GET', '/users').slice(-2).map((r) => r.status)).toEqual([503, 200]);
+      // A bucket that refills one point a day, so no refill can land between the requests.
+      const slow = await FakeTwitch.start({ rateLimit: { capacity: 800, refillMs: 800 * 86_400_000 } });
+      try {
+        const token = slow.issueAppToken();
+        const before = rl(await helix(slow, '/users?login=twitchdev', token)).remaining;
+        expect(before).toBe(799);
+        slow.inject({ path: '/users', status: 503, message: 'try again' });
+        const failed = await helix(slow, '/users?login=twitchdev', token);
+        expect(failed.status).toBe(503);
+        expect(await failed.json()).toEqual({ error: 'Service Unavailable', status: 503, message: 'try again' });
+        expect(rl(failed).remaining).toBe(before);
+        const ok = await helix(slow, '/users?login=twitchdev', token);
+        expect(ok.status).toBe(200);
+        expect(rl(ok).remaining).toBe(before - 1);
+        expect(slow.requestsTo('GET', '/users').map((r) => r.status)).toEqual([200, 503, 200]);
+      } finally {
+        await slow.close();
+      }
     });
 
     it('429 with a Ratelimit-Remaining override', async () => {
