@@ -8,9 +8,10 @@
 //   node bench/profile.mjs axios+undici-adapter users 32
 //   node bench/profile.mjs module streams 1 --cache-ttl 600000 [--redis [URL]] [--cache-manager memory-raw|redis-json]
 //
-// The compiled module is taken from bench/.build (built with tsc unless --build none/swc).
+// The compiled module is taken from bench/.build: built there with tsc when it is missing, reused as
+// it is otherwise (`--build tsc|swc` rebuilds it first).
 import { fork } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLib, ROOT } from './build.mjs';
 
@@ -24,7 +25,7 @@ for (let i = 0; i < argv.length; i++) {
 const [client = 'module', op = 'users', concurrency = '32'] = positional;
 const measureMs = Number(flags.ms ?? 3_000);
 const top = Number(flags.top ?? 25);
-const compiler = flags.build ?? 'none';
+const compiler = flags.build ?? (existsSync(join(ROOT, 'bench/.build/index.js')) ? 'none' : 'tsc');
 const libDir = compiler === 'none' ? join(ROOT, 'bench/.build') : await buildLib({ compiler, outDir: 'bench/.build' });
 
 const server = fork(join(ROOT, 'bench', 'server.mjs'), [], {
