@@ -164,7 +164,7 @@ async function main() {
 async function cacheScenario() {
   const apps = {};
   for (const v of cfg.variants) {
-    apps[v.key] = await CLIENTS.module({ ...cfg, cacheTtl: v.cacheTtl, redisUrl: v.redisUrl, cacheManager: v.cacheManager }, cfg.fake);
+    apps[v.key] = await CLIENTS.module({ ...cfg, cacheTtl: v.cacheTtl, redisUrl: v.redisUrl, cacheManager: v.cacheManager, moduleOptions: v.moduleOptions }, cfg.fake);
   }
   for (const v of cfg.variants) await warmAll(apps[v.key], cfg.ops, cfg.warmEachMs, 1);
   await warmAll(apps[cfg.variants[0].key], cfg.ops, cfg.warmAllMs, 1);

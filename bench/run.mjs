@@ -57,13 +57,16 @@ const CACHE_OPS = String(args['cache-calls'] ?? (smoke ? 'users' : 'users,stream
 const CACHE_VARIANTS = [
   { key: 'miss', label: 'miss (no cache)', cacheTtl: 0 },
   { key: 'memory', label: 'hit, in-memory cache', cacheTtl: 600_000 },
-  { key: 'redis', label: 'hit, Redis cache', cacheTtl: 600_000, redis: true },
+  // With Redis the module keeps what it read or wrote in a local tier too, so a repeated hit is
+  // answered in process; `redis-remote` turns that tier off to measure a read from Redis itself.
+  { key: 'redis', label: 'hit, Redis cache (default: local tier on)', cacheTtl: 600_000, redis: true },
+  { key: 'redis-remote', label: 'hit read from Redis (local tier off)', cacheTtl: 600_000, redis: true, moduleOptions: { cache: { localMaxEntries: 0 } } },
   // Not run by default: a cache with another Keyv serialization, passed as the public `cache.manager`
   // option (the module's own used Keyv's default serializer before; these were the alternatives).
   { key: 'memory-raw', label: 'hit, in-memory, unserialized (cache.manager)', cacheTtl: 600_000, manager: 'memory-raw' },
   { key: 'redis-json', label: 'hit, Redis, native JSON (cache.manager)', cacheTtl: 600_000, redis: true, manager: 'redis-json' },
 ];
-const CACHE_KEYS = String(args['cache-variants'] ?? 'miss,memory,redis').split(',');
+const CACHE_KEYS = String(args['cache-variants'] ?? 'miss,memory,redis,redis-remote').split(',');
 const CACHE_RUN = CACHE_VARIANTS.filter((v) => CACHE_KEYS.includes(v.key));
 const scale = (n) => (smoke ? Math.max(4, Math.ceil(n / 100)) : n);
 
@@ -122,6 +125,7 @@ async function main() {
         cacheTtl: v.cacheTtl,
         redisUrl: v.redis ? REDIS_URL : undefined,
         cacheManager: v.manager,
+        moduleOptions: v.moduleOptions,
       }));
       const cfg = {
         ...base,
@@ -282,8 +286,15 @@ function render() {
     lines.push('');
     const shown = CACHE_RUN;
     const tuned = shown.some((v) => v.key === 'memory-raw') && shown.some((v) => v.key === 'redis-json');
-    lines.push(row(['call', ...shown.map((v) => v.label), 'memory hit / miss', 'Redis hit / miss', ...(tuned ? ['unserialized memory hit / miss', 'native-JSON Redis hit / miss'] : [])]));
-    lines.push(row(['---', ...shown.map(() => '---:'), '---:', '---:', ...(tuned ? ['---:', '---:'] : [])]));
+    const remoteShown = shown.some((v) => v.key === 'redis-remote');
+    const ratioCols = [
+      'memory hit / miss',
+      'Redis hit / miss',
+      ...(remoteShown ? ['read from Redis / miss'] : []),
+      ...(tuned ? ['unserialized memory hit / miss', 'native-JSON Redis hit / miss'] : []),
+    ];
+    lines.push(row(['call', ...shown.map((v) => v.label), ...ratioCols]));
+    lines.push(row(['---', ...shown.map(() => '---:'), ...ratioCols.map(() => '---:')]));
     medians.cache = {};
     for (const op of CACHE_OPS) {
       const m = {};
@@ -292,10 +303,15 @@ function render() {
       const mem = m.memory / m.miss;
       const red = m.redis / m.miss;
       const label = op === 'users' ? 'Get Users (1 user)' : 'Get Streams (100 items)';
-      const extra = tuned ? [`${fmt(m['memory-raw'] / m.miss, 2)}×`, `${fmt(m['redis-json'] / m.miss, 2)}×`] : [];
+      const remote = m['redis-remote'] / m.miss;
+      const extra = [
+        ...(remote ? [`${fmt(remote, 2)}×`] : []),
+        ...(tuned ? [`${fmt(m['memory-raw'] / m.miss, 2)}×`, `${fmt(m['redis-json'] / m.miss, 2)}×`] : []),
+      ];
       lines.push(row([label, ...shown.map((v) => fmt(m[v.key], 0)), `${fmt(mem, 2)}×`, `${fmt(red, 2)}×`, ...extra]));
       targets.push({ target: `${label}: in-memory hit ≤ 0.15× miss`, value: mem, limit: 0.15, met: mem <= 0.15 });
-      targets.push({ target: `${label}: Redis hit ≤ 0.5× miss`, value: red, limit: 0.5, met: red <= 0.5 });
+      targets.push({ target: `${label}: Redis-backed cache, hit ≤ 0.5× miss`, value: red, limit: 0.5, met: red <= 0.5 });
+      if (remote) targets.push({ target: `${label}: hit read from Redis itself ≤ 0.5× miss`, value: remote, limit: 0.5, met: remote <= 0.5 });
     }
   }
 

@@ -2,6 +2,7 @@ import type { Cache } from 'cache-manager';
 import { parseTokenKey } from './auth/token-store/twitch-token-cipher.js';
 import type { TwitchTokenStore } from './auth/token-store/twitch-token-store.js';
 import type {
+  TwitchCacheOptions,
   TwitchModuleOptions,
   TwitchTokenOptions,
   TwitchRateLimitOptions,
@@ -22,7 +23,7 @@ export interface TwitchResolvedOptions {
   keyPrefix: string;
   rateLimit: Required<TwitchRateLimitOptions>;
   retry: Required<TwitchRetryOptions>;
-  cache: { defaultTtl: number; manager?: Cache };
+  cache: { defaultTtl: number; localMaxEntries: number; manager?: Cache };
   tokens: { store?: TwitchTokenStore; encryptionKey?: Buffer; validateIntervalMs: number; validateOnStartup: boolean };
   login: TwitchResolvedLoginOptions;
 }
@@ -121,8 +122,9 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   number(retry.baseDelayMs, 'retry.baseDelayMs', 0);
   number(retry.maxDelayMs, 'retry.maxDelayMs', 0);
 
-  const cache = object(options.cache, 'cache') as { defaultTtl?: number; manager?: Cache };
+  const cache = object(options.cache, 'cache') as TwitchCacheOptions;
   number(cache.defaultTtl, 'cache.defaultTtl', 0);
+  number(cache.localMaxEntries, 'cache.localMaxEntries', 0);
   if (cache.manager !== undefined) {
     const m = cache.manager as unknown as { get?: unknown; set?: unknown };
     if (!m || typeof m.get !== 'function' || typeof m.set !== 'function') {
@@ -173,7 +175,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
       baseDelayMs: retry.baseDelayMs ?? d.retry.baseDelayMs,
       maxDelayMs: retry.maxDelayMs ?? d.retry.maxDelayMs,
     },
-    cache: { defaultTtl: cache.defaultTtl ?? 0, manager: cache.manager },
+    cache: { defaultTtl: cache.defaultTtl ?? 0, localMaxEntries: cache.localMaxEntries ?? TWITCH_DEFAULTS.cacheLocalMaxEntries, manager: cache.manager },
     tokens: {
       store: tokens.store,
       encryptionKey,

@@ -16,6 +16,8 @@ export const TWITCH_DEFAULTS = {
     maxWaitMs: 120_000,
   },
   retry: { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 2_000 },
+  /** Answers kept in process by the response cache's local tier. */
+  cacheLocalMaxEntries: 1000,
   appToken: {
     /** Renew the app token this long before it expires (ms). */
     renewBeforeMs: 60 * 60 * 1000,

@@ -83,6 +83,82 @@ describe('response cache', () => {
     await flushPrefix(keyPrefix);
   });
 
+  describe('local tier', () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const cacheKeys = async (keyPrefix: string) => {
+      const redis = createClient({ url: REDIS_URL() });
+      await redis.connect();
+      const keys = await redis.keys(`${keyPrefix}cache*`);
+      await redis.close();
+      return keys;
+    };
+
+    it('a second instance reads an answer from Redis once, then answers it from its own memory', async () => {
+      const keyPrefix = uniquePrefix();
+      const opts = { redis: { url: REDIS_URL() }, keyPrefix };
+      const a = await createTwitchApp(fake, opts);
+      const b = await createTwitchApp(fake, opts);
+      const first = await a.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
+      expect(await cacheKeys(keyPrefix)).toHaveLength(1);
+      const fromRedis = await b.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
+      expect(fromRedis).toEqual(first);
+      expect(fake.requestsTo('GET', '/users')).toHaveLength(1);
+      // With the Redis entry gone, b still holds the copy it read; a third instance has to ask Twitch.
+      await flushPrefix(`${keyPrefix}cache`);
+      expect(await cacheKeys(keyPrefix)).toHaveLength(0);
+      const local = await b.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
+      expect(local).toEqual(first);
+      expect(fake.requestsTo('GET', '/users')).toHaveLength(1);
+      const c = await createTwitchApp(fake, opts);
+      await c.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
+      expect(fake.requestsTo('GET', '/users')).toHaveLength(2);
+      await Promise.all([a.close(), b.close(), c.close()]);
+      await flushPrefix(keyPrefix);
+    });
+
+    it('keeps a copy read from Redis only until the Redis entry expires, not a full TTL from the read', async () => {
+      const keyPrefix = uniquePrefix();
+      const opts = { redis: { url: REDIS_URL() }, keyPrefix };
+      const a = await createTwitchApp(fake, opts);
+      const b = await createTwitchApp(fake, opts);
+      await a.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 1_500 });
+      await sleep(500);
+      await b.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 1_500 }); // from Redis
+      expect(fake.requestsTo('GET', '/users')).toHaveLength(1);
+      // 1.6 s after a stored it: the entry has expired everywhere, although b read it only 1.1 s ago.
+      await sleep(1_100);
+      await b.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 1_500 });
+      expect(fake.requestsTo('GET', '/users')).toHaveLength(2);
+      await Promise.all([a.close(), b.close()]);
+      await flushPrefix(keyPrefix);
+    });
+
+    it('holds at most cache.localMaxEntries answers, dropping the least recently used', async () => {
+      const t = await createTwitchApp(fake, { cache: { localMaxEntries: 2 } });
+      const get = (login: string) => t.api.users.getUsers({ login: [login] }, { cacheTtl: 30_000 });
+      fake.addUser({ id: '9001', login: 'third' });
+      await get('twitchdev');
+      await get('twitchgaming');
+      await get('twitchdev'); // hit: twitchdev is now the most recently used
+      expect(fake.requestsTo('GET', '/users')).toHaveLength(2);
+      await get('third'); // evicts twitchgaming
+      await get('twitchdev');
+      await get('third');
+      expect(fake.requestsTo('GET', '/users')).toHaveLength(3);
+      await get('twitchgaming');
+      expect(fake.requestsTo('GET', '/users')).toHaveLength(4);
+      await t.close();
+    });
+
+    it('localMaxEntries 0 without Redis caches nothing', async () => {
+      const t = await createTwitchApp(fake, { cache: { localMaxEntries: 0 } });
+      await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
+      await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
+      expect(fake.requestsTo('GET', '/users')).toHaveLength(2);
+      await t.close();
+    });
+  });
+
   it('coalesces concurrent identical misses into one request', async () => {
     const t = await createTwitchApp(fake);
     fake.inject({ method: 'GET', path: '/streams', delayMs: 100 });
@@ -116,9 +192,16 @@ describe('response cache', () => {
     await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 10_000 });
     await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 10_000 });
     expect(fake.requestsTo('GET', '/users')).toHaveLength(1);
-    await redis.stop(); // Redis gone: the cache is bypassed, the rate limiter paces in memory
+    await redis.stop(); // Redis gone: the rate limiter paces in memory, Redis reads and writes are bypassed
+    // What this process already holds is still answered from its local tier.
     const again = await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 10_000 });
     expect(again.data[0].login).toBe('twitchdev');
+    expect(fake.requestsTo('GET', '/users')).toHaveLength(1);
+    // A new call goes to Twitch; the failed Redis write does not fail it, and the local tier keeps it.
+    const other = await t.api.users.getUsers({ login: ['twitchgaming'] }, { cacheTtl: 10_000 });
+    expect(other.data[0].login).toBe('twitchgaming');
+    expect(fake.requestsTo('GET', '/users')).toHaveLength(2);
+    await t.api.users.getUsers({ login: ['twitchgaming'] }, { cacheTtl: 10_000 });
     expect(fake.requestsTo('GET', '/users')).toHaveLength(2);
     await t.close();
   });

@@ -5,6 +5,7 @@ import { Keyv } from 'keyv';
 import type { TwitchRedisHandle } from '../redis/twitch-redis.provider.js';
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
+import { TwitchLocalCache } from './twitch-local-cache.js';
 
 /** What is kept of a cached Helix answer. */
 export interface TwitchCachedResponse {
@@ -12,18 +13,26 @@ export interface TwitchCachedResponse {
   data: unknown;
   /** `Ratelimit-*` headers are not kept: a cached answer costs no points. */
   headers: Record<string, string>;
+  /** When the answer expires (epoch ms), so that a copy kept in process never outlives the shared one. */
+  expiresAt?: number;
 }
 
 /**
- * The response cache: a cache-manager `Cache` (the module's own, in memory or on the module's Redis,
- * or one you pass as `cache.manager`). A failing store is logged and bypassed; it never fails a call.
- * Identical misses running at the same time share one request.
+ * The response cache, in two tiers:
+ * - local: a bounded, least-recently-used map in this process (`cache.localMaxEntries`);
+ * - shared: the module's Redis (through cache-manager and `@keyv/redis`) when `redis` is set, or the
+ *   cache-manager `Cache` passed as `cache.manager`.
+ * Without Redis the local tier is the cache. With the module's Redis, the local tier keeps what this
+ * process wrote or read, each copy until the Redis entry itself expires, so a hot answer costs one
+ * Redis read per process. A `cache.manager` is used alone: the app may change or clear it.
+ * A failing store is logged and bypassed; it never fails a call. Identical misses running at the
+ * same time share one request.
  */
 @Injectable()
 export class TwitchCache implements OnApplicationShutdown {
   private readonly logger = new Logger('TwitchCache');
-  private readonly cache: Cache;
-  private readonly owned: boolean;
+  private readonly shared?: Cache;
+  private readonly local?: TwitchLocalCache;
   private readonly inflight = new Map<string, Promise<TwitchCachedResponse>>();
   private lastWarn = 0;
 
@@ -32,28 +41,30 @@ export class TwitchCache implements OnApplicationShutdown {
     @Inject(TWITCH_REDIS) redis: TwitchRedisHandle | null,
   ) {
     if (options.cache.manager) {
-      this.cache = options.cache.manager;
-      this.owned = false;
-    } else {
-      // Keyv's default serializer walks every value with a reviver; cached answers are plain JSON, so
-      // Redis gets native JSON and memory keeps the objects as they are (the DTO mapper copies them).
-      const store = redis
-        ? new Keyv({
-            store: new KeyvRedis(redis.client as never),
-            namespace: `${options.keyPrefix}cache`,
-            serialize: (data) => JSON.stringify(data),
-            deserialize: (text) => JSON.parse(text),
-          })
-        : new Keyv({ serialize: undefined, deserialize: undefined });
-      this.cache = createCache({ stores: [store] });
-      this.owned = !redis;
+      this.shared = options.cache.manager;
+      return;
+    }
+    this.local = new TwitchLocalCache(options.cache.localMaxEntries);
+    if (redis) {
+      // Keyv's default serializer walks every value with a reviver; cached answers are plain JSON.
+      const store = new Keyv({
+        store: new KeyvRedis(redis.client as never),
+        namespace: `${options.keyPrefix}cache`,
+        serialize: (data) => JSON.stringify(data),
+        deserialize: (text) => JSON.parse(text),
+      });
+      this.shared = createCache({ stores: [store] });
     }
   }
 
   /** The cached answer, or undefined on a miss or when the store fails. */
   async get(key: string): Promise<TwitchCachedResponse | undefined> {
+    const near = this.local?.get(key);
+    if (near || !this.shared) return near;
     try {
-      return ((await this.cache.get<TwitchCachedResponse>(key)) ?? undefined) as TwitchCachedResponse | undefined;
+      const found = ((await this.shared.get<TwitchCachedResponse>(key)) ?? undefined) as TwitchCachedResponse | undefined;
+      if (found?.expiresAt && this.local) this.local.set(key, found, found.expiresAt);
+      return found;
     } catch (err) {
       this.warn('read', err);
       return undefined;
@@ -62,8 +73,11 @@ export class TwitchCache implements OnApplicationShutdown {
 
   /** Stores an answer for `ttl` ms; a failing store is logged and ignored. */
   async set(key: string, value: TwitchCachedResponse, ttl: number): Promise<void> {
+    value.expiresAt = Date.now() + ttl;
+    this.local?.set(key, value, value.expiresAt);
+    if (!this.shared) return;
     try {
-      await this.cache.set(key, value, ttl);
+      await this.shared.set(key, value, ttl);
     } catch (err) {
       this.warn('write', err);
     }
@@ -83,9 +97,9 @@ export class TwitchCache implements OnApplicationShutdown {
     fetch.then(clear, clear);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    // A Redis-backed store shares the module's Redis client, closed by the module itself.
-    if (this.owned) await this.cache.disconnect().catch(() => undefined);
+  /** The shared store is never closed here: the module's Redis client is closed by the module, a `cache.manager` by its owner. */
+  onApplicationShutdown(): void {
+    this.local?.clear();
   }
 
   private warn(op: string, err: unknown): void {

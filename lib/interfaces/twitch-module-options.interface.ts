@@ -70,6 +70,14 @@ export interface TwitchCacheOptions {
    */
   defaultTtl?: number;
   /**
+   * Answers kept in this process, least recently used dropped first. Without Redis this is the
+   * whole cache; with `redis` it holds copies of what this process wrote to or read from Redis, each
+   * until the Redis entry expires. `0` keeps nothing in process (without Redis: no cache at all).
+   * Not used with `manager`.
+   * @default 1000
+   */
+  localMaxEntries?: number;
+  /**
    * A cache-manager `Cache` to use instead of the module's own (for instance the `CACHE_MANAGER`
    * of `@nestjs/cache-manager`, with any Keyv store such as `cache-manager-redis-yet` through `KeyvAdapter`).
    * The module never closes a cache it did not create.
