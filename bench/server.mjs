@@ -6,7 +6,7 @@
 //   rl    - a real bucket (default 120 points refilled over 10 s): the rate-limit scenario
 //   pages - 100,000 streams served 100 per page by a custom route: the pagination scenario
 // Every instance also answers twurple's mock paths (TWURPLE_MOCK_API_PORT): /mock/<path> is
-// /helix/<path> and /auth/<path> is /oauth2/<path> (a path rewrite in front of the fake's handler).
+// /helix/<path> and /auth/<path> is /oauth2/<path> (the fake's `pathAliases` option).
 import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
 
@@ -19,33 +19,26 @@ const opts = JSON.parse(process.env.BENCH_SERVER ?? '{}');
 const rlBucket = { capacity: opts.rlCapacity ?? 120, refillMs: opts.rlRefillMs ?? 10_000 };
 const pageItems = opts.pageItems ?? 100_000;
 
-const fakes = {
-  main: await FakeTwitch.start({ seed: { streams: 100 }, rateLimit: BIG, recordRequests: false }),
-  hol: await FakeTwitch.start({ seed: { streams: 100 }, rateLimit: BIG, recordRequests: false }),
-  rl: await FakeTwitch.start({ seed: { streams: 100 }, rateLimit: rlBucket, recordRequests: false }),
-  pages: await FakeTwitch.start({ seed: { streams: 100 }, rateLimit: BIG, recordRequests: false }),
-};
-
-/** Per-instance status counts and, for the rl instance, when each 2xx/429 left the server. */
+/** Per-instance status counts of Helix answers and, for the rl instance, when each 2xx/429 left. */
 const stats = {};
-for (const [name, fake] of Object.entries(fakes)) {
-  // FakeTwitch keeps its node:http server private; the bench only needs to see each request
-  // before the fake does (twurple's mock paths) and to count the statuses it answers.
-  const server = fake.server;
-  if (!server || typeof server.prependListener !== 'function') throw new Error('FakeTwitch#server is not reachable');
+// twurple's mock paths (TWURPLE_MOCK_API_PORT) are the fake's own Helix and OAuth routes.
+const pathAliases = { '/mock/': '/helix/', '/auth/': '/oauth2/' };
+const startFake = (name, options) => {
   stats[name] = { statuses: {}, okAt: [], limitedAt: [] };
-  server.prependListener('request', (req, res) => {
-    const url = req.url ?? '/';
-    if (url.startsWith('/mock/')) req.url = `/helix/${url.slice(6)}`;
-    else if (url.startsWith('/auth/')) req.url = `/oauth2/${url.slice(6)}`;
-    if (!req.url.startsWith('/helix/')) return;
-    res.once('finish', () => {
-      const s = stats[name];
-      s.statuses[res.statusCode] = (s.statuses[res.statusCode] ?? 0) + 1;
-      if (name === 'rl') (res.statusCode === 429 ? s.limitedAt : s.okAt).push(Date.now());
-    });
-  });
-}
+  const onAnswer = (r) => {
+    if (r.route !== 'helix') return;
+    const s = stats[name];
+    s.statuses[r.status] = (s.statuses[r.status] ?? 0) + 1;
+    if (name === 'rl') (r.status === 429 ? s.limitedAt : s.okAt).push(Date.now());
+  };
+  return FakeTwitch.start({ seed: { streams: 100 }, recordRequests: false, pathAliases, onAnswer, ...options });
+};
+const fakes = {
+  main: await startFake('main', { rateLimit: BIG }),
+  hol: await startFake('hol', { rateLimit: BIG }),
+  rl: await startFake('rl', { rateLimit: rlBucket }),
+  pages: await startFake('pages', { rateLimit: BIG }),
+};
 
 // Pagination: the built-in Get Streams sorts every live stream on every call, too slow for 100k;
 // a custom route serves a precomputed list, 100 per page, with a numeric cursor.

@@ -645,6 +645,38 @@ describe('FakeTwitch', () => {
     });
   });
 
+  describe('path aliases and answer hook', () => {
+    it('serves aliased prefixes as Helix and OAuth, and reports every answer with its status', async () => {
+      const answered: { route: string; path: string; status?: number }[] = [];
+      const aliased = await FakeTwitch.start({
+        pathAliases: { '/mock/': '/helix/', '/auth/': '/oauth2/' },
+        recordRequests: false,
+        onAnswer: (r) => answered.push({ route: r.route, path: r.path, status: r.status }),
+      });
+      try {
+        const token = await fetch(`${aliased.url}/auth/token`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ client_id: aliased.clientId, client_secret: aliased.clientSecret, grant_type: 'client_credentials' }),
+        });
+        expect(token.status).toBe(200);
+        const { access_token } = (await token.json()) as { access_token: string };
+        const headers = { 'Client-Id': aliased.clientId, Authorization: `Bearer ${access_token}` };
+        const users = await fetch(`${aliased.url}/mock/users?login=twitchdev`, { headers });
+        expect(((await users.json()) as { data: { login: string }[] }).data[0].login).toBe('twitchdev');
+        expect((await fetch(`${aliased.url}/mock/nope`, { headers })).status).toBe(404);
+        expect(answered).toEqual([
+          { route: 'oauth2', path: '/oauth2/token', status: 200 },
+          { route: 'helix', path: '/helix/users', status: 200 },
+          { route: 'helix', path: '/helix/nope', status: 404 },
+        ]);
+        expect(aliased.requests).toHaveLength(0);
+      } finally {
+        await aliased.close();
+      }
+    });
+  });
+
   describe('close()', () => {
     it('closes keep-alive sockets and pending delays; the port refuses afterwards', async () => {
       const temp = await FakeTwitch.start();

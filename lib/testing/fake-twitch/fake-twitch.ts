@@ -95,8 +95,12 @@ export class FakeTwitch {
   /** The registered application's client secret. */
   readonly clientSecret: string;
 
-  private readonly options: Required<Omit<FakeTwitchOptions, 'seed' | 'host' | 'port' | 'clientId' | 'clientSecret' | 'recordRequests'>>;
+  private readonly options: Required<
+    Omit<FakeTwitchOptions, 'seed' | 'host' | 'port' | 'clientId' | 'clientSecret' | 'recordRequests' | 'pathAliases' | 'onAnswer'>
+  >;
   private readonly recordRequests: boolean;
+  private readonly pathAliases: [string, string][];
+  private readonly onAnswer?: (request: FakeTwitchRequest) => void;
   private readonly auth: AuthStore;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -121,6 +125,8 @@ export class FakeTwitch {
       commercialCooldownSeconds: options.commercialCooldownSeconds ?? 480,
     };
     this.recordRequests = options.recordRequests ?? true;
+    this.pathAliases = Object.entries(options.pathAliases ?? {});
+    this.onAnswer = options.onAnswer;
     // Every pending delay listens to this signal; there may be many at once.
     setMaxListeners(Infinity, this.aborter.signal);
     this.auth = new AuthStore({
@@ -493,7 +499,7 @@ export class FakeTwitch {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = Date.now();
-    const url = new URL(req.url ?? '/', 'http://fake.invalid');
+    const url = new URL(this.unalias(req.url ?? '/'), 'http://fake.invalid');
     let path = url.pathname;
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     const route: FakeTwitchRouteKind =
@@ -549,6 +555,12 @@ export class FakeTwitch {
     if (rateLimit && fault?.rateLimitRemaining !== undefined) rateLimit = { ...rateLimit, remaining: fault.rateLimitRemaining };
     record.status = response.status;
     this.write(res, response, rateLimit, fault?.headers);
+    this.onAnswer?.(record);
+  }
+
+  private unalias(url: string): string {
+    for (const [from, to] of this.pathAliases) if (url.startsWith(from)) return to + url.slice(from.length);
+    return url;
   }
 
   /** Authenticate, rate-limit and dispatch a Helix request. */

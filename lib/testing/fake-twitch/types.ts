@@ -45,6 +45,16 @@ export interface FakeTwitchOptions {
    * requests may turn it off to keep memory flat.
    */
   recordRequests?: boolean;
+  /**
+   * Path prefixes answered as other prefixes, e.g. `{ '/mock/': '/helix/', '/auth/': '/oauth2/' }`
+   * serves `/mock/users` as `/helix/users`: for clients with their own mock URL conventions.
+   */
+  pathAliases?: Record<string, string>;
+  /**
+   * Called with each request once the fake has answered it (`status` set), whether or not requests
+   * are recorded. Not called for dropped sockets.
+   */
+  onAnswer?: (request: FakeTwitchRequest) => void;
 }
 
 /** Which part of the fake a request was addressed to. */
