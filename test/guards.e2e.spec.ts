@@ -1,7 +1,5 @@
 import 'reflect-metadata';
-import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,10 +7,8 @@ import { TwitchAuth } from '../lib/auth/decorators/twitch-auth.decorator.js';
 import { TwitchUser } from '../lib/auth/decorators/twitch-user.decorator.js';
 import type { TwitchIdentity } from '../lib/auth/guards/twitch-identity.js';
 import type { TwitchLoginOptions } from '../lib/interfaces/twitch-login-options.interface.js';
-import { TwitchModule } from '../lib/twitch.module.js';
 import { FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
-
-type Platform = 'express' | 'fastify';
+import { createHttpApp, type Platform } from './support/http-app.js';
 
 const TWITCHDEV = { userId: '141981764', login: 'twitchdev' };
 
@@ -69,32 +65,8 @@ class PublicController {
   }
 }
 
-async function createHttpApp(platform: Platform, fake: FakeTwitch, keyPrefix: string, login: TwitchLoginOptions = {}): Promise<INestApplication> {
-  @Module({
-    imports: [
-      TwitchModule.forRoot({
-        clientId: fake.clientId,
-        clientSecret: fake.clientSecret,
-        helixUrl: fake.helixUrl,
-        authUrl: fake.authUrl,
-        redirectUri: 'http://127.0.0.1:3000/auth/twitch/callback',
-        redis: { url: REDIS_URL() },
-        keyPrefix,
-        retry: { maxRetries: 0, baseDelayMs: 5, maxDelayMs: 20 },
-        login,
-        isGlobal: true,
-      }),
-    ],
-    controllers: [MeController, ScopedController, PublicController],
-  })
-  class AppModule {}
-  const app =
-    platform === 'express'
-      ? await NestFactory.create(AppModule, { logger: false })
-      : await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: false });
-  await app.init();
-  if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  return app;
+function createApp(platform: Platform, fake: FakeTwitch, keyPrefix: string, login: TwitchLoginOptions = {}): Promise<INestApplication> {
+  return createHttpApp(platform, fake, { keyPrefix, login, controllers: [MeController, ScopedController, PublicController] });
 }
 
 /** Every key and value under a prefix. */
@@ -122,7 +94,7 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchAuth / @TwitchUser on %s
   beforeAll(async () => {
     fake = await FakeTwitch.start();
     keyPrefix = uniquePrefix();
-    app = await createHttpApp(platform, fake, keyPrefix);
+    app = await createApp(platform, fake, keyPrefix);
   });
   afterAll(async () => {
     await app?.close();
@@ -249,7 +221,7 @@ describe('validation cache TTL', () => {
   const keyPrefix = uniquePrefix();
   beforeAll(async () => {
     fake = await FakeTwitch.start();
-    app = await createHttpApp('express', fake, keyPrefix, { validationCacheTtlMs: 200 });
+    app = await createApp('express', fake, keyPrefix, { validationCacheTtlMs: 200 });
   });
   afterAll(async () => {
     await app?.close();

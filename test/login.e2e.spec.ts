@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Controller, ForbiddenException, Get, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchTokenStore } from '../lib/auth/token-store/twitch-token-store.js';
@@ -13,8 +12,7 @@ import type { TwitchLoginOptions } from '../lib/interfaces/twitch-login-options.
 import { TwitchModule } from '../lib/twitch.module.js';
 import { TwitchOptionsError } from '../lib/twitch-options.js';
 import { FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
-
-type Platform = 'express' | 'fastify';
+import { createHttpApp, type Platform } from './support/http-app.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/twitch/callback';
 const TWITCHDEV = '141981764';
@@ -30,33 +28,14 @@ class MeController {
   }
 }
 
-async function createHttpApp(platform: Platform, fake: FakeTwitch, keyPrefix: string, login: TwitchLoginOptions = {}): Promise<INestApplication> {
-  @Module({
-    imports: [
-      TwitchModule.forRoot({
-        clientId: fake.clientId,
-        clientSecret: fake.clientSecret,
-        helixUrl: fake.helixUrl,
-        authUrl: fake.authUrl,
-        redirectUri: REDIRECT_URI,
-        redis: { url: REDIS_URL() },
-        keyPrefix,
-        retry: { maxRetries: 0, baseDelayMs: 5, maxDelayMs: 20 },
-        login: { scopes: SCOPES as TwitchLoginOptions['scopes'], successRedirect: '/welcome', ...login },
-        isGlobal: true,
-      }),
-      TwitchLoginModule.forRoot({ path: 'auth/twitch' }),
-    ],
+function createApp(platform: Platform, fake: FakeTwitch, keyPrefix: string, login: TwitchLoginOptions = {}): Promise<INestApplication> {
+  return createHttpApp(platform, fake, {
+    keyPrefix,
+    redirectUri: REDIRECT_URI,
+    login: { scopes: SCOPES as TwitchLoginOptions['scopes'], successRedirect: '/welcome', ...login },
+    imports: [TwitchLoginModule.forRoot({ path: 'auth/twitch' })],
     controllers: [MeController],
-  })
-  class AppModule {}
-  const app =
-    platform === 'express'
-      ? await NestFactory.create(AppModule, { logger: false })
-      : await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: false });
-  await app.init();
-  if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  return app;
+  });
 }
 
 /** `name=value` pairs of a response's Set-Cookie headers (attributes dropped). */
@@ -115,7 +94,7 @@ describe.each<Platform>(['express', 'fastify'])('TwitchLoginModule on %s', (plat
   beforeAll(async () => {
     fake = await FakeTwitch.start();
     keyPrefix = uniquePrefix();
-    app = await createHttpApp(platform, fake, keyPrefix);
+    app = await createApp(platform, fake, keyPrefix);
     store = app.get(TwitchTokenStore);
   });
   afterAll(async () => {
@@ -383,7 +362,7 @@ describe('TwitchLoginModule options', () => {
 
   it.each<Platform>(['express', 'fastify'])('lets onLogin refuse a user on %s: tokens revoked and removed, no session', async (platform) => {
     const seen: TwitchIdentity[] = [];
-    const app = await createHttpApp(platform, fake, prefix(), {
+    const app = await createApp(platform, fake, prefix(), {
       onLogin: (identity) => {
         seen.push(identity);
         if (identity.login !== 'twitchdev') throw new ForbiddenException(`${identity.login} may not use this app`);
@@ -408,7 +387,7 @@ describe('TwitchLoginModule options', () => {
   });
 
   it('sets Secure cookies with secureCookie: true, and uses the configured cookie name', async () => {
-    const app = await createHttpApp('express', fake, prefix(), { secureCookie: true, cookieName: 'sid' });
+    const app = await createApp('express', fake, prefix(), { secureCookie: true, cookieName: 'sid' });
     try {
       const res = await request(app.getHttpServer()).get('/auth/twitch/login').expect(302);
       const cookie = setCookies(res).sid_state;
