@@ -80,7 +80,12 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     this.axios = http.axiosRef;
     this.axios.defaults.timeout = options.timeout;
     this.axios.defaults.adapter = createTwitchUndiciAdapter(this.dispatcher);
-    this.axios.defaults.paramsSerializer = { serialize: (p) => serializeTwitchParams(p) };
+    this.axios.defaults.paramsSerializer = (p) => serializeTwitchParams(p);
+    // axios merges its defaults into every request's config. Its per-method header groups and the
+    // browser-only XSRF settings do nothing here (transformRequest and the adapter set Content-Type).
+    this.axios.defaults.headers = { common: { Accept: 'application/json, text/plain, */*' } } as typeof this.axios.defaults.headers;
+    delete this.axios.defaults.xsrfCookieName;
+    delete this.axios.defaults.xsrfHeaderName;
     this.axios.interceptors.request.use((config) => this.onRequest(config as Config));
     this.axios.interceptors.response.use(
       (response) => this.onResponse(response),
