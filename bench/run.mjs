@@ -11,7 +11,7 @@
 //   --hol-clients LIST  clients of the head-of-line scenario (default module,twurple,undici)
 //   --warm-all-ms MS    warm-up of each client process before its scenarios (default 2500)
 //   --warmup-ms MS --measure-ms MS   per-scenario warm-up and measured batch (default 500 and 1000)
-//   --cache-rounds N --cache-calls users,streams --cache-variants miss,memory,redis,memory-raw,redis-json
+//   --cache-rounds N --cache-calls users,streams --cache-variants miss,memory,redis,redis-remote[,memory-raw,redis-json]
 //   --build tsc|swc|none  how to compile lib/ (default tsc; none reuses --lib-dir as it is)
 //   --lib-dir DIR       where the compiled module goes (default bench/.build)
 //   --json FILE         also write the raw results, medians and targets as JSON
