@@ -47,11 +47,12 @@ describe('response cache', () => {
 
       it('expires entries after their TTL', async () => {
         const t = await createTwitchApp(fake, options());
-        await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 150 });
-        await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 150 });
+        // A TTL long enough for the second call to land inside it even on a loaded machine.
+        await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 600 });
+        await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 600 });
         expect(fake.requestsTo('GET', '/users')).toHaveLength(1);
-        await new Promise((r) => setTimeout(r, 300));
-        await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 150 });
+        await new Promise((r) => setTimeout(r, 700));
+        await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 600 });
         expect(fake.requestsTo('GET', '/users')).toHaveLength(2);
         await t.close();
       });
@@ -259,8 +260,9 @@ describe('response cache', () => {
     expect((await redis.keys(`${keyPrefix}*`)).length).toBeGreaterThan(0);
     expect(String(await redis.sendCommand(['CLIENT', 'LIST']))).toContain(`name=${clientName}`);
     await app.close();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(String(await redis.sendCommand(['CLIENT', 'LIST']))).not.toContain(`name=${clientName}`);
+    await expect
+      .poll(async () => String(await redis.sendCommand(['CLIENT', 'LIST'])), { timeout: 2_000 })
+      .not.toContain(`name=${clientName}`);
     await redis.close();
     await flushPrefix(keyPrefix);
   });

@@ -221,7 +221,7 @@ describe('validation cache TTL', () => {
   const keyPrefix = uniquePrefix();
   beforeAll(async () => {
     fake = await FakeTwitch.start();
-    app = await createApp('express', fake, keyPrefix, { validationCacheTtlMs: 200 });
+    app = await createApp('express', fake, keyPrefix, { validationCacheTtlMs: 600 });
   });
   afterAll(async () => {
     await app?.close();
@@ -237,7 +237,7 @@ describe('validation cache TTL', () => {
     // Within the TTL the cached answer stands.
     await http().get('/me').set('Authorization', `Bearer ${issued.accessToken}`).expect(200);
     expect(fake.requestsTo('GET', '/oauth2/validate')).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 700));
     await http().get('/me').set('Authorization', `Bearer ${issued.accessToken}`).expect(401);
     expect(fake.requestsTo('GET', '/oauth2/validate')).toHaveLength(2);
   });

@@ -457,34 +457,40 @@ describe('FakeTwitch', () => {
     });
 
     it('device code flow: pending → slow_down → approved', async () => {
-      const start = await form(fake, '/device', { client_id: fake.clientId, scopes: 'user:read:email chat:read' });
-      expect(start.status).toBe(200);
-      const dev = (await start.json()) as { device_code: string; expires_in: number; interval: number; user_code: string; verification_uri: string };
-      expect(dev).toMatchObject({ expires_in: 1800, interval: 0.2 });
-      expect(dev.user_code).toMatch(/^[A-Z]{8}$/);
-      expect(dev.verification_uri).toContain(dev.user_code);
+      // A 1 s interval: the quick second poll lands inside it even on a loaded machine.
+      const slowPoll = await FakeTwitch.start({ deviceInterval: 1 });
+      try {
+        const start = await form(slowPoll, '/device', { client_id: slowPoll.clientId, scopes: 'user:read:email chat:read' });
+        expect(start.status).toBe(200);
+        const dev = (await start.json()) as { device_code: string; expires_in: number; interval: number; user_code: string; verification_uri: string };
+        expect(dev).toMatchObject({ expires_in: 1800, interval: 1 });
+        expect(dev.user_code).toMatch(/^[A-Z]{8}$/);
+        expect(dev.verification_uri).toContain(dev.user_code);
 
-      const poll = () =>
-        form(fake, '/token', { client_id: fake.clientId, device_code: dev.device_code, grant_type: 'urn:ietf:params:oauth:grant-type:device_code' });
-      const pending = await poll();
-      expect(pending.status).toBe(400);
-      expect(await pending.json()).toEqual({ status: 400, message: 'authorization_pending' });
-      const tooFast = await poll();
-      expect(await tooFast.json()).toEqual({ status: 400, message: 'slow_down' });
+        const poll = () =>
+          form(slowPoll, '/token', { client_id: slowPoll.clientId, device_code: dev.device_code, grant_type: 'urn:ietf:params:oauth:grant-type:device_code' });
+        const pending = await poll();
+        expect(pending.status).toBe(400);
+        expect(await pending.json()).toEqual({ status: 400, message: 'authorization_pending' });
+        const tooFast = await poll();
+        expect(await tooFast.json()).toEqual({ status: 400, message: 'slow_down' });
 
-      fake.approveDevice(dev.user_code, { userId: '527115020' });
-      await sleep(250);
-      const done = await poll();
-      expect(done.status).toBe(200);
-      const token = (await done.json()) as { access_token: string; refresh_token: string; scope: string[]; expires_in: number };
-      expect(token.scope).toEqual(['user:read:email', 'chat:read']);
-      expect(token.refresh_token).toBeTruthy();
+        slowPoll.approveDevice(dev.user_code, { userId: '527115020' });
+        await sleep(1_050);
+        const done = await poll();
+        expect(done.status).toBe(200);
+        const token = (await done.json()) as { access_token: string; refresh_token: string; scope: string[]; expires_in: number };
+        expect(token.scope).toEqual(['user:read:email', 'chat:read']);
+        expect(token.refresh_token).toBeTruthy();
 
-      const validate = await fetch(`${fake.authUrl}/validate`, { headers: { Authorization: `OAuth ${token.access_token}` } });
-      expect(await validate.json()).toMatchObject({ client_id: fake.clientId, login: 'twitchgaming', user_id: '527115020' });
+        const validate = await fetch(`${slowPoll.authUrl}/validate`, { headers: { Authorization: `OAuth ${token.access_token}` } });
+        expect(await validate.json()).toMatchObject({ client_id: slowPoll.clientId, login: 'twitchgaming', user_id: '527115020' });
 
-      await sleep(250);
-      expect(await (await poll()).json()).toEqual({ status: 400, message: 'invalid device code' });
+        await sleep(250);
+        expect(await (await poll()).json()).toEqual({ status: 400, message: 'invalid device code' });
+      } finally {
+        await slowPoll.close();
+      }
     });
 
     it('device code flow: denied and expired', async () => {
