@@ -238,10 +238,7 @@ describe('response cache', () => {
         TwitchModule.forRootAsync({
           inject: [CACHE_MANAGER],
           useFactory: (cache: Cache) => ({
-            clientId: fake.clientId,
-            clientSecret: fake.clientSecret,
-            helixUrl: fake.helixUrl,
-            authUrl: fake.authUrl,
+            ...fake.moduleOptions(),
             keyPrefix,
             cache: { manager: cache },
           }),

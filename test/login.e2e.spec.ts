@@ -399,10 +399,7 @@ describe('TwitchLoginModule options', () => {
 
   it('works with a TwitchModule that is not global, passed to TwitchLoginModule.forRoot({ imports })', async () => {
     const twitch = TwitchModule.forRoot({
-      clientId: fake.clientId,
-      clientSecret: fake.clientSecret,
-      helixUrl: fake.helixUrl,
-      authUrl: fake.authUrl,
+      ...fake.moduleOptions(),
       redirectUri: 'http://127.0.0.1:3000/login/twitch/callback',
       keyPrefix: prefix(),
       login: { scopes: ['user:read:follows'] },

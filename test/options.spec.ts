@@ -98,7 +98,7 @@ describe('forRoot / forRootAsync', () => {
     @Injectable()
     class Options implements TwitchOptionsFactory {
       createTwitchOptions(): TwitchModuleOptions {
-        return { clientId: fake.clientId, clientSecret: fake.clientSecret, helixUrl: fake.helixUrl, authUrl: fake.authUrl, timeout: 1234 };
+        return { ...fake.moduleOptions(), timeout: 1234 };
       }
     }
     @Injectable()
@@ -120,7 +120,7 @@ describe('forRoot / forRootAsync', () => {
     @Injectable()
     class Options implements TwitchOptionsFactory {
       createTwitchOptions(): TwitchModuleOptions {
-        return { clientId: fake.clientId, clientSecret: fake.clientSecret, helixUrl: fake.helixUrl, authUrl: fake.authUrl, timeout: 4321 };
+        return { ...fake.moduleOptions(), timeout: 4321 };
       }
     }
     @Module({ providers: [Options], exports: [Options] })

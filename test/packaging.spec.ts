@@ -13,7 +13,7 @@ const { Module } = common;
 const { NestFactory } = core;
 const fake = await testing.FakeTwitch.start();
 class AppModule {}
-Module({ imports: [twitch.TwitchModule.forRoot({ clientId: fake.clientId, clientSecret: fake.clientSecret, helixUrl: fake.helixUrl, authUrl: fake.authUrl })] })(AppModule);
+Module({ imports: [twitch.TwitchModule.forRoot({ ...fake.moduleOptions() })] })(AppModule);
 const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
 const res = await app.get(twitch.TwitchApiService).users.getUsers({ login: ['twitchdev'] });
 console.log(JSON.stringify({ login: res.data[0].login, endpoints: twitch.TWITCH_ENDPOINTS.length, dto: res.constructor.name }));

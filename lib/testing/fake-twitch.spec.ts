@@ -56,6 +56,12 @@ describe('FakeTwitch', () => {
       expect(fake.authUrl).toBe(`${fake.url}/oauth2`);
       expect(fake.clientId).toBe('fake-client-id');
       expect(fake.clientSecret).toBe('fake-client-secret');
+      expect(fake.moduleOptions()).toEqual({
+        clientId: 'fake-client-id',
+        clientSecret: 'fake-client-secret',
+        helixUrl: fake.helixUrl,
+        authUrl: fake.authUrl,
+      });
     });
 
     it('client credentials → app token → Get Users', async () => {

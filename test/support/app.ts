@@ -28,10 +28,7 @@ export async function createTwitchApp(fake: FakeTwitch, overrides: Partial<Twitc
   @Module({
     imports: [
       TwitchModule.forRoot({
-        clientId: fake.clientId,
-        clientSecret: fake.clientSecret,
-        helixUrl: fake.helixUrl,
-        authUrl: fake.authUrl,
+        ...fake.moduleOptions(),
         redirectUri: 'http://127.0.0.1:3000/auth/callback',
         keyPrefix: uniquePrefix(),
         retry: { baseDelayMs: 5, maxDelayMs: 20 },

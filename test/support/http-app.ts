@@ -22,10 +22,7 @@ export async function createHttpApp(platform: Platform, fake: FakeTwitch, option
   @Module({
     imports: [
       TwitchModule.forRoot({
-        clientId: fake.clientId,
-        clientSecret: fake.clientSecret,
-        helixUrl: fake.helixUrl,
-        authUrl: fake.authUrl,
+        ...fake.moduleOptions(),
         redirectUri: options.redirectUri ?? 'http://127.0.0.1:3000/auth/twitch/callback',
         redis: { url: REDIS_URL() },
         keyPrefix: options.keyPrefix,

@@ -190,6 +190,14 @@ export class FakeTwitch {
     return `${this.baseUrl}/oauth2`;
   }
 
+  /**
+   * The `TwitchModule` options that point the module at this fake (its application's credentials and
+   * URLs): `TwitchModule.forRoot({ ...fake.moduleOptions(), redis })`.
+   */
+  moduleOptions(): { clientId: string; clientSecret: string; helixUrl: string; authUrl: string } {
+    return { clientId: this.clientId, clientSecret: this.clientSecret, helixUrl: this.helixUrl, authUrl: this.authUrl };
+  }
+
   // ------------------------------------------------------------------ requests
 
   /**
