@@ -4,7 +4,7 @@
  * Each route runs after authentication and rate limiting, so `ctx.token` is a valid token
  * (except `GET /schedule/icalendar`, which needs none).
  */
-import { GAMES } from './seed.js';
+import { GAMES, makeChannel } from './seed.js';
 import type {
   FakeChannel,
   FakeEventSubSubscription,
@@ -273,19 +273,7 @@ const patchChannels: BuiltInRoute = (req, { state, token }) => {
 
   let channel = state.channels.get(broadcasterId);
   if (!channel) {
-    channel = {
-      broadcasterId,
-      broadcasterLogin: user.login,
-      broadcasterName: user.displayName,
-      broadcasterLanguage: 'en',
-      gameId: '',
-      gameName: '',
-      title: '',
-      delay: 0,
-      tags: [],
-      contentClassificationLabels: [],
-      isBrandedContent: false,
-    };
+    channel = makeChannel(user);
     state.channels.set(broadcasterId, channel);
   }
   if (typeof b.game_id === 'string') {
