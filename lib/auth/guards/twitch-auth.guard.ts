@@ -98,16 +98,7 @@ export class TwitchAuthGuard implements CanActivate {
       if (ttl > 0) await this.kv.set(key, JSON.stringify(result), ttl);
     }
     if (!result.ok) throw fail(result.reason);
-    return twitchIdentity(
-      {
-        userId: result.userId,
-        login: result.login,
-        scopes: result.scopes,
-        expiresAt: result.expiresAt !== undefined ? new Date(result.expiresAt) : undefined,
-        source: 'bearer',
-      },
-      token,
-    );
+    return twitchIdentity(result, 'bearer', token);
   }
 
   /** Asks Twitch. Errors other than "invalid token" (Twitch unreachable, 5xx) propagate as they are. */
@@ -138,7 +129,7 @@ export class TwitchAuthGuard implements CanActivate {
     const now = Date.now();
     if (stored.expiresAt !== undefined && stored.expiresAt <= now + EXPIRY_SKEW_MS) return this.refreshed(stored);
     if (stored.validatedAt !== undefined && now - stored.validatedAt < this.options.login.revalidateAfterMs) {
-      return sessionIdentity(stored);
+      return twitchIdentity(stored, 'session', stored.accessToken);
     }
     try {
       const v = await this.auth.validateToken(stored.accessToken);
@@ -150,7 +141,7 @@ export class TwitchAuthGuard implements CanActivate {
         expiresAt: v.expiresIn > 0 ? Date.now() + v.expiresIn * 1000 : stored.expiresAt,
       };
       await this.tokens.recordValidation(userId, stored.accessToken, v);
-      return sessionIdentity(updated);
+      return twitchIdentity(updated, 'session', updated.accessToken);
     } catch (err) {
       if (!isUnauthorized(err)) throw err;
       return this.refreshed(stored);
@@ -167,7 +158,7 @@ export class TwitchAuthGuard implements CanActivate {
     }
     const fresh = await this.tokens.get(stored.userId);
     if (!fresh || !fresh.accessToken || fresh.needsLogin) throw fail('login_required');
-    return sessionIdentity(fresh);
+    return twitchIdentity(fresh, 'session', fresh.accessToken);
   }
 }
 
@@ -189,15 +180,3 @@ function parseCached(raw: string | undefined): CachedValidation | undefined {
   }
 }
 
-function sessionIdentity(t: TwitchStoredToken): TwitchIdentity {
-  return twitchIdentity(
-    {
-      userId: t.userId,
-      login: t.login,
-      scopes: t.scopes,
-      expiresAt: t.expiresAt !== undefined ? new Date(t.expiresAt) : undefined,
-      source: 'session',
-    },
-    t.accessToken,
-  );
-}

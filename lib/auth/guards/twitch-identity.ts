@@ -21,14 +21,21 @@ export interface TwitchIdentity {
   readonly accessToken: string;
 }
 
-/** Builds an identity with a non-enumerable `accessToken`. */
-export function twitchIdentity(fields: Omit<TwitchIdentity, 'accessToken'>, accessToken: string): TwitchIdentity {
+/**
+ * Builds an identity with a non-enumerable `accessToken` from a validated or stored token record
+ * (`expiresAt` in epoch ms, as stored).
+ */
+export function twitchIdentity(
+  record: { userId: string; login: string; scopes: readonly string[]; expiresAt?: number },
+  source: TwitchIdentity['source'],
+  accessToken: string,
+): TwitchIdentity {
   const identity = {
-    userId: fields.userId,
-    login: fields.login,
-    scopes: [...fields.scopes],
-    ...(fields.expiresAt ? { expiresAt: fields.expiresAt } : {}),
-    source: fields.source,
+    userId: record.userId,
+    login: record.login,
+    scopes: [...record.scopes],
+    ...(record.expiresAt !== undefined ? { expiresAt: new Date(record.expiresAt) } : {}),
+    source,
   } as TwitchIdentity;
   Object.defineProperty(identity, 'accessToken', { value: accessToken, enumerable: false, writable: false, configurable: false });
   return identity;

@@ -114,16 +114,7 @@ export class TwitchLoginService implements OnModuleInit {
     }
 
     const stored = await this.tokens.save(token);
-    const identity = twitchIdentity(
-      {
-        userId: stored.userId,
-        login: stored.login,
-        scopes: stored.scopes,
-        expiresAt: stored.expiresAt !== undefined ? new Date(stored.expiresAt) : undefined,
-        source: 'session',
-      },
-      stored.accessToken,
-    );
+    const identity = twitchIdentity(stored, 'session', stored.accessToken);
     if (this.options.login.onLogin) {
       try {
         await this.options.login.onLogin(identity, request);
