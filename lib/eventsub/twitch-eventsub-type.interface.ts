@@ -43,3 +43,20 @@ export interface TwitchEventSubTypeInfo {
   /** Twitch's reference page for the type. */
   readonly docUrl: string;
 }
+
+/*
+ * Typing of handlers and conditions. `TwitchEventSubMap` is generated from the catalog
+ * (lib/generated/eventsub/): `{ 'channel.follow': { '2': { condition: ...; event: ... } } }`.
+ */
+import type { TwitchEventSubMap } from '../generated/eventsub/index.js';
+
+/** Every documented subscription type name. */
+export type TwitchEventSubTypeName = keyof TwitchEventSubMap & string;
+/** The documented versions of type `T`. */
+export type TwitchEventSubVersionOf<T extends TwitchEventSubTypeName> = keyof TwitchEventSubMap[T] & string;
+/** The event DTO of type `T`, version `V`. */
+export type TwitchEventSubEventOf<T extends TwitchEventSubTypeName, V extends TwitchEventSubVersionOf<T>> =
+  TwitchEventSubMap[T][V] extends { event: infer E } ? E : never;
+/** The condition (camelCase) of type `T`, version `V`. */
+export type TwitchEventSubConditionOf<T extends TwitchEventSubTypeName, V extends TwitchEventSubVersionOf<T>> =
+  TwitchEventSubMap[T][V] extends { condition: infer C } ? C : never;
