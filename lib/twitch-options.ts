@@ -17,6 +17,8 @@ export interface TwitchResolvedOptions {
   clientSecret?: string;
   redirectUri?: string;
   redis?: TwitchModuleOptions['redis'];
+  /** `redis.commandTimeoutMs` with its default. */
+  redisCommandTimeoutMs: number;
   helixUrl: string;
   authUrl: string;
   timeout: number;
@@ -106,6 +108,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
     } else {
       throw new TwitchOptionsError('redis', 'must have a "url" or a "client"');
     }
+    number(redis.commandTimeoutMs, 'redis.commandTimeoutMs', 1, 60_000);
   }
 
   const rl = object(options.rateLimit, 'rateLimit') as TwitchRateLimitOptions;
@@ -159,6 +162,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
     clientSecret: options.clientSecret,
     redirectUri: options.redirectUri,
     redis: options.redis,
+    redisCommandTimeoutMs: options.redis?.commandTimeoutMs ?? d.redisCommandTimeoutMs,
     helixUrl: (options.helixUrl ?? TWITCH_HELIX_URL).replace(/\/+$/, ''),
     authUrl: (options.authUrl ?? TWITCH_AUTH_URL).replace(/\/+$/, ''),
     timeout: options.timeout ?? d.timeout,
@@ -232,4 +236,15 @@ function resolveLoginOptions(input: TwitchLoginOptions | undefined): TwitchResol
     revalidateAfterMs: login.revalidateAfterMs ?? 3_600_000,
     onLogin: login.onLogin,
   };
+}
+
+/**
+ * The longest a Helix call can take before it settles, for a per-attempt `timeout` (ms): the wait for
+ * the rate limiter (`rateLimit.maxWaitMs`, also the total for 429 waits), one attempt per retry after
+ * a 5xx or a network error with its backoff, one more after a 401 renewed the token, and the token
+ * fetch. Callers waiting on a shared request give up after this long.
+ */
+export function callBudgetMs(options: TwitchResolvedOptions, timeout = options.timeout): number {
+  const attempts = options.retry.maxRetries + 2;
+  return options.rateLimit.maxWaitMs + attempts * timeout + options.retry.maxRetries * options.retry.maxDelayMs + options.timeout;
 }

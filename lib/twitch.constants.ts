@@ -5,6 +5,8 @@ export const TWITCH_AUTH_URL = 'https://id.twitch.tv/oauth2';
 export const TWITCH_DEFAULTS = {
   timeout: 10_000,
   keyPrefix: 'twitch:',
+  /** Longest wait for one Redis command (ms). */
+  redisCommandTimeoutMs: 500,
   rateLimit: {
     enabled: true,
     /** Twitch's documented window: a bucket refills completely once a minute. */

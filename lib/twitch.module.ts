@@ -26,7 +26,7 @@ class TwitchRedisCloser implements OnApplicationShutdown {
   constructor(@Inject(TWITCH_REDIS) private readonly redis: TwitchRedisHandle | null) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.redis?.owned && this.redis.client.isOpen) await this.redis.client.close();
+    if (this.redis?.owned && this.redis.raw.isOpen) await this.redis.raw.close();
   }
 }
 

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { TwitchAppTokenSource } from '../http/twitch-http.client.js';
 import type { TwitchKvStore } from '../store/twitch-kv.store.js';
+import { TwitchSingleFlight } from '../utils/single-flight.js';
 import { sleep } from '../utils/sleep.js';
 import type { TwitchAppToken } from './twitch-auth.types.js';
 
@@ -30,7 +31,8 @@ class FetchFailed extends Error {
 export class TwitchAppTokenManager implements TwitchAppTokenSource {
   private readonly logger = new Logger('TwitchAppToken');
   private held?: Held;
-  private loading?: Promise<string>;
+  /** One load at a time in this process, never cancelled by one waiter. */
+  private readonly loading = new TwitchSingleFlight<string>();
 
   constructor(
     private readonly fetchToken: () => Promise<TwitchAppToken>,
@@ -39,12 +41,10 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
     private readonly key: string,
   ) {}
 
+  /** The current app token; `signal` ends this caller's wait, never the shared fetch. */
   get(signal?: AbortSignal): Promise<string> {
     if (this.held && this.fresh(this.held)) return Promise.resolve(this.held.token);
-    if (!this.loading) {
-      this.loading = this.load(signal).finally(() => (this.loading = undefined));
-    }
-    return this.loading;
+    return this.loading.run('app', () => this.load(), { signal });
   }
 
   async invalidate(token: string): Promise<void> {
@@ -63,19 +63,18 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
     return Date.now() < h.expiresAt - early;
   }
 
-  private async load(signal?: AbortSignal): Promise<string> {
+  private async load(): Promise<string> {
     try {
-      return await this.loadShared(signal);
+      return await this.loadShared();
     } catch (err) {
       if (err instanceof FetchFailed) throw err.original;
-      if (signal?.aborted) throw err;
       this.logger.warn(`shared app token unavailable (${(err as Error).message}); fetching one for this instance`);
     }
     this.held = toHeld(await this.fetchToken());
     return this.held.token;
   }
 
-  private async loadShared(signal?: AbortSignal): Promise<string> {
+  private async loadShared(): Promise<string> {
     const lockKey = `${this.key}:lock`;
     const waitUntil = Date.now() + LOCK_MS * 2;
     while (Date.now() < waitUntil) {
@@ -102,7 +101,7 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
           await this.kv.deleteIf(lockKey, id).catch(() => undefined);
         }
       }
-      await sleep(25, signal);
+      await sleep(25);
     }
     throw new Error('timed out waiting for another instance to fetch the app token');
   }

@@ -7,11 +7,12 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TwitchLoginRequiredException } from '../exceptions/twitch-auth.exception.js';
-import { TwitchException } from '../exceptions/twitch.exception.js';
+import { TwitchException, TwitchServiceUnavailableException } from '../exceptions/twitch.exception.js';
 import { TwitchHttpClient, type TwitchUserTokenSource } from '../http/twitch-http.client.js';
 import { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
+import { TwitchSingleFlight } from '../utils/single-flight.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchAuthService } from './twitch-auth.service.js';
 import type { TwitchUserToken } from './twitch-auth.types.js';
@@ -35,7 +36,8 @@ const LOCK_MS = 15_000;
 @Injectable()
 export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TwitchUserTokens');
-  private readonly refreshing = new Map<string, Promise<string>>();
+  /** One refresh per user at a time in this process, never cancelled by one waiter. */
+  private readonly refreshing = new TwitchSingleFlight<string>();
   private readonly listeners = new Set<(event: TwitchTokenInvalidEvent) => void>();
   private timer?: NodeJS.Timeout;
   private sweep?: Promise<unknown>;
@@ -77,7 +79,7 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
 
   /** The user's current access token; `TwitchLoginRequiredException` when there is none. */
   async getAccessToken(userId: string): Promise<string> {
-    const t = await this.store.get(userId);
+    const t = await this.read(userId);
     if (!t || !t.accessToken) throw new TwitchLoginRequiredException(userId, t?.needsLogin ? 'refresh_rejected' : 'no_tokens');
     return t.accessToken;
   }
@@ -87,13 +89,8 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
    * across instances. A refresh Twitch rejects marks the user as needing to log in and throws
    * `TwitchLoginRequiredException`; a network failure throws and keeps the tokens.
    */
-  refresh(userId: string, staleToken: string): Promise<string> {
-    let running = this.refreshing.get(userId);
-    if (!running) {
-      running = this.refreshShared(userId, staleToken).finally(() => this.refreshing.delete(userId));
-      this.refreshing.set(userId, running);
-    }
-    return running;
+  refresh(userId: string, staleToken: string, signal?: AbortSignal): Promise<string> {
+    return this.refreshing.run(userId, () => this.refreshShared(userId, staleToken), { signal });
   }
 
   /** Logs a user out: revokes the access token at Twitch (best effort) and forgets the tokens. */
@@ -198,6 +195,18 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
     }
   }
 
+  /** The stored record; a failing store (Redis down or stalled) is a 503, not a raw client error. */
+  private async read(userId: string): Promise<TwitchStoredToken | undefined> {
+    try {
+      return await this.store.get(userId);
+    } catch (err) {
+      if (err instanceof TwitchException) throw err;
+      throw new TwitchServiceUnavailableException(`the token store is unavailable (${(err as Error)?.message ?? err})`, {
+        endpoint: `user tokens of ${userId}`,
+      });
+    }
+  }
+
   private lockKey(userId: string): string {
     return `${this.options.keyPrefix}refresh-lock:${userId}`;
   }
@@ -206,7 +215,7 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
     const lockKey = this.lockKey(userId);
     const deadline = Date.now() + LOCK_MS * 2;
     while (Date.now() < deadline) {
-      const current = await this.store.get(userId);
+      const current = await this.read(userId);
       if (!current || current.needsLogin || !current.refreshToken) {
         throw new TwitchLoginRequiredException(userId, current?.needsLogin ? 'refresh_rejected' : 'no_tokens');
       }

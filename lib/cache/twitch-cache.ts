@@ -17,6 +17,9 @@ export interface TwitchCachedResponse {
   expiresAt?: number;
 }
 
+/** How long the shared tier is skipped after it failed (ms). */
+const FAILING_MS = 5_000;
+
 /**
  * The response cache, in two tiers:
  * - local: a bounded, least-recently-used map in this process (`cache.localMaxEntries`);
@@ -25,15 +28,18 @@ export interface TwitchCachedResponse {
  * Without Redis the local tier is the cache. With the module's Redis, the local tier keeps what this
  * process wrote or read, each copy until the Redis entry itself expires, so a hot answer costs one
  * Redis read per process. A `cache.manager` is used alone: the app may change or clear it.
- * A failing store is logged and bypassed; it never fails a call. Identical misses running at the
- * same time share one request.
+ * A failing store is logged and bypassed for a few seconds; it never fails a call. (Identical misses
+ * running at the same time share one request: see the pipeline's cache step.)
  */
 @Injectable()
 export class TwitchCache implements OnApplicationShutdown {
   private readonly logger = new Logger('TwitchCache');
   private readonly shared?: Cache;
   private readonly local?: TwitchLocalCache;
-  private readonly inflight = new Map<string, Promise<TwitchCachedResponse>>();
+  /** Prefix of keys written to a `cache.manager` (the module's Redis store adds it itself). */
+  private readonly managerPrefix: string = '';
+  /** After a store failure the shared tier is skipped until then (epoch ms). */
+  private failingUntil = 0;
   private lastWarn = 0;
 
   constructor(
@@ -42,14 +48,16 @@ export class TwitchCache implements OnApplicationShutdown {
   ) {
     if (options.cache.manager) {
       this.shared = options.cache.manager;
+      this.managerPrefix = `${options.keyPrefix}cache:`;
       return;
     }
     this.local = new TwitchLocalCache(options.cache.localMaxEntries);
     if (redis) {
       // Keyv's default serializer walks every value with a reviver; cached answers are plain JSON.
       const store = new Keyv({
-        store: new KeyvRedis(redis.client as never),
+        store: new KeyvRedis(redis.client as never, { namespace: `${options.keyPrefix}cache`, keyPrefixSeparator: ':' }),
         namespace: `${options.keyPrefix}cache`,
+        useKeyPrefix: false,
         serialize: (data) => JSON.stringify(data),
         deserialize: (text) => JSON.parse(text),
       });
@@ -60,9 +68,11 @@ export class TwitchCache implements OnApplicationShutdown {
   /** The cached answer, or undefined on a miss or when the store fails. */
   async get(key: string): Promise<TwitchCachedResponse | undefined> {
     const near = this.local?.get(key);
-    if (near || !this.shared) return near;
+    if (near || !this.shared || this.failing) return near;
     try {
-      const found = ((await this.shared.get<TwitchCachedResponse>(key)) ?? undefined) as TwitchCachedResponse | undefined;
+      const found = ((await this.shared.get<TwitchCachedResponse>(this.managerPrefix + key)) ?? undefined) as
+        | TwitchCachedResponse
+        | undefined;
       if (found?.expiresAt && this.local) this.local.set(key, found, found.expiresAt);
       return found;
     } catch (err) {
@@ -75,26 +85,12 @@ export class TwitchCache implements OnApplicationShutdown {
   async set(key: string, value: TwitchCachedResponse, ttl: number): Promise<void> {
     value.expiresAt = Date.now() + ttl;
     this.local?.set(key, value, value.expiresAt);
-    if (!this.shared) return;
+    if (!this.shared || this.failing) return;
     try {
-      await this.shared.set(key, value, ttl);
+      await this.shared.set(this.managerPrefix + key, value, ttl);
     } catch (err) {
       this.warn('write', err);
     }
-  }
-
-  /** The request already fetching `key`, if any. */
-  pending(key: string): Promise<TwitchCachedResponse> | undefined {
-    return this.inflight.get(key);
-  }
-
-  /** Registers the request fetching `key`; others asking meanwhile wait for it. */
-  track(key: string, fetch: Promise<TwitchCachedResponse>): void {
-    this.inflight.set(key, fetch);
-    const clear = () => {
-      if (this.inflight.get(key) === fetch) this.inflight.delete(key);
-    };
-    fetch.then(clear, clear);
   }
 
   /** The shared store is never closed here: the module's Redis client is closed by the module, a `cache.manager` by its owner. */
@@ -102,7 +98,13 @@ export class TwitchCache implements OnApplicationShutdown {
     this.local?.clear();
   }
 
+  private get failing(): boolean {
+    return this.failingUntil > Date.now();
+  }
+
+  /** A failing store (down, or slower than `redis.commandTimeoutMs`) is skipped for a few seconds. */
   private warn(op: string, err: unknown): void {
+    this.failingUntil = Date.now() + FAILING_MS;
     if (Date.now() - this.lastWarn < 10_000) return;
     this.lastWarn = Date.now();
     this.logger.warn(`cache ${op} failed, going to Twitch instead: ${(err as Error)?.message ?? err}`);

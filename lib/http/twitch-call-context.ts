@@ -1,5 +1,4 @@
 import type { TwitchAuthKind } from '../api/twitch-endpoint.interface.js';
-import type { TwitchCachedResponse } from '../cache/twitch-cache.js';
 
 export interface TwitchCallInit {
   /** `helix` calls get the token, rate-limit and cache steps; `oauth` calls go straight to id.twitch.tv. */
@@ -44,14 +43,15 @@ export class TwitchCallContext {
   token?: string;
   /** Rate-limit bucket of this call. */
   bucket?: string;
-  /** Cache key when this GET is cacheable. */
-  cacheKey?: string;
-  /** Settles the shared promise other identical misses wait on. */
-  settle?: { resolve(value: TwitchCachedResponse): void; reject(reason: unknown): void };
-  /** The answer came from the cache (or from an identical request in flight). */
+  /** This request is the one shared fetch behind identical cacheable GETs (it skips the cache lookup). */
+  sharedFetch = false;
+  /** The answer comes from the cache or from the shared fetch (this request sends nothing itself). */
   fromCache = false;
 
+  private readonly init: TwitchCallInit;
+
   constructor(init: TwitchCallInit) {
+    this.init = init;
     this.kind = init.kind;
     this.label = init.label;
     this.auth = init.auth;
@@ -60,6 +60,14 @@ export class TwitchCallContext {
     this.scopes = init.scopes ?? [];
     this.cacheTtl = init.cacheTtl ?? 0;
     this.idempotent = init.idempotent ?? false;
+  }
+
+  /** A fresh context for the shared fetch of this call's cacheable GET. */
+  forSharedFetch(): TwitchCallContext {
+    const ctx = new TwitchCallContext(this.init);
+    ctx.sharedFetch = true;
+    ctx.bucket = this.bucket;
+    return ctx;
   }
 }
 

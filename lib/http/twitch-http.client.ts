@@ -11,10 +11,12 @@ import {
 import { TwitchCache, type TwitchCachedResponse } from '../cache/twitch-cache.js';
 import { TwitchLoginRequiredException, TwitchMissingScopeException } from '../exceptions/twitch-auth.exception.js';
 import { createTwitchException, readRateLimitHeaders } from '../exceptions/twitch-exception.factory.js';
+import { TwitchGatewayTimeoutException } from '../exceptions/twitch.exception.js';
 import { TwitchRateLimiter } from '../rate-limit/twitch-rate-limiter.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
-import type { TwitchResolvedOptions } from '../twitch-options.js';
+import { callBudgetMs, type TwitchResolvedOptions } from '../twitch-options.js';
 import { digest } from '../utils/hash.js';
+import { TwitchSingleFlight, waitFor } from '../utils/single-flight.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchCallContext } from './twitch-call-context.js';
 import { createTwitchDispatcher, createTwitchUndiciAdapter } from './twitch-undici.adapter.js';
@@ -31,7 +33,7 @@ export interface TwitchAppTokenSource {
 export interface TwitchUserTokenSource {
   getAccessToken(userId: string): Promise<string>;
   /** Replaces a token Twitch refused; throws `TwitchLoginRequiredException` when the user must log in again. */
-  refresh(userId: string, staleToken: string): Promise<string>;
+  refresh(userId: string, staleToken: string, signal?: AbortSignal): Promise<string>;
   /** The token was refused even after a refresh: the user must log in again. */
   invalidate(userId: string, reason: 'token_invalid'): Promise<void>;
 }
@@ -62,6 +64,8 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   private readonly dispatcher = createTwitchDispatcher();
   private appTokens?: TwitchAppTokenSource;
   private userTokens?: TwitchUserTokenSource;
+  /** Identical cacheable GETs in flight in this process, by cache key. */
+  private readonly inflight = new TwitchSingleFlight<TwitchCachedResponse>();
 
   /** Request steps, in order. A cache hit skips the network and the rate limiter. */
   private readonly requestSteps: RequestStep[] = [
@@ -156,7 +160,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     } else if (ctx.userId && ctx.auth !== 'app') {
       if (!this.userTokens) throw new Error('TwitchModule: no user token source registered');
       ctx.tokenSource = 'user';
-      ctx.token = ctx.token ?? (await this.userTokens.getAccessToken(ctx.userId));
+      ctx.token = ctx.token ?? (await waitFor(this.userTokens.getAccessToken(ctx.userId), { signal }));
     } else {
       if (!this.appTokens) throw new Error('TwitchModule: no app token source registered');
       ctx.tokenSource = 'app';
@@ -168,31 +172,53 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   /** The call's rate-limit bucket: the app's, or the user's (never the token itself: a digest of it). */
   private identify(_config: Config, ctx: TwitchCallContext): void {
     if (ctx.kind !== 'helix' || ctx.bucket) return;
-    ctx.bucket = `${this.options.keyPrefix}rl:${this.options.clientId}:${identity(ctx)}`;
+    ctx.bucket = `${this.options.keyPrefix}rl:${this.options.clientId}:${bucketIdentity(ctx)}`;
   }
 
+  /**
+   * A cacheable GET is answered from the cache, or joins the one shared fetch of the same key: the
+   * fetch runs as its own request, detached from every caller's signal (one caller giving up never
+   * cancels it for the others), and each caller waits for it with its own signal and time budget.
+   */
   private async cacheLookup(config: Config, ctx: TwitchCallContext): Promise<void> {
-    if (ctx.kind !== 'helix' || ctx.cacheKey || ctx.fromCache) return;
+    if (ctx.kind !== 'helix' || ctx.sharedFetch || ctx.fromCache) return;
     const ttl = ctx.cacheTtl || this.options.cache.defaultTtl;
     if (ttl <= 0 || config.method?.toUpperCase() !== 'GET') return;
-    const key = cacheKey(this.options.keyPrefix, config, ctx);
-    const hit = (await this.cache.get(key)) ?? this.cache.pending(key);
-    if (hit) {
-      ctx.fromCache = true;
-      config.adapter = async () => toResponse(await hit, config);
-      return;
-    }
-    ctx.cacheKey = key;
-    let settle!: TwitchCallContext['settle'];
-    const shared = new Promise<TwitchCachedResponse>((resolve, reject) => (settle = { resolve, reject }));
-    shared.catch(() => undefined);
-    ctx.settle = settle;
-    this.cache.track(key, shared);
+    const signal = config.signal as AbortSignal | undefined;
+    const key = cacheKey(config, ctx);
+    const hit = await waitFor(this.cache.get(key), { signal });
+    const answer = hit
+      ? Promise.resolve(hit)
+      : this.inflight.run(key, () => this.fetchShared(config, ctx, key, ttl), {
+          signal,
+          timeoutMs: callBudgetMs(this.options, config.timeout),
+          onTimeout: () =>
+            new TwitchGatewayTimeoutException(`${ctx.label}: no answer within the call's time budget`, { endpoint: ctx.label }),
+        });
+    answer.catch(() => undefined);
+    ctx.fromCache = true;
+    config.adapter = async () => toResponse(await answer, config);
+  }
+
+  /** The one request behind identical cacheable GETs; a 200 is stored for `ttl` ms. */
+  private async fetchShared(config: Config, ctx: TwitchCallContext, key: string, ttl: number): Promise<TwitchCachedResponse> {
+    const res = await this.axios.request({
+      method: 'GET',
+      url: config.url,
+      params: config.params,
+      timeout: config.timeout,
+      responseType: config.responseType,
+      twitch: ctx.forSharedFetch(),
+    });
+    const cached: TwitchCachedResponse = { status: res.status, data: res.data, headers: {} };
+    if (res.status === 200) await this.cache.set(key, cached, ttl);
+    return cached;
   }
 
   private async rateLimit(config: Config, ctx: TwitchCallContext): Promise<void> {
     if (ctx.kind !== 'helix' || ctx.fromCache || !ctx.bucket || !this.limiter.enabled) return;
-    await this.limiter.acquire(ctx.bucket, ctx.label, config.signal as AbortSignal | undefined);
+    const signal = config.signal as AbortSignal | undefined;
+    await waitFor(this.limiter.acquire(ctx.bucket, ctx.label, signal), { signal });
   }
 
   // ---- response steps ---------------------------------------------------------------------------
@@ -201,12 +227,6 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     const ctx = response.config.twitch;
     if (!ctx || ctx.fromCache) return response;
     await this.observe(ctx, response.headers as Record<string, unknown>);
-    if (ctx.cacheKey && ctx.settle) {
-      const cached: TwitchCachedResponse = { status: response.status, data: response.data, headers: {} };
-      const ttl = ctx.cacheTtl || this.options.cache.defaultTtl;
-      if (response.status === 200) await this.cache.set(ctx.cacheKey, cached, ttl);
-      ctx.settle.resolve(cached);
-    }
     return response;
   }
 
@@ -215,7 +235,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     const config = error.config as Config;
     const ctx = config.twitch;
     const res = error.response;
-    try {
+    {
       if (res) await this.observe(ctx, res.headers as Record<string, unknown>);
       const signal = config.signal as AbortSignal | undefined;
       if (isCancel(error) || signal?.aborted) throw signal?.reason ?? error;
@@ -231,7 +251,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
         }
       }
       if (res?.status === 401 && ctx.kind === 'helix') {
-        const retry = await this.onUnauthorized(ctx, res.data, res.headers as Record<string, unknown>);
+        const retry = await this.onUnauthorized(ctx, res.data, res.headers as Record<string, unknown>, signal);
         if (retry) return await this.axios.request(config);
       }
       const timedOut = error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
@@ -250,10 +270,6 @@ export class TwitchHttpClient implements OnApplicationShutdown {
         timedOut,
         cause: sanitize(error),
       });
-    } catch (err) {
-      // The final outcome of this call: identical requests waiting on it get the same error.
-      ctx.settle?.reject(err);
-      throw err;
     }
   }
 
@@ -262,7 +278,12 @@ export class TwitchHttpClient implements OnApplicationShutdown {
    * the token is renewed once (app token re-minted, user token refreshed) and the call retried;
    * a second 401 after a refresh means the user's token is dead.
    */
-  private async onUnauthorized(ctx: TwitchCallContext, body: unknown, headers: Record<string, unknown>): Promise<boolean> {
+  private async onUnauthorized(
+    ctx: TwitchCallContext,
+    body: unknown,
+    headers: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     const message = String((body as { message?: unknown } | undefined)?.message ?? '');
     if (/missing scope/i.test(message)) {
       const needed = ctx.scopes.map((alt) => alt.join(' + ')).join(' or ');
@@ -280,7 +301,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     if (ctx.tokenSource === 'user' && ctx.userId && ctx.token && this.userTokens) {
       if (!ctx.tokenRenewed) {
         ctx.tokenRenewed = true;
-        ctx.token = await this.userTokens.refresh(ctx.userId, ctx.token);
+        ctx.token = await this.userTokens.refresh(ctx.userId, ctx.token, signal);
         return true;
       }
       await this.userTokens.invalidate(ctx.userId, 'token_invalid');
@@ -296,16 +317,29 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   }
 }
 
-function identity(ctx: TwitchCallContext): string {
+/** Whose rate-limit bucket a call draws from: the user's when known, else the app's or the token's. */
+function bucketIdentity(ctx: TwitchCallContext): string {
   if (ctx.userId && ctx.auth !== 'app') return `user:${ctx.userId}`;
   if (!ctx.accessToken) return 'app';
   return `${ctx.auth === 'jwt' ? 'jwt' : 'token'}:${digest(ctx.accessToken)}`;
 }
 
-function cacheKey(prefix: string, config: Config, ctx: TwitchCallContext): string {
+/**
+ * Whose answer a cached entry is. A token given by the caller is its own identity (a digest of it),
+ * whatever `userId` says: an answer is only served to the token it was fetched for, or to calls made
+ * with the same user's stored token (`{ userId }` alone).
+ */
+function cacheIdentity(ctx: TwitchCallContext): string {
+  if (ctx.accessToken) return `${ctx.auth === 'jwt' ? 'jwt' : 'token'}:${digest(ctx.accessToken)}`;
+  if (ctx.userId && ctx.auth !== 'app') return `user:${ctx.userId}`;
+  return 'app';
+}
+
+/** The cache key of a GET, without the module's key prefix (the cache's store adds it). */
+function cacheKey(config: Config, ctx: TwitchCallContext): string {
   let target = `${config.url}?${serializeTwitchParams(sortKeys(config.params))}`;
   if (target.length > 400) target = digest(target);
-  return `${prefix}cache:GET:${target}:${identity(ctx)}`;
+  return `GET:${target}:${cacheIdentity(ctx)}`;
 }
 
 function sortKeys(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {

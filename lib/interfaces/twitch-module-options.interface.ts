@@ -4,7 +4,7 @@ import type { TwitchTokenStore } from '../auth/token-store/twitch-token-store.js
 import type { TwitchLoginOptions } from './twitch-login-options.interface.js';
 
 /** Redis connection for state shared by every instance: rate-limit buckets, the app token, the cache. */
-export type TwitchRedisOptions =
+export type TwitchRedisOptions = (
   | {
       /** Redis URL, e.g. `redis://127.0.0.1:6379`. The module opens and closes this connection. */
       url: string;
@@ -15,7 +15,16 @@ export type TwitchRedisOptions =
        * It must be connected, or connect on its own.
        */
       client: RedisClientType<any, any, any, any, any>;
-    };
+    }
+) & {
+  /**
+   * Longest wait in ms for any one Redis command the module sends. A Redis that does not answer in
+   * time is treated as down for that command: the rate limiter paces in memory, the cache is
+   * bypassed, user-token calls fail with a 503.
+   * @default 500
+   */
+  commandTimeoutMs?: number;
+};
 
 export interface TwitchRateLimitOptions {
   /**

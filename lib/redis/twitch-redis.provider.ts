@@ -2,12 +2,16 @@ import { Logger, type Provider } from '@nestjs/common';
 import { createClient, type RedisClientType } from 'redis';
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
+import { boundRedisClient } from './twitch-redis-bounded.js';
 
 export type TwitchRedisClient = RedisClientType<any, any, any, any, any>;
 
 /** The Redis client, and whether the module opened it (and so must close it). */
 export interface TwitchRedisHandle {
+  /** The client every command of the module goes through: each bounded by `redis.commandTimeoutMs`. */
   client: TwitchRedisClient;
+  /** The client as opened or given (for closing it). */
+  raw: TwitchRedisClient;
   owned: boolean;
 }
 
@@ -32,7 +36,10 @@ export const twitchRedisProvider: Provider = {
   inject: [TWITCH_RESOLVED_OPTIONS],
   useFactory: async (options: TwitchResolvedOptions): Promise<TwitchRedisHandle | null> => {
     if (!options.redis) return null;
-    if ('client' in options.redis) return { client: options.redis.client, owned: false };
+    const timeoutMs = options.redisCommandTimeoutMs;
+    if ('client' in options.redis) {
+      return { client: boundRedisClient(options.redis.client, timeoutMs), raw: options.redis.client, owned: false };
+    }
     const url = options.redis.url;
     const logger = new Logger('TwitchRedis');
     let ready = false;
@@ -58,6 +65,6 @@ export const twitchRedisProvider: Provider = {
       throw new Error(`TwitchModule: cannot connect to Redis at ${redactRedisUrl(url)} (option "redis.url"): ${(err as Error).message}`);
     }
     ready = true;
-    return { client, owned: true };
+    return { client: boundRedisClient(client, timeoutMs), raw: client, owned: true };
   },
 };

@@ -10,7 +10,7 @@ export function hasRedisServer(): boolean {
 }
 
 /** A private redis-server on a free port, for tests that take Redis away. */
-export async function startPrivateRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startPrivateRedis(): Promise<{ url: string; pause(): void; resume(): void; stop(): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'twitch-redis-'));
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
@@ -30,7 +30,11 @@ export async function startPrivateRedis(): Promise<{ url: string; stop(): Promis
   }
   return {
     url,
+    /** SIGSTOP: the server keeps its connections but answers nothing (a stalled Redis). */
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     stop: async () => {
+      child.kill('SIGCONT');
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await exited;
