@@ -8,9 +8,9 @@ import { REDIS_URL } from './support/app.js';
 const root = resolve(import.meta.dirname, '..');
 
 /** Runs `node bench/run.mjs` with tiny counts (no benchmark is part of the tests: only the harness). */
-function runBench(args: string[]): Promise<{ code: number | null; out: string }> {
+function runBench(args: string[], script = 'run.mjs'): Promise<{ code: number | null; out: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(root, 'bench', 'run.mjs'), ...args], {
+    const child = spawn(process.execPath, [join(root, 'bench', script), ...args], {
       cwd: root,
       env: { ...process.env, REDIS_URL: REDIS_URL() },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,4 +82,17 @@ describe('bench harness (smoke run)', () => {
     expect(report.results.pagination.map((r: { items: number }) => r.items)).toEqual([100, 1_000, 100, 1_000]);
     expect(report.targets.length).toBeGreaterThan(10);
   }, 240_000);
+
+  it('runs the fault scenario: faulted answers and a paused Redis, every call settled within its budget', async () => {
+    const json = join(tmpdir(), `nestjs-twitch-bench-faults-${process.pid}.json`);
+    const { code, out } = await runBench(['--smoke', '--lib-dir', 'bench/.build-faults-smoke', '--json', json], 'faults.mjs');
+    expect(code, out).toBe(0);
+    expect(out).toContain('| calls that never settled | 0 |');
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    rmSync(json, { force: true });
+    expect(report.hung).toBe(0);
+    expect(report.overBudget).toBe(0);
+    expect(report.outcomes.ok).toBeGreaterThan(report.calls / 2);
+    expect(report.heapMB).toHaveLength(3);
+  }, 120_000);
 });
