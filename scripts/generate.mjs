@@ -1683,6 +1683,8 @@ function listGeneratedOnDisk() {
     if (!existsSync(abs)) return;
     for (const name of readdirSync(abs).sort()) {
       const rel = `${dir}/${name}`;
+      // The EventSub catalog has its own generator (scripts/generate-eventsub.mjs).
+      if (rel === 'lib/generated/eventsub') continue;
       if (statSync(join(ROOT, rel)).isDirectory()) walk(rel);
       else out.push(rel);
     }

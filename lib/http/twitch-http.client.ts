@@ -1,7 +1,9 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
+  type AxiosError,
   type AxiosInstance,
+  type AxiosRequestConfig,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
   isAxiosError,
@@ -53,9 +55,28 @@ export interface TwitchHttpRequest {
 type Config = InternalAxiosRequestConfig & { twitch: TwitchCallContext };
 type RequestStep = (config: Config, ctx: TwitchCallContext) => Promise<void> | void;
 
+/** One rule of the `decide` step: true = wait done, try again; false = not this rule's case; throws = the outcome. */
+type Decision = (error: AxiosError, ctx: TwitchCallContext, signal: AbortSignal | undefined) => Promise<boolean>;
+
 /**
- * The request pipeline: one private axios instance (from `HttpModule.register`) with one request and
- * one response interceptor, each running the module's steps in the fixed order listed below.
+ * The request pipeline. The life of a Helix call, in order:
+ *
+ *  1. params     checked with class-validator before anything is sent (`TwitchEndpointCaller`)
+ *  2. authorize  `Client-Id`, and the caller's token, the user's stored token or the app token
+ *  3. bucket     the rate-limit bucket the call draws from (the app's, the user's, the token's)
+ *  4. cache      a cacheable GET is answered from the cache, or joins the one shared fetch of its key
+ *  5. rateLimit  wait for a point in the bucket
+ *  6. send       the HTTP request (undici keep-alive pool, `timeout` per attempt)
+ *  7. observe    fold the answer's `Ratelimit-*` headers into the bucket
+ *  8. decide     429 from an empty bucket: wait for its reset, try again; 401: renew the token once,
+ *                try again; 5xx or network failure of an idempotent call: back off, try again;
+ *                anything else: map to a `TwitchException`
+ *  9. store      the shared fetch of a cacheable GET keeps a 200 for its TTL
+ *
+ * Steps 2-7 are one attempt: a pass through this client's private axios instance (from
+ * `HttpModule.register`), whose one request interceptor runs `requestSteps` in order, whose adapter
+ * sends, and whose one response interceptor observes. Step 8 runs between attempts in `run`, over the
+ * ordered `decisions`; step 9 in `fetchShared`.
  */
 @Injectable()
 export class TwitchHttpClient implements OnApplicationShutdown {
@@ -67,12 +88,19 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   /** Identical cacheable GETs in flight in this process, by cache key. */
   private readonly inflight = new TwitchSingleFlight<TwitchCachedResponse>();
 
-  /** Request steps, in order. A cache hit skips the network and the rate limiter. */
+  /** Steps 2-5 of an attempt, in order. */
   private readonly requestSteps: RequestStep[] = [
     (c, ctx) => this.authorize(c, ctx),
-    (c, ctx) => this.identify(c, ctx),
+    (c, ctx) => this.bucket(c, ctx),
     (c, ctx) => this.cacheLookup(c, ctx),
     (c, ctx) => this.rateLimit(c, ctx),
+  ];
+
+  /** Step 8: what to do after a failed attempt, checked in order. */
+  private readonly decisions: Decision[] = [
+    (e, ctx, signal) => this.waitForEmptyBucket(e, ctx, signal),
+    (e, ctx, signal) => this.renewToken(e, ctx, signal),
+    (e, ctx, signal) => this.backOff(e, ctx, signal),
   ];
 
   constructor(
@@ -93,7 +121,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     this.axios.interceptors.request.use((config) => this.onRequest(config as Config));
     this.axios.interceptors.response.use(
       (response) => this.onResponse(response),
-      (error) => this.onError(error),
+      (error) => this.onFailedAttempt(error),
     );
   }
 
@@ -124,20 +152,35 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   }
 
   private send<T>(base: string, req: TwitchHttpRequest, ctx: TwitchCallContext): Promise<AxiosResponse<T>> {
-    return this.axios.request<T>({
-      method: req.method,
-      url: base + req.path,
-      params: req.params,
-      data: req.data,
-      headers: req.headers,
-      signal: req.signal,
-      timeout: req.timeout,
-      responseType: req.responseType ?? 'json',
-      twitch: ctx,
-    });
+    return this.run<T>(
+      {
+        method: req.method,
+        url: base + req.path,
+        params: req.params,
+        data: req.data,
+        headers: req.headers,
+        signal: req.signal,
+        timeout: req.timeout,
+        responseType: req.responseType ?? 'json',
+        twitch: ctx,
+      },
+      ctx,
+    );
   }
 
-  // ---- request steps ----------------------------------------------------------------------------
+  /** Attempts (steps 2-7) until a decision (step 8) ends the call. */
+  private async run<T>(config: AxiosRequestConfig, ctx: TwitchCallContext): Promise<AxiosResponse<T>> {
+    const signal = config.signal as AbortSignal | undefined;
+    for (;;) {
+      try {
+        return await this.axios.request<T>(config);
+      } catch (err) {
+        await this.decide(err, ctx, signal);
+      }
+    }
+  }
+
+  // ---- steps 2-5 ---------------------------------------------------------------------------------
 
   private async onRequest(config: Config): Promise<Config> {
     const ctx = config.twitch;
@@ -170,7 +213,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   }
 
   /** The call's rate-limit bucket: the app's, or the user's (never the token itself: a digest of it). */
-  private identify(_config: Config, ctx: TwitchCallContext): void {
+  private bucket(_config: Config, ctx: TwitchCallContext): void {
     if (ctx.kind !== 'helix' || ctx.bucket) return;
     ctx.bucket = `${this.options.keyPrefix}rl:${this.options.clientId}:${bucketIdentity(ctx)}`;
   }
@@ -200,16 +243,13 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     config.adapter = async () => toResponse(await answer, config);
   }
 
-  /** The one request behind identical cacheable GETs; a 200 is stored for `ttl` ms. */
+  /** The one call behind identical cacheable GETs (without any caller's signal); step 9 keeps a 200 for `ttl` ms. */
   private async fetchShared(config: Config, ctx: TwitchCallContext, key: string, ttl: number): Promise<TwitchCachedResponse> {
-    const res = await this.axios.request({
-      method: 'GET',
-      url: config.url,
-      params: config.params,
-      timeout: config.timeout,
-      responseType: config.responseType,
-      twitch: ctx.forSharedFetch(),
-    });
+    const shared = ctx.forSharedFetch();
+    const res = await this.run(
+      { method: 'GET', url: config.url, params: config.params, timeout: config.timeout, responseType: config.responseType, twitch: shared },
+      shared,
+    );
     const cached: TwitchCachedResponse = { status: res.status, data: res.data, headers: {} };
     if (res.status === 200) await this.cache.set(key, cached, ttl);
     return cached;
@@ -221,7 +261,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     await waitFor(this.limiter.acquire(ctx.bucket, ctx.label, signal), { signal });
   }
 
-  // ---- response steps ---------------------------------------------------------------------------
+  // ---- step 7: observe --------------------------------------------------------------------------
 
   private async onResponse(response: AxiosResponse): Promise<AxiosResponse> {
     const ctx = response.config.twitch;
@@ -230,54 +270,75 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     return response;
   }
 
-  private async onError(error: unknown): Promise<AxiosResponse> {
-    if (!isAxiosError(error) || !error.config?.twitch) throw error;
-    const config = error.config as Config;
-    const ctx = config.twitch;
-    const res = error.response;
-    {
-      if (res) await this.observe(ctx, res.headers as Record<string, unknown>);
-      const signal = config.signal as AbortSignal | undefined;
-      if (isCancel(error) || signal?.aborted) throw signal?.reason ?? error;
-
-      if (res?.status === 429 && ctx.kind === 'helix' && ctx.rateLimitRetries < this.options.rateLimit.maxRetries) {
-        const state = readRateLimitHeaders(res.headers as Record<string, unknown>);
-        // Only an empty general bucket is worth waiting for; other 429s are the endpoint's own limits.
-        if (state?.remaining === undefined || state.remaining <= 0) {
-          ctx.rateLimitRetries++;
-          const until = state?.reset ? state.reset.getTime() - Date.now() : 1_000;
-          await sleep(Math.min(Math.max(until, 0) + 50, this.options.rateLimit.maxWaitMs), signal);
-          return await this.axios.request(config);
-        }
-      }
-      if (res?.status === 401 && ctx.kind === 'helix') {
-        const retry = await this.onUnauthorized(ctx, res.data, res.headers as Record<string, unknown>, signal);
-        if (retry) return await this.axios.request(config);
-      }
-      const timedOut = error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
-      const retriable = res ? res.status >= 500 : !timedOut;
-      if (ctx.idempotent && retriable && ctx.attempt < this.options.retry.maxRetries) {
-        ctx.attempt++;
-        const { baseDelayMs, maxDelayMs } = this.options.retry;
-        await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** ctx.attempt), signal);
-        return await this.axios.request(config);
-      }
-      throw createTwitchException({
-        endpoint: ctx.label,
-        status: res?.status,
-        body: res?.data,
-        headers: res?.headers as Record<string, unknown> | undefined,
-        timedOut,
-        cause: sanitize(error),
-      });
+  /** Step 7 for failed attempts: a refusal still carries the bucket's headers. */
+  private async onFailedAttempt(error: unknown): Promise<never> {
+    if (isAxiosError(error) && error.config?.twitch && error.response) {
+      await this.observe(error.config.twitch, error.response.headers as Record<string, unknown>);
     }
+    throw error;
+  }
+
+  // ---- step 8: decide ---------------------------------------------------------------------------
+
+  /** Returns to try again; throws the call's outcome. */
+  private async decide(error: unknown, ctx: TwitchCallContext, signal: AbortSignal | undefined): Promise<void> {
+    // Failures of the steps themselves (validation, the limiter's refusal, a shared fetch's outcome) are final.
+    if (!isAxiosError(error) || !error.config?.twitch) throw error;
+    if (isCancel(error) || signal?.aborted) throw signal?.reason ?? error;
+    for (const decision of this.decisions) if (await decision(error, ctx, signal)) return;
+    const res = error.response;
+    throw createTwitchException({
+      endpoint: ctx.label,
+      status: res?.status,
+      body: res?.data,
+      headers: res?.headers as Record<string, unknown> | undefined,
+      timedOut: timedOut(error),
+      cause: sanitize(error),
+    });
   }
 
   /**
-   * Tells 401s apart: a missing scope fails at once with the scopes the endpoint needs; otherwise
-   * the token is renewed once (app token re-minted, user token refreshed) and the call retried;
-   * a second 401 after a refresh means the user's token is dead.
+   * A 429 from an empty general bucket: wait until Twitch refills it (`Ratelimit-Reset`), at most
+   * `rateLimit.maxRetries` times and `rateLimit.maxWaitMs` in total. Other 429s are an endpoint's own
+   * limits and surface at once.
    */
+  private async waitForEmptyBucket(error: AxiosError, ctx: TwitchCallContext, signal?: AbortSignal): Promise<boolean> {
+    const res = error.response;
+    if (res?.status !== 429 || ctx.kind !== 'helix' || ctx.rateLimitRetries >= this.options.rateLimit.maxRetries) return false;
+    const state = readRateLimitHeaders(res.headers as Record<string, unknown>);
+    if (state?.remaining !== undefined && state.remaining > 0) return false;
+    const until = state?.reset ? state.reset.getTime() - Date.now() : 1_000;
+    const wait = Math.max(until, 0) + 50;
+    // A reset further away than what is left of rateLimit.maxWaitMs cannot be waited for: surface the 429 now.
+    if (ctx.rateLimitWaitedMs + wait > this.options.rateLimit.maxWaitMs) return false;
+    ctx.rateLimitRetries++;
+    ctx.rateLimitWaitedMs += wait;
+    await sleep(wait, signal);
+    return true;
+  }
+
+  /**
+   * A 401: a missing scope fails at once with the scopes the endpoint needs; otherwise the token is
+   * renewed once (app token re-minted, user token refreshed) and the call tried again; a second 401
+   * after a refresh means the user's token is dead.
+   */
+  private async renewToken(error: AxiosError, ctx: TwitchCallContext, signal?: AbortSignal): Promise<boolean> {
+    const res = error.response;
+    if (res?.status !== 401 || ctx.kind !== 'helix') return false;
+    return this.onUnauthorized(ctx, res.data, res.headers as Record<string, unknown>, signal);
+  }
+
+  /** A 5xx or a network failure (not a timeout) of an idempotent call: back off with full jitter, try again. */
+  private async backOff(error: AxiosError, ctx: TwitchCallContext, signal?: AbortSignal): Promise<boolean> {
+    const res = error.response;
+    const retriable = res ? res.status >= 500 : !timedOut(error);
+    if (!ctx.idempotent || !retriable || ctx.attempt >= this.options.retry.maxRetries) return false;
+    ctx.attempt++;
+    const { baseDelayMs, maxDelayMs } = this.options.retry;
+    await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** ctx.attempt), signal);
+    return true;
+  }
+
   private async onUnauthorized(
     ctx: TwitchCallContext,
     body: unknown,
@@ -351,6 +412,10 @@ function sortKeys(params: Record<string, unknown> | undefined): Record<string, u
 
 function toResponse(cached: TwitchCachedResponse, config: Config): AxiosResponse {
   return { data: cached.data, status: cached.status, statusText: 'OK', headers: { ...cached.headers }, config, request: undefined };
+}
+
+function timedOut(error: AxiosError): boolean {
+  return error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
 }
 
 /** The cause kept on exceptions: message and code of the failure, without the request (headers carry tokens). */
