@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { TwitchAppTokenSource } from '../http/twitch-http.client.js';
 import type { TwitchKvStore } from '../store/twitch-kv.store.js';
+import { underSharedLock } from '../store/twitch-lock.js';
 import { TwitchSingleFlight } from '../utils/single-flight.js';
-import { sleep } from '../utils/sleep.js';
 import type { TwitchAppToken } from './twitch-auth.types.js';
 
 interface Held {
@@ -74,19 +73,20 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
     return this.held.token;
   }
 
-  private async loadShared(): Promise<string> {
-    const lockKey = `${this.key}:lock`;
-    const waitUntil = Date.now() + LOCK_MS * 2;
-    while (Date.now() < waitUntil) {
-      const raw = await this.kv.get(this.key);
-      const shared = raw === undefined ? undefined : parse(raw);
-      if (shared && this.fresh(shared)) {
-        this.held = shared;
-        return shared.token;
-      }
-      const id = randomUUID();
-      if (await this.kv.setIfAbsent(lockKey, id, LOCK_MS)) {
-        try {
+  private loadShared(): Promise<string> {
+    return underSharedLock(
+      this.kv,
+      `${this.key}:lock`,
+      { what: 'fetch the app token', ttlMs: LOCK_MS, waitMs: LOCK_MS * 2 },
+      {
+        ready: async () => {
+          const raw = await this.kv.get(this.key);
+          const shared = raw === undefined ? undefined : parse(raw);
+          if (!shared || !this.fresh(shared)) return undefined;
+          this.held = shared;
+          return shared.token;
+        },
+        work: async () => {
           let token: TwitchAppToken;
           try {
             token = await this.fetchToken();
@@ -97,14 +97,11 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
           await this.kv.set(this.key, JSON.stringify(held), Math.max(1, held.expiresAt - Date.now()));
           this.held = held;
           return held.token;
-        } finally {
-          await this.kv.deleteIf(lockKey, id).catch(() => undefined);
-        }
-      }
-      await sleep(25);
-    }
-    throw new Error('timed out waiting for another instance to fetch the app token');
+        },
+      },
+    );
   }
+
 }
 
 function toHeld(token: TwitchAppToken): Held {

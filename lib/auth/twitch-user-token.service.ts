@@ -10,10 +10,10 @@ import { TwitchLoginRequiredException } from '../exceptions/twitch-auth.exceptio
 import { TwitchException, TwitchServiceUnavailableException } from '../exceptions/twitch.exception.js';
 import { TwitchHttpClient, type TwitchUserTokenSource } from '../http/twitch-http.client.js';
 import { TwitchKvStore } from '../store/twitch-kv.store.js';
+import { ifLockFree, TwitchLockTimeoutError, underSharedLock } from '../store/twitch-lock.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { TwitchSingleFlight } from '../utils/single-flight.js';
-import { sleep } from '../utils/sleep.js';
 import { TwitchAuthService } from './twitch-auth.service.js';
 import type { TwitchUserToken } from './twitch-auth.types.js';
 import { type TwitchStoredToken, TwitchTokenStore } from './token-store/twitch-token-store.js';
@@ -90,7 +90,14 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
    * `TwitchLoginRequiredException`; a network failure throws and keeps the tokens.
    */
   refresh(userId: string, staleToken: string, signal?: AbortSignal): Promise<string> {
-    return this.refreshing.run(userId, () => this.refreshShared(userId, staleToken), { signal });
+    const work = () =>
+      this.refreshShared(userId, staleToken).catch((err: unknown) => {
+        if (!(err instanceof TwitchLockTimeoutError)) throw err;
+        throw new TwitchServiceUnavailableException(`the refresh of user ${userId}'s tokens did not finish (${err.message})`, {
+          endpoint: `user tokens of ${userId}`,
+        });
+      });
+    return this.refreshing.run(userId, work, { signal });
   }
 
   /** Logs a user out: revokes the access token at Twitch (best effort) and forgets the tokens. */
@@ -164,10 +171,7 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
    * a token (and a spent refresh token) that a refresh replaced meanwhile. Skipped while a refresh runs.
    */
   async recordValidation(userId: string, accessToken: string, v: { scopes: readonly string[]; expiresIn: number }): Promise<void> {
-    const lockKey = this.lockKey(userId);
-    const id = randomUUID();
-    if (!(await this.kv.setIfAbsent(lockKey, id, LOCK_MS))) return;
-    try {
+    await ifLockFree(this.kv, this.lockKey(userId), LOCK_MS, async () => {
       const current = await this.store.get(userId);
       if (current?.accessToken !== accessToken) return;
       await this.store.set({
@@ -176,10 +180,9 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
         validatedAt: Date.now(),
         expiresAt: v.expiresIn > 0 ? Date.now() + v.expiresIn * 1000 : current.expiresAt,
       });
-    } finally {
-      await this.kv.deleteIf(lockKey, id).catch(() => undefined);
-    }
+    });
   }
+
 
   /** Marks the user as needing to log in: tokens removed, identity kept, listeners told. */
   async invalidate(userId: string, reason: TwitchTokenInvalidEvent['reason']): Promise<void> {
@@ -212,27 +215,25 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
   }
 
   private async refreshShared(userId: string, staleToken: string): Promise<string> {
-    const lockKey = this.lockKey(userId);
-    const deadline = Date.now() + LOCK_MS * 2;
-    while (Date.now() < deadline) {
-      const current = await this.read(userId);
-      if (!current || current.needsLogin || !current.refreshToken) {
-        throw new TwitchLoginRequiredException(userId, current?.needsLogin ? 'refresh_rejected' : 'no_tokens');
-      }
-      // Someone (another instance, or an earlier call) already replaced the stale token.
-      if (current.accessToken !== staleToken) return current.accessToken;
-      const id = randomUUID();
-      if (await this.kv.setIfAbsent(lockKey, id, LOCK_MS)) {
-        try {
-          return await this.refreshNow(current);
-        } finally {
-          await this.kv.deleteIf(lockKey, id).catch(() => undefined);
-        }
-      }
-      await sleep(25);
-    }
-    throw new TwitchLoginRequiredException(userId, 'no_tokens');
+    let current: TwitchStoredToken | undefined;
+    return underSharedLock(
+      this.kv,
+      this.lockKey(userId),
+      { what: `refresh the tokens of user ${userId}`, ttlMs: LOCK_MS, waitMs: LOCK_MS * 2 },
+      {
+        ready: async () => {
+          current = await this.read(userId);
+          if (!current || current.needsLogin || !current.refreshToken) {
+            throw new TwitchLoginRequiredException(userId, current?.needsLogin ? 'refresh_rejected' : 'no_tokens');
+          }
+          // Someone (another instance, or an earlier call) already replaced the stale token.
+          return current.accessToken !== staleToken ? current.accessToken : undefined;
+        },
+        work: () => this.refreshNow(current!),
+      },
+    );
   }
+
 
   private async refreshNow(current: TwitchStoredToken): Promise<string> {
     let fresh: TwitchUserToken;
