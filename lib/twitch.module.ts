@@ -5,6 +5,8 @@ import { TwitchEndpointCaller } from './api/twitch-endpoint.caller.js';
 import { TwitchAuthService } from './auth/twitch-auth.service.js';
 import { TwitchCache } from './cache/twitch-cache.js';
 import { TwitchHttpClient } from './http/twitch-http.client.js';
+import { TwitchTransport } from './http/twitch-transport.js';
+import { TwitchAppTokenManager } from './auth/twitch-app-token.manager.js';
 import { TwitchMemoryRateLimitStore } from './rate-limit/memory-rate-limit.store.js';
 import { TwitchRateLimiter } from './rate-limit/twitch-rate-limiter.js';
 import { TwitchRateLimitStore } from './rate-limit/twitch-rate-limit.store.js';
@@ -69,6 +71,8 @@ class TwitchRedisCloser implements OnApplicationShutdown {
     TwitchUserTokenService,
     TwitchRateLimiter,
     TwitchCache,
+    TwitchTransport,
+    TwitchAppTokenManager,
     TwitchHttpClient,
     TwitchAuthService,
     TwitchEndpointCaller,

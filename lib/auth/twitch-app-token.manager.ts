@@ -1,8 +1,10 @@
-import { Logger } from '@nestjs/common';
-import type { TwitchAppTokenSource } from '../http/twitch-http.client.js';
-import type { TwitchKvStore } from '../store/twitch-kv.store.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TwitchTransport } from '../http/twitch-transport.js';
+import { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { underSharedLock } from '../store/twitch-lock.js';
 import { TwitchSingleFlight } from '../utils/single-flight.js';
+import { TWITCH_DEFAULTS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
+import { TwitchOptionsError, type TwitchResolvedOptions } from '../twitch-options.js';
 import type { TwitchAppToken } from './twitch-auth.types.js';
 
 interface Held {
@@ -27,18 +29,40 @@ class FetchFailed extends Error {
  * most `renewBeforeMs` early) and after Twitch refuses it. Concurrent callers in one process share
  * one fetch. If the store fails, each instance fetches its own token.
  */
-export class TwitchAppTokenManager implements TwitchAppTokenSource {
+@Injectable()
+export class TwitchAppTokenManager {
   private readonly logger = new Logger('TwitchAppToken');
+  /** Key of the shared token in the key-value store. */
+  private readonly key: string;
+  private readonly renewBeforeMs = TWITCH_DEFAULTS.appToken.renewBeforeMs;
   private held?: Held;
   /** One load at a time in this process, never cancelled by one waiter. */
   private readonly loading = new TwitchSingleFlight<string>();
 
   constructor(
-    private readonly fetchToken: () => Promise<TwitchAppToken>,
-    private readonly renewBeforeMs: number,
+    private readonly transport: TwitchTransport,
     private readonly kv: TwitchKvStore,
-    private readonly key: string,
-  ) {}
+    @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
+  ) {
+    this.key = `${options.keyPrefix}app-token:${options.clientId}`;
+  }
+
+  /** A new app access token by client credentials (unmanaged: every call asks Twitch). */
+  async request(): Promise<TwitchAppToken> {
+    if (!this.options.clientSecret) throw new TwitchOptionsError('clientSecret', 'is needed to get an app access token');
+    const form = { client_id: this.options.clientId, client_secret: this.options.clientSecret, grant_type: 'client_credentials' };
+    const res = await this.transport.oauth<{ access_token: string; expires_in?: number; token_type?: string }>(
+      { method: 'POST', path: '/token', data: new URLSearchParams(form) },
+      'POST /oauth2/token (client credentials)',
+    );
+    const expiresIn = Number(res.data.expires_in ?? 0);
+    return {
+      accessToken: res.data.access_token,
+      expiresIn,
+      expiresAt: new Date(Date.now() + expiresIn * 1000),
+      tokenType: res.data.token_type ?? 'bearer',
+    };
+  }
 
   /** The current app token; `signal` ends this caller's wait, never the shared fetch. */
   get(signal?: AbortSignal): Promise<string> {
@@ -69,7 +93,7 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
       if (err instanceof FetchFailed) throw err.original;
       this.logger.warn(`shared app token unavailable (${(err as Error).message}); fetching one for this instance`);
     }
-    this.held = toHeld(await this.fetchToken());
+    this.held = toHeld(await this.request());
     return this.held.token;
   }
 
@@ -89,7 +113,7 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
         work: async () => {
           let token: TwitchAppToken;
           try {
-            token = await this.fetchToken();
+            token = await this.request();
           } catch (err) {
             throw new FetchFailed(err);
           }

@@ -2,9 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { TwitchDeviceFlowException } from '../exceptions/twitch-auth.exception.js';
 import { TwitchException } from '../exceptions/twitch.exception.js';
 import type { TwitchScope } from '../generated/scopes.js';
-import { TwitchHttpClient } from '../http/twitch-http.client.js';
-import { TwitchKvStore } from '../store/twitch-kv.store.js';
-import { TWITCH_DEFAULTS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
+import { TwitchTransport } from '../http/twitch-transport.js';
+import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import { TwitchOptionsError, type TwitchResolvedOptions } from '../twitch-options.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchAppTokenManager } from './twitch-app-token.manager.js';
@@ -34,21 +33,11 @@ const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
  */
 @Injectable()
 export class TwitchAuthService {
-  private readonly appTokens: TwitchAppTokenManager;
-
   constructor(
-    private readonly http: TwitchHttpClient,
+    private readonly http: TwitchTransport,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
-    kv: TwitchKvStore,
-  ) {
-    this.appTokens = new TwitchAppTokenManager(
-      () => this.requestAppToken(),
-      TWITCH_DEFAULTS.appToken.renewBeforeMs,
-      kv,
-      `${options.keyPrefix}app-token:${options.clientId}`,
-    );
-    http.useAppTokens(this.appTokens);
-  }
+    private readonly appTokens: TwitchAppTokenManager,
+  ) {}
 
   /** The URL to send a user to for consent (authorization code flow, or implicit with `responseType: 'token'`). */
   getAuthorizationUrl(opts: TwitchAuthorizeUrlOptions = {}): string {
@@ -89,19 +78,8 @@ export class TwitchAuthService {
   }
 
   /** A new app access token by client credentials (unmanaged: every call asks Twitch). */
-  async requestAppToken(): Promise<TwitchAppToken> {
-    const raw = await this.token('client credentials', {
-      client_id: this.options.clientId,
-      client_secret: this.secret('requestAppToken'),
-      grant_type: 'client_credentials',
-    });
-    const expiresIn = Number(raw.expires_in ?? 0);
-    return {
-      accessToken: raw.access_token,
-      expiresIn,
-      expiresAt: new Date(Date.now() + expiresIn * 1000),
-      tokenType: raw.token_type ?? 'bearer',
-    };
+  requestAppToken(): Promise<TwitchAppToken> {
+    return this.appTokens.request();
   }
 
   /**

@@ -8,7 +8,6 @@ import {
 import { randomUUID } from 'node:crypto';
 import { TwitchLoginRequiredException } from '../exceptions/twitch-auth.exception.js';
 import { TwitchException, TwitchServiceUnavailableException } from '../exceptions/twitch.exception.js';
-import { TwitchHttpClient, type TwitchUserTokenSource } from '../http/twitch-http.client.js';
 import { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { ifLockFree, TwitchLockTimeoutError, underSharedLock } from '../store/twitch-lock.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
@@ -34,7 +33,7 @@ const LOCK_MS = 15_000;
  * and validates them at startup and hourly as Twitch requires, sharing that schedule between instances.
  */
 @Injectable()
-export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicationBootstrap, OnApplicationShutdown {
+export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TwitchUserTokens');
   /** One refresh per user at a time in this process, never cancelled by one waiter. */
   private readonly refreshing = new TwitchSingleFlight<string>();
@@ -47,11 +46,8 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
     private readonly store: TwitchTokenStore,
     private readonly kv: TwitchKvStore,
     private readonly auth: TwitchAuthService,
-    http: TwitchHttpClient,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
-  ) {
-    http.useUserTokens(this);
-  }
+  ) {}
 
   /**
    * Stores a user's tokens (from the login callback, the device flow or your own code). Asks Twitch

@@ -1,18 +1,10 @@
-import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  type AxiosError,
-  type AxiosInstance,
-  type AxiosRequestConfig,
-  type AxiosResponse,
-  type InternalAxiosRequestConfig,
-  isAxiosError,
-  isCancel,
-  type Method,
-} from 'axios';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { TwitchAppTokenManager } from '../auth/twitch-app-token.manager.js';
+import { TwitchUserTokenService } from '../auth/twitch-user-token.service.js';
 import { TwitchCache, type TwitchCachedResponse } from '../cache/twitch-cache.js';
 import { TwitchLoginRequiredException, TwitchMissingScopeException } from '../exceptions/twitch-auth.exception.js';
-import { createTwitchException, readRateLimitHeaders } from '../exceptions/twitch-exception.factory.js';
+import { readRateLimitHeaders } from '../exceptions/twitch-exception.factory.js';
 import { TwitchGatewayTimeoutException } from '../exceptions/twitch.exception.js';
 import { TwitchRateLimiter } from '../rate-limit/twitch-rate-limiter.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
@@ -21,42 +13,14 @@ import { digest } from '../utils/hash.js';
 import { TwitchSingleFlight, waitFor } from '../utils/single-flight.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchCallContext } from './twitch-call-context.js';
-import { createTwitchDispatcher, createTwitchUndiciAdapter } from './twitch-undici.adapter.js';
 import { serializeTwitchParams } from './twitch-params.serializer.js';
+import { toConfig, type TwitchHttpRequest, type TwitchRetryDecision, TwitchTransport } from './twitch-transport.js';
 
-/** Source of the managed app access token (the app-token manager registers itself). */
-export interface TwitchAppTokenSource {
-  get(signal?: AbortSignal): Promise<string>;
-  /** The token was refused with a 401: forget it if it is still the current one. */
-  invalidate(token: string): Promise<void>;
-}
-
-/** Source of users' tokens (the user-token service registers itself). */
-export interface TwitchUserTokenSource {
-  getAccessToken(userId: string): Promise<string>;
-  /** Replaces a token Twitch refused; throws `TwitchLoginRequiredException` when the user must log in again. */
-  refresh(userId: string, staleToken: string, signal?: AbortSignal): Promise<string>;
-  /** The token was refused even after a refresh: the user must log in again. */
-  invalidate(userId: string, reason: 'token_invalid'): Promise<void>;
-}
-
-export interface TwitchHttpRequest {
-  method: Method;
-  /** Helix path (`/streams`) or OAuth path (`/token`). */
-  path: string;
-  params?: Record<string, unknown>;
-  data?: unknown;
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
-  timeout?: number;
-  responseType?: 'json' | 'text';
-}
+export type { TwitchHttpRequest } from './twitch-transport.js';
 
 type Config = InternalAxiosRequestConfig & { twitch: TwitchCallContext };
+type AxiosErrorLike = Parameters<TwitchRetryDecision>[0];
 type RequestStep = (config: Config, ctx: TwitchCallContext) => Promise<void> | void;
-
-/** One rule of the `decide` step: true = wait done, try again; false = not this rule's case; throws = the outcome. */
-type Decision = (error: AxiosError, ctx: TwitchCallContext, signal: AbortSignal | undefined) => Promise<boolean>;
 
 /**
  * The request pipeline. The life of a Helix call, in order:
@@ -73,18 +37,13 @@ type Decision = (error: AxiosError, ctx: TwitchCallContext, signal: AbortSignal 
  *                anything else: map to a `TwitchException`
  *  9. store      the shared fetch of a cacheable GET keeps a 200 for its TTL
  *
- * Steps 2-7 are one attempt: a pass through this client's private axios instance (from
- * `HttpModule.register`), whose one request interceptor runs `requestSteps` in order, whose adapter
- * sends, and whose one response interceptor observes. Step 8 runs between attempts in `run`, over the
- * ordered `decisions`; step 9 in `fetchShared`.
+ * Steps 2-7 are one attempt: a pass through the module's private axios instance (`TwitchTransport`),
+ * whose one request interceptor runs `requestSteps` in order, whose adapter sends, and whose one
+ * response interceptor observes. Step 8 runs between attempts (`TwitchTransport.attempts`) over the
+ * ordered `decisions`; step 9 in `fetchShared`. The token sources are injected providers.
  */
 @Injectable()
-export class TwitchHttpClient implements OnApplicationShutdown {
-  private readonly axios: AxiosInstance;
-  /** Keep-alive connections (undici), shared by Helix and OAuth calls. */
-  private readonly dispatcher = createTwitchDispatcher();
-  private appTokens?: TwitchAppTokenSource;
-  private userTokens?: TwitchUserTokenSource;
+export class TwitchHttpClient {
   /** Identical cacheable GETs in flight in this process, by cache key. */
   private readonly inflight = new TwitchSingleFlight<TwitchCachedResponse>();
 
@@ -96,95 +55,38 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     (c, ctx) => this.rateLimit(c, ctx),
   ];
 
-  /** Step 8: what to do after a failed attempt, checked in order. */
-  private readonly decisions: Decision[] = [
+  /** Step 8: what to do after a failed attempt, checked in order (none: the failure is mapped to an exception). */
+  private readonly decisions: readonly TwitchRetryDecision[] = [
     (e, ctx, signal) => this.waitForEmptyBucket(e, ctx, signal),
     (e, ctx, signal) => this.renewToken(e, ctx, signal),
-    (e, ctx, signal) => this.backOff(e, ctx, signal),
+    this.transport.backOff,
   ];
 
   constructor(
-    http: HttpService,
+    private readonly transport: TwitchTransport,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
     private readonly limiter: TwitchRateLimiter,
     private readonly cache: TwitchCache,
+    private readonly appTokens: TwitchAppTokenManager,
+    private readonly userTokens: TwitchUserTokenService,
   ) {
-    this.axios = http.axiosRef;
-    this.axios.defaults.timeout = options.timeout;
-    this.axios.defaults.adapter = createTwitchUndiciAdapter(this.dispatcher);
-    this.axios.defaults.paramsSerializer = (p) => serializeTwitchParams(p);
-    // axios merges its defaults into every request's config. Its per-method header groups and the
-    // browser-only XSRF settings do nothing here (transformRequest and the adapter set Content-Type).
-    this.axios.defaults.headers = { common: { Accept: 'application/json, text/plain, */*' } } as typeof this.axios.defaults.headers;
-    delete this.axios.defaults.xsrfCookieName;
-    delete this.axios.defaults.xsrfHeaderName;
-    this.axios.interceptors.request.use((config) => this.onRequest(config as Config));
-    this.axios.interceptors.response.use(
+    transport.axios.interceptors.request.use((config) => this.onRequest(config as Config));
+    transport.axios.interceptors.response.use(
       (response) => this.onResponse(response),
       (error) => this.onFailedAttempt(error),
     );
   }
 
-  /** Closes the keep-alive connections the module opened. */
-  async onApplicationShutdown(): Promise<void> {
-    await this.dispatcher.destroy();
-  }
-
-  /** Called once by the app-token manager. */
-  useAppTokens(source: TwitchAppTokenSource): void {
-    this.appTokens = source;
-  }
-
-  /** Called once by the user-token service. */
-  useUserTokens(source: TwitchUserTokenSource): void {
-    this.userTokens = source;
-  }
-
   /** Sends a Helix request through the whole pipeline. */
   helix<T>(req: TwitchHttpRequest, ctx: TwitchCallContext): Promise<AxiosResponse<T>> {
-    return this.send<T>(this.options.helixUrl, req, ctx);
-  }
-
-  /** Sends an OAuth request to id.twitch.tv (no app token, rate limiter or cache). */
-  oauth<T>(req: TwitchHttpRequest, label: string): Promise<AxiosResponse<T>> {
-    const ctx = new TwitchCallContext({ kind: 'oauth', label, auth: 'none', idempotent: req.method === 'GET' });
-    return this.send<T>(this.options.authUrl, req, ctx);
-  }
-
-  private send<T>(base: string, req: TwitchHttpRequest, ctx: TwitchCallContext): Promise<AxiosResponse<T>> {
-    return this.run<T>(
-      {
-        method: req.method,
-        url: base + req.path,
-        params: req.params,
-        data: req.data,
-        headers: req.headers,
-        signal: req.signal,
-        timeout: req.timeout,
-        responseType: req.responseType ?? 'json',
-        twitch: ctx,
-      },
-      ctx,
-    );
-  }
-
-  /** Attempts (steps 2-7) until a decision (step 8) ends the call. */
-  private async run<T>(config: AxiosRequestConfig, ctx: TwitchCallContext): Promise<AxiosResponse<T>> {
-    const signal = config.signal as AbortSignal | undefined;
-    for (;;) {
-      try {
-        return await this.axios.request<T>(config);
-      } catch (err) {
-        await this.decide(err, ctx, signal);
-      }
-    }
+    return this.transport.attempts<T>(toConfig(this.options.helixUrl, req, ctx), ctx, this.decisions);
   }
 
   // ---- steps 2-5 ---------------------------------------------------------------------------------
 
   private async onRequest(config: Config): Promise<Config> {
     const ctx = config.twitch;
-    if (!ctx) return config;
+    if (ctx?.kind !== 'helix') return config;
     for (const step of this.requestSteps) await step(config, ctx);
     return config;
   }
@@ -201,11 +103,9 @@ export class TwitchHttpClient implements OnApplicationShutdown {
       ctx.tokenSource = 'caller';
       ctx.token = ctx.accessToken;
     } else if (ctx.userId && ctx.auth !== 'app') {
-      if (!this.userTokens) throw new Error('TwitchModule: no user token source registered');
       ctx.tokenSource = 'user';
       ctx.token = ctx.token ?? (await waitFor(this.userTokens.getAccessToken(ctx.userId), { signal }));
     } else {
-      if (!this.appTokens) throw new Error('TwitchModule: no app token source registered');
       ctx.tokenSource = 'app';
       ctx.token = await this.appTokens.get(signal);
     }
@@ -246,10 +146,15 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   /** The one call behind identical cacheable GETs (without any caller's signal); step 9 keeps a 200 for `ttl` ms. */
   private async fetchShared(config: Config, ctx: TwitchCallContext, key: string, ttl: number): Promise<TwitchCachedResponse> {
     const shared = ctx.forSharedFetch();
-    const res = await this.run(
-      { method: 'GET', url: config.url, params: config.params, timeout: config.timeout, responseType: config.responseType, twitch: shared },
-      shared,
-    );
+    const sharedConfig: AxiosRequestConfig = {
+      method: 'GET',
+      url: config.url,
+      params: config.params,
+      timeout: config.timeout,
+      responseType: config.responseType,
+      twitch: shared,
+    };
+    const res = await this.transport.attempts(sharedConfig, shared, this.decisions);
     const cached: TwitchCachedResponse = { status: res.status, data: res.data, headers: {} };
     if (res.status === 200) await this.cache.set(key, cached, ttl);
     return cached;
@@ -272,37 +177,21 @@ export class TwitchHttpClient implements OnApplicationShutdown {
 
   /** Step 7 for failed attempts: a refusal still carries the bucket's headers. */
   private async onFailedAttempt(error: unknown): Promise<never> {
-    if (isAxiosError(error) && error.config?.twitch && error.response) {
-      await this.observe(error.config.twitch, error.response.headers as Record<string, unknown>);
+    const e = error as Partial<AxiosErrorLike>;
+    if (e?.isAxiosError && e.config?.twitch && e.response) {
+      await this.observe(e.config.twitch, e.response.headers as Record<string, unknown>);
     }
     throw error;
   }
 
   // ---- step 8: decide ---------------------------------------------------------------------------
 
-  /** Returns to try again; throws the call's outcome. */
-  private async decide(error: unknown, ctx: TwitchCallContext, signal: AbortSignal | undefined): Promise<void> {
-    // Failures of the steps themselves (validation, the limiter's refusal, a shared fetch's outcome) are final.
-    if (!isAxiosError(error) || !error.config?.twitch) throw error;
-    if (isCancel(error) || signal?.aborted) throw signal?.reason ?? error;
-    for (const decision of this.decisions) if (await decision(error, ctx, signal)) return;
-    const res = error.response;
-    throw createTwitchException({
-      endpoint: ctx.label,
-      status: res?.status,
-      body: res?.data,
-      headers: res?.headers as Record<string, unknown> | undefined,
-      timedOut: timedOut(error),
-      cause: sanitize(error),
-    });
-  }
-
   /**
    * A 429 from an empty general bucket: wait until Twitch refills it (`Ratelimit-Reset`), at most
    * `rateLimit.maxRetries` times and `rateLimit.maxWaitMs` in total. Other 429s are an endpoint's own
    * limits and surface at once.
    */
-  private async waitForEmptyBucket(error: AxiosError, ctx: TwitchCallContext, signal?: AbortSignal): Promise<boolean> {
+  private async waitForEmptyBucket(error: AxiosErrorLike, ctx: TwitchCallContext, signal?: AbortSignal): Promise<boolean> {
     const res = error.response;
     if (res?.status !== 429 || ctx.kind !== 'helix' || ctx.rateLimitRetries >= this.options.rateLimit.maxRetries) return false;
     const state = readRateLimitHeaders(res.headers as Record<string, unknown>);
@@ -322,21 +211,10 @@ export class TwitchHttpClient implements OnApplicationShutdown {
    * renewed once (app token re-minted, user token refreshed) and the call tried again; a second 401
    * after a refresh means the user's token is dead.
    */
-  private async renewToken(error: AxiosError, ctx: TwitchCallContext, signal?: AbortSignal): Promise<boolean> {
+  private async renewToken(error: AxiosErrorLike, ctx: TwitchCallContext, signal?: AbortSignal): Promise<boolean> {
     const res = error.response;
     if (res?.status !== 401 || ctx.kind !== 'helix') return false;
     return this.onUnauthorized(ctx, res.data, res.headers as Record<string, unknown>, signal);
-  }
-
-  /** A 5xx or a network failure (not a timeout) of an idempotent call: back off with full jitter, try again. */
-  private async backOff(error: AxiosError, ctx: TwitchCallContext, signal?: AbortSignal): Promise<boolean> {
-    const res = error.response;
-    const retriable = res ? res.status >= 500 : !timedOut(error);
-    if (!ctx.idempotent || !retriable || ctx.attempt >= this.options.retry.maxRetries) return false;
-    ctx.attempt++;
-    const { baseDelayMs, maxDelayMs } = this.options.retry;
-    await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** ctx.attempt), signal);
-    return true;
   }
 
   private async onUnauthorized(
@@ -354,12 +232,12 @@ export class TwitchHttpClient implements OnApplicationShutdown {
         ctx.scopes,
       );
     }
-    if (ctx.tokenSource === 'app' && ctx.token && !ctx.tokenRenewed && this.appTokens) {
+    if (ctx.tokenSource === 'app' && ctx.token && !ctx.tokenRenewed) {
       ctx.tokenRenewed = true;
       await this.appTokens.invalidate(ctx.token);
       return true;
     }
-    if (ctx.tokenSource === 'user' && ctx.userId && ctx.token && this.userTokens) {
+    if (ctx.tokenSource === 'user' && ctx.userId && ctx.token) {
       if (!ctx.tokenRenewed) {
         ctx.tokenRenewed = true;
         ctx.token = await this.userTokens.refresh(ctx.userId, ctx.token, signal);
@@ -413,15 +291,3 @@ function sortKeys(params: Record<string, unknown> | undefined): Record<string, u
 function toResponse(cached: TwitchCachedResponse, config: Config): AxiosResponse {
   return { data: cached.data, status: cached.status, statusText: 'OK', headers: { ...cached.headers }, config, request: undefined };
 }
-
-function timedOut(error: AxiosError): boolean {
-  return error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
-}
-
-/** The cause kept on exceptions: message and code of the failure, without the request (headers carry tokens). */
-function sanitize(error: { message: string; code?: string }): Error {
-  const clean = new Error(error.message);
-  (clean as Error & { code?: string }).code = error.code;
-  return clean;
-}
-
