@@ -6,6 +6,7 @@
  * (route() > dedicated route > generic answer), 404 / 405, required parameters, ids reflected into the
  * answer, `first` and cursors, Extension JWTs.
  */
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { instanceToPlain } from 'class-transformer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -179,12 +180,11 @@ describe('the fake answers every catalog endpoint with its documented example sh
       let items = 0;
       for await (const _ of iterate(params, optionsFor(e))) if (++items > 10_000) break;
       const pages = fake.requests.filter((r) => r.route === 'helix').length;
-      if (e.path === '/streams' || e.path === '/clips' || e.path === '/videos' || e.path === '/polls' || e.path === '/predictions') {
-        // Dedicated route (the fake's 3 live streams) or ids in the params: one item per id asked for, one page.
-        expect([items, pages], e.name).toEqual([e.path === '/streams' ? 3 : 1, 1]);
-      } else {
-        expect([items, pages], e.name).toEqual([LIST_LENGTH, Math.ceil(LIST_LENGTH / 20)]);
-      }
+      // Ids asked for (Get Clips `id`, Get Videos `id`…): one item each, one page.
+      const ids = Object.entries(params).find(([k, v]) => Array.isArray(v) && /^(id|login)$|(Id|Login)$/.test(k))?.[1] as unknown[];
+      if (e.path === '/streams') expect([items, pages], e.name).toEqual([3, 1]); // the dedicated route: the fake's live streams
+      else if (ids) expect([items, pages], e.name).toEqual([ids.length, 1]);
+      else expect([items, pages], e.name).toEqual([LIST_LENGTH, Math.ceil(LIST_LENGTH / 20)]);
     }
     expect(iterated).toBeGreaterThan(25);
   });
@@ -268,4 +268,158 @@ describe('the fake checks the token as Twitch does', () => {
       expect((error as TwitchMissingScopeException).requiredScopes).toEqual(endpoint.scopes);
     },
   );
+});
+
+describe('the generic answers over HTTP', () => {
+  let fake: FakeTwitch;
+  let app: string;
+  let user: string;
+
+  beforeAll(async () => {
+    fake = await FakeTwitch.start({ extensionSecret: EXTENSION_SECRET, exampleListLength: 7 });
+    app = fake.issueAppToken();
+    user = fake.issueUserToken({ userId: USER_ID, scopes: [...new Set(TWITCH_ENDPOINTS.flatMap((e) => e.scopes.flat()))] }).accessToken;
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  const helix = (path: string, token?: string, init: { method?: string; body?: unknown; clientId?: string | null } = {}) => {
+    const headers: Record<string, string> = {};
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (init.clientId !== null) headers['Client-Id'] = init.clientId ?? fake.clientId;
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    return fetch(`${fake.helixUrl}${path}`, { method: init.method ?? 'GET', headers, body });
+  };
+  const json = async (res: Response) => (await res.json()) as Record<string, any>;
+  const remaining = (res: Response) => Number(res.headers.get('ratelimit-remaining'));
+
+  it('a path Helix does not have → 404, a known path with another method → 405 naming the allowed ones; neither costs a point', async () => {
+    const before = remaining(await helix('/games/top', app));
+    const unknown = await helix('/games/nope', app);
+    expect(unknown.status).toBe(404);
+    expect(await json(unknown)).toMatchObject({ error: 'Not Found', status: 404 });
+    const wrong = await helix('/games/top', app, { method: 'DELETE' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET');
+    expect(await json(wrong)).toMatchObject({ error: 'Method Not Allowed', status: 405, message: expect.stringContaining('GET') });
+    expect((await helix('/users', app, { method: 'PATCH' })).headers.get('allow')).toBe('GET, PUT');
+    expect(remaining(unknown)).toBe(before);
+    expect(remaining(await helix('/games/top', app))).toBe(before - 1);
+  });
+
+  it('a required query parameter or body field missing → 400 in Twitch’s words', async () => {
+    const res = await helix('/channels/ads', user);
+    expect(res.status).toBe(400);
+    expect(await json(res)).toEqual({ error: 'Bad Request', status: 400, message: 'Missing required parameter "broadcaster_id"' });
+    const noCost = await helix(`/channel_points/custom_rewards?broadcaster_id=${USER_ID}`, user, { method: 'POST', body: { title: 'x' } });
+    expect(await json(noCost)).toEqual({ error: 'Bad Request', status: 400, message: 'Missing required parameter "cost"' });
+    expect((await helix('/channels/ads?broadcaster_id=1', user)).status).toBe(200);
+  });
+
+  it('reflects the request’s ids: list parameters choose the items, single values fill every item, known users their names', async () => {
+    const clips = await json(await helix('/clips?id=a&id=b&id=c', app));
+    expect(clips.data.map((c: { id: string }) => c.id)).toEqual(['a', 'b', 'c']);
+    expect(clips.pagination).toEqual({});
+
+    const colors = await json(await helix(`/chat/color?user_id=${USER_ID}&user_id=527115020&user_id=99`, app));
+    expect(colors.data.map((c: Record<string, string>) => [c.user_id, c.user_login, c.user_name])).toEqual([
+      [USER_ID, 'twitchdev', 'TwitchDev'],
+      ['527115020', 'twitchgaming', 'TwitchGaming'],
+      ['99', 'speedyspeedster1', 'SpeedySpeedster1'], // unknown to the fake: the example's names
+    ]);
+
+    const rewards = await json(await helix(`/channel_points/custom_rewards?broadcaster_id=${USER_ID}`, user));
+    expect(rewards.data[0]).toMatchObject({ broadcaster_id: USER_ID, broadcaster_login: 'twitchdev', broadcaster_name: 'TwitchDev' });
+
+    const pollBody = { broadcaster_id: '527115020', title: 'Heads or Tails?', choices: [{ title: 'Heads' }, { title: 'Tails' }], duration: 60 };
+    const poll = await json(await helix('/polls', user, { method: 'POST', body: pollBody }));
+    expect(poll.data[0]).toMatchObject({ broadcaster_id: '527115020', broadcaster_login: 'twitchgaming' });
+  });
+
+  it('pages through a deterministic list with first, after and before; total counts the list', async () => {
+    const path = `/channels/followers?broadcaster_id=${USER_ID}&first=3`;
+    const pages: Record<string, any>[] = [];
+    let after = '';
+    do {
+      pages.push(await json(await helix(`${path}${after ? `&after=${encodeURIComponent(after)}` : ''}`, user)));
+      after = pages.at(-1)!.pagination.cursor ?? '';
+    } while (after && pages.length < 10);
+    expect(pages.map((p) => p.data.length)).toEqual([3, 3, 1]);
+    expect(pages.at(-1)!.pagination).toEqual({});
+    expect(pages.every((p) => p.total === 7)).toBe(true);
+    const ids = pages.flatMap((p) => p.data.map((f: { user_id: string }) => f.user_id));
+    expect(new Set(ids).size).toBe(7);
+    expect(await json(await helix(path, user))).toEqual(pages[0]);
+    const back = await json(await helix(`${path}&before=${encodeURIComponent(pages[1].pagination.cursor)}`, user));
+    expect(back.data).toEqual(pages[0].data);
+
+    const tooMany = await helix(`/channels/followers?broadcaster_id=${USER_ID}&first=101`, user);
+    expect(await json(tooMany)).toEqual({
+      error: 'Bad Request',
+      status: 400,
+      message: 'The parameter "first" was malformed: the value must be between 1 and 100',
+    });
+    const foreign = await helix(`/clips?broadcaster_id=1&first=1`, app).then(json);
+    const mixed = await helix(`/channels/followers?broadcaster_id=${USER_ID}&after=${encodeURIComponent(foreign.pagination.cursor)}`, user);
+    expect(mixed.status).toBe(400);
+
+    // Get Extension Live Channels sends its cursor as a string, as Twitch does.
+    const live = await json(await helix('/extensions/live?extension_id=x&first=5', app));
+    expect([live.data.length, typeof live.pagination]).toEqual([5, 'string']);
+    const rest = await json(await helix(`/extensions/live?extension_id=x&first=5&after=${encodeURIComponent(live.pagination)}`, app));
+    expect([rest.data.length, rest.pagination]).toEqual([2, '']);
+  });
+
+  it('answers the catalog’s success status: 204 without a body, 202; with the token bucket’s headers', async () => {
+    const unban = await helix(`/moderation/bans?broadcaster_id=${USER_ID}&moderator_id=${USER_ID}&user_id=1`, user, { method: 'DELETE' });
+    expect(unban.status).toBe(204);
+    expect(unban.headers.get('content-type')).toBeNull();
+    expect(await unban.text()).toBe('');
+    const clip = await helix(`/clips?broadcaster_id=${USER_ID}`, user, { method: 'POST' });
+    expect(clip.status).toBe(202);
+    expect(remaining(clip)).toBe(remaining(unban) - 1);
+    expect(Number(clip.headers.get('ratelimit-limit'))).toBe(800);
+  });
+
+  it('app tokens skip the scope check of endpoints taking either kind; user tokens do not', async () => {
+    const body = { broadcaster_id: USER_ID, sender_id: USER_ID, message: 'hi' };
+    expect((await helix('/chat/messages', app, { method: 'POST', body })).status).toBe(200);
+    const bare = fake.issueUserToken({ userId: USER_ID }).accessToken;
+    const refused = await helix('/chat/messages', bare, { method: 'POST', body });
+    expect(await json(refused)).toEqual({ error: 'Unauthorized', status: 401, message: 'Missing scope: user:write:chat or user:bot and channel:bot' });
+    const bot = fake.issueUserToken({ userId: USER_ID, scopes: ['user:bot', 'channel:bot'] }).accessToken;
+    expect((await helix('/chat/messages', bot, { method: 'POST', body })).status).toBe(200);
+  });
+
+  it('Extension endpoints take an Extension JWT signed with the extension secret', async () => {
+    const jwt = await signExtensionJwt({ secret: EXTENSION_SECRET, ownerId: USER_ID });
+    expect((await helix('/extensions/jwt/secrets', jwt)).status).toBe(200);
+    const otherSecret = await signExtensionJwt({ secret: Buffer.from('another secret').toString('base64'), ownerId: USER_ID });
+    expect(await json(await helix('/extensions/jwt/secrets', otherSecret))).toEqual({
+      error: 'Unauthorized',
+      status: 401,
+      message: 'The JWT token is not valid',
+    });
+    const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ exp: Math.floor(Date.now() / 1000) - 10, user_id: USER_ID, role: 'external' })}`;
+    const signature = createHmac('sha256', Buffer.from(EXTENSION_SECRET, 'base64')).update(unsigned).digest('base64url');
+    expect((await json(await helix('/extensions/jwt/secrets', `${unsigned}.${signature}`))).message).toBe('The JWT token has expired');
+    expect((await helix('/extensions/jwt/secrets', jwt, { clientId: null })).status).toBe(401);
+    expect((await helix('/extensions/jwt/secrets')).status).toBe(401);
+
+    let claims: Record<string, unknown> | undefined;
+    fake.route('GET', '/extensions/jwt/secrets', (req) => ((claims = req.extension), { status: 200, body: { data: [] } }));
+    expect((await helix('/extensions/jwt/secrets', jwt)).status).toBe(200);
+    expect(claims).toMatchObject({ user_id: USER_ID, role: 'external' });
+  });
+
+  it('route() and respondWith() win over the dedicated routes and the generic answers, and replace their checks', async () => {
+    fake.respondWith('GET', '/users', 200, { data: [] });
+    expect(await json(await helix(`/users?id=${USER_ID}`, app))).toEqual({ data: [] });
+    fake.route('GET', '/channels/followed', (req) => ({ status: 200, body: { data: [], total: 0, pagination: {}, kind: req.token?.kind } }));
+    const followed = await json(await helix('/channels/followed', app)); // an app token, no user_id: the handler decides
+    expect(followed).toEqual({ data: [], total: 0, pagination: {}, kind: 'app' });
+  });
 });

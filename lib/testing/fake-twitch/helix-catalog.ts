@@ -301,10 +301,15 @@ function findByLogin(state: FakeTwitchState, login: string): FakeUser | undefine
   return undefined;
 }
 
-/** Item `k` of a paginated list: the example's items in turn, the repeats with their own `id`. */
+/**
+ * Item `k` of a paginated list: the example's items in turn, the repeats with their own `id` (or,
+ * for lists of users such as followers, their own `user_id`, `user_login` and `user_name`).
+ */
 function variant(item: Record<string, unknown>, k: number, examples: number): Record<string, unknown> {
   const copy = structuredClone(item);
-  if (k >= examples && typeof copy.id === 'string') copy.id = `${copy.id}-${k}`;
+  if (k < examples) return copy;
+  const keys = typeof copy.id === 'string' ? ['id'] : typeof copy.user_id === 'string' ? ['user_id', 'user_login', 'user_name'] : [];
+  for (const key of keys) if (typeof copy[key] === 'string') copy[key] = `${copy[key] as string}${key === 'id' ? '-' : '_'}${k}`;
   return copy;
 }
 
