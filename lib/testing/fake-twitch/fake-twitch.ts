@@ -1,7 +1,7 @@
 /**
- * A fake Twitch: a real HTTP server on localhost that speaks Helix (`/helix`) and id.twitch.tv
- * OAuth2 (`/oauth2`), keeps its state in memory, rate-limits with a real token bucket, answers
- * errors in Twitch's JSON form, records every request and can inject faults.
+ * A fake Twitch: a real HTTP server on localhost that speaks Helix (`/helix`, every endpoint of the
+ * catalog) and id.twitch.tv OAuth2 (`/oauth2`), keeps its state in memory, rate-limits with a real
+ * token bucket, answers errors in Twitch's JSON form, records every request and can inject faults.
  *
  * @example
  * ```ts
@@ -18,7 +18,15 @@ import { setMaxListeners } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthStore } from './auth-store.js';
-import { catalogAnswer, catalogMethods, catalogRoute, checkParams, checkToken, verifyExtensionJwt, type CatalogRoute } from './helix-catalog.js';
+import {
+  catalogAnswer,
+  catalogMethods,
+  catalogRoute,
+  checkParams,
+  checkToken,
+  verifyExtensionJwt,
+  type CatalogRoute,
+} from './helix-catalog.js';
 import { BUILT_IN_ROUTES, PUBLIC_ROUTES, findUserByLogin, type BuiltInRoute, type HelixContext } from './helix-routes.js';
 import { handleActivate, handleOAuth, type OAuthContext } from './oauth.js';
 import { baseUsers, makeChannel, makeUser, seededStreamer, seededViewer, GAMES } from './seed.js';
@@ -133,10 +141,11 @@ export class FakeTwitch {
     if (!Number.isInteger(this.options.exampleListLength) || this.options.exampleListLength < 1) {
       throw new Error('FakeTwitch: exampleListLength must be a positive integer');
     }
-    if (options.extensionSecret !== undefined && (typeof options.extensionSecret !== 'string' || options.extensionSecret.trim() === '')) {
+    const secret = options.extensionSecret;
+    if (secret !== undefined && (typeof secret !== 'string' || secret.trim() === '')) {
       throw new Error('FakeTwitch: extensionSecret must be the extension secret, a non-empty base64 string');
     }
-    this.extensionSecret = options.extensionSecret?.trim();
+    this.extensionSecret = secret?.trim();
     this.recordRequests = options.recordRequests ?? true;
     this.pathAliases = Object.entries(options.pathAliases ?? {});
     this.onAnswer = options.onAnswer;
@@ -328,8 +337,11 @@ export class FakeTwitch {
   // ------------------------------------------------------------------ routes
 
   /**
-   * Serve a Helix route with a handler. Overrides a built-in route with the same method and path.
-   * Authentication (`Client-Id` + bearer token) and rate limiting happen before the handler.
+   * Serve a Helix route with a handler. It wins over the fake's own answer for the same method and
+   * path (a state-backed route or an endpoint's documented example) and may add paths Helix does
+   * not have. Authentication (`Client-Id` + bearer token, or an Extension JWT on the Extension
+   * endpoints) and rate limiting happen before the handler; checking the token's kind, its scopes
+   * and the parameters is then up to the handler.
    * @param helixPath e.g. `'/chat/announcements'` (a leading `/helix` is accepted).
    */
   route(method: string, helixPath: string, handler: FakeTwitchHandler): void {
@@ -596,7 +608,9 @@ export class FakeTwitch {
     const custom = this.routes.get(key);
     const builtIn = BUILT_IN_ROUTES.get(key);
     const catalog = catalogRoute(req.method, helixPath);
-    if (!custom && !builtIn && !catalog) return { response: this.unknownRoute(req.method, helixPath), rateLimit: this.peekRateLimit(req) };
+    if (!custom && !builtIn && !catalog) {
+      return { response: this.unknownRoute(req.method, helixPath), rateLimit: this.peekRateLimit(req) };
+    }
     const now = Date.now();
     const serve = (builtInRoute: BuiltInRoute | undefined, token?: TokenInfo): FakeTwitchResponse =>
       builtInRoute ? builtInRoute(req, this.helixContext(now, token)) : this.catalogResponse(catalog!, req, token);
@@ -622,9 +636,8 @@ export class FakeTwitch {
     if (!bucket.take(1, now)) return { response: twitchError(429, 'Too Many Requests'), rateLimit: bucket.snapshot(now) };
     const rateLimit = bucket.snapshot(now);
 
-    const response = custom
-      ? await custom({ ...req, ...(token ? { token: { ...token, scopes: [...token.scopes] } } : {}), ...(extension ? { extension } : {}) }, this)
-      : serve(builtIn, token);
+    const caller = { ...(token ? { token: { ...token, scopes: [...token.scopes] } } : {}), ...(extension ? { extension } : {}) };
+    const response = custom ? await custom({ ...req, ...caller }, this) : serve(builtIn, token);
     return { response, rateLimit };
   }
 
@@ -643,7 +656,7 @@ export class FakeTwitch {
     return (
       (token && checkToken(route, token)) ||
       checkParams(route, req) ||
-      catalogAnswer(route, req, { state: this.state, token, listLength: this.options.exampleListLength })
+      catalogAnswer(route, req, { state: this.state, listLength: this.options.exampleListLength })
     );
   }
 

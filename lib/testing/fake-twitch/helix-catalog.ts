@@ -15,7 +15,8 @@ import type { TwitchEndpoint } from '../../api/twitch-endpoint.interface.js';
 import { TWITCH_ENDPOINTS } from '../../generated/catalog.js';
 import { TwitchApiNamespaces } from '../../generated/twitch-api.namespaces.js';
 import { HELIX_EXAMPLES } from '../generated/helix-examples.js';
-import type { FakeTwitchRequest, FakeTwitchResponse, FakeTwitchState, FakeUser, TokenInfo } from './types.js';
+import { findUserByLogin } from './helix-routes.js';
+import type { FakeTwitchRequest, FakeTwitchResponse, FakeTwitchState, TokenInfo } from './types.js';
 import { decodeCursor, isObject, paginate, twitchError, type CursorPosition } from './util.js';
 
 /** Default page size of a paginated endpoint when the request has no `first` (Twitch's usual 20). */
@@ -46,8 +47,6 @@ export interface CatalogRoute {
 /** Context of a generic answer. */
 export interface CatalogContext {
   state: FakeTwitchState;
-  /** The caller's token (absent for Extension endpoints, which take a JWT). */
-  token?: TokenInfo;
   /** Items in the list a paginated endpoint pages through. */
   listLength: number;
 }
@@ -214,14 +213,15 @@ export function catalogAnswer(route: CatalogRoute, req: FakeTwitchRequest, ctx: 
     let list: Record<string, unknown>[];
     if (selected.length > 0) {
       // One item per requested id or login, in the order asked.
-      list = selected.flatMap((s) => s.values).map((v, i) => {
+      const asked = selected.flatMap((s) => s.values.map((value) => ({ name: s.name, value })));
+      list = asked.map(({ name, value }, i) => {
         const item = structuredClone(items[i % items.length]);
-        const s = selected.find((sel) => sel.values.includes(v))!;
-        setId(item, s.name, v, ctx.state);
+        setId(item, name, value, ctx.state);
         return item;
       });
     } else if (endpoint.paginated) {
-      list = Array.from({ length: Math.max(ctx.listLength, items.length) }, (_, k) => variant(items[k % items.length], k, items.length));
+      const length = Math.max(ctx.listLength, items.length);
+      list = Array.from({ length }, (_, k) => variant(items[k % items.length], k, items.length));
     } else {
       list = items.map((item) => structuredClone(item));
     }
@@ -232,7 +232,7 @@ export function catalogAnswer(route: CatalogRoute, req: FakeTwitchRequest, ctx: 
       const page = pageOf(route, req, list);
       if ('status' in page) return page;
       body.data = page.items;
-      body.pagination = typeof example.pagination === 'string' ? (page.cursor ?? '') : page.cursor ? { cursor: page.cursor } : {};
+      body.pagination = pagination(example, page.cursor);
       if (typeof body.total === 'number') body.total = list.length;
     }
   } else if (Array.isArray(data) && data.length > 0 && data.every((d) => typeof d === 'string')) {
@@ -243,9 +243,15 @@ export function catalogAnswer(route: CatalogRoute, req: FakeTwitchRequest, ctx: 
     for (const s of scalars) if (s.name in data) setId(data, s.name, s.value, ctx.state);
     if (endpoint.paginated) body.pagination = {};
   } else if (endpoint.paginated && 'pagination' in body) {
-    body.pagination = typeof example.pagination === 'string' ? '' : {};
+    body.pagination = pagination(example, undefined);
   }
   return { status: endpoint.successStatus, body };
+}
+
+/** `{ cursor }`, or `{}` on the last page; a bare string where Twitch sends one (Get Extension Live Channels). */
+function pagination(example: Record<string, unknown>, cursor: string | undefined): unknown {
+  if (typeof example.pagination === 'string') return cursor ?? '';
+  return cursor ? { cursor } : {};
 }
 
 /** The ids and logins of a request: list parameters select items, single values are set on every item. */
@@ -284,7 +290,7 @@ function setId(item: Record<string, unknown>, name: string, value: string, state
   const byLogin = name === 'login' || name.endsWith('_login');
   const prefix = name === 'id' || name === 'login' ? '' : name.slice(0, name.lastIndexOf('_') + 1);
   if (prefix === '' && name === 'id') return;
-  const user = byLogin ? findByLogin(state, value) : state.users.get(value);
+  const user = byLogin ? findUserByLogin(state, value) : state.users.get(value);
   if (!user) return;
   const companions: Record<string, string> = {
     [`${prefix}id`]: user.id,
@@ -295,12 +301,6 @@ function setId(item: Record<string, unknown>, name: string, value: string, state
   for (const [key, v] of Object.entries(companions)) if (key !== name && typeof item[key] === 'string') item[key] = v;
 }
 
-function findByLogin(state: FakeTwitchState, login: string): FakeUser | undefined {
-  const wanted = login.toLowerCase();
-  for (const u of state.users.values()) if (u.login === wanted) return u;
-  return undefined;
-}
-
 /**
  * Item `k` of a paginated list: the example's items in turn, the repeats with their own `id` (or,
  * for lists of users such as followers, their own `user_id`, `user_login` and `user_name`).
@@ -308,7 +308,9 @@ function findByLogin(state: FakeTwitchState, login: string): FakeUser | undefine
 function variant(item: Record<string, unknown>, k: number, examples: number): Record<string, unknown> {
   const copy = structuredClone(item);
   if (k < examples) return copy;
-  const keys = typeof copy.id === 'string' ? ['id'] : typeof copy.user_id === 'string' ? ['user_id', 'user_login', 'user_name'] : [];
+  let keys: string[] = [];
+  if (typeof copy.id === 'string') keys = ['id'];
+  else if (typeof copy.user_id === 'string') keys = ['user_id', 'user_login', 'user_name'];
   for (const key of keys) if (typeof copy[key] === 'string') copy[key] = `${copy[key] as string}${key === 'id' ? '-' : '_'}${k}`;
   return copy;
 }
