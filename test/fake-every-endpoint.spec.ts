@@ -233,7 +233,7 @@ describe('the fake checks the token as Twitch does', () => {
     const sent = fake.requests.filter((r) => r.route === 'helix');
     expect(sent.map((r) => r.status)).toEqual([401]);
     const [req] = sent;
-    const query = new URLSearchParams(Object.entries(req.query).flatMap(([k, vs]) => vs.map((v) => [k, v])));
+    const query = new URLSearchParams(Object.entries(req.query).flatMap(([k, vs]) => vs.map((v): [string, string] => [k, v])));
     const again = await fetch(`${fake.url}${req.path}?${query}`, {
       method: req.method,
       headers: {
