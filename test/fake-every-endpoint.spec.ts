@@ -19,6 +19,7 @@ import { TwitchUnauthorizedException } from '../lib/exceptions/twitch.exception.
 import { TWITCH_ENDPOINTS } from '../lib/generated/catalog.js';
 import { TwitchApiNamespaces } from '../lib/generated/twitch-api.namespaces.js';
 import type { TwitchRequestOptions } from '../lib/interfaces/twitch-request-options.interface.js';
+import { catalogAnswer, catalogRoute } from '../lib/testing/fake-twitch/helix-catalog.js';
 import { HELIX_EXAMPLES } from '../lib/testing/index.js';
 import { createTwitchApp, FakeTwitch, type TestApp } from './support/app.js';
 
@@ -456,5 +457,29 @@ describe('the generic answers over HTTP', () => {
     }));
     const followed = await json(await helix('/channels/followed', app)); // an app token, no user_id: the handler decides
     expect(followed).toEqual({ data: [], total: 0, pagination: {}, kind: 'app' });
+  });
+});
+
+describe('an endpoint without a documented example', () => {
+  const request = (method: string, path: string) => ({
+    method,
+    path: `/helix${path}`,
+    route: 'helix' as const,
+    query: {},
+    headers: {},
+    body: undefined,
+    at: 0,
+  });
+  const state = { users: new Map(), channels: new Map(), streams: [], eventSubSubscriptions: new Map() };
+  const answer = (method: string, path: string) => {
+    const route = catalogRoute(method, path)!;
+    return catalogAnswer({ ...route, example: undefined }, request(method, path), { state, listLength: 5 });
+  };
+
+  it('answers { data: [] } (with an empty pagination when paginated), or 204 as the catalog says', () => {
+    expect(answer('GET', '/clips')).toEqual({ status: 200, body: { data: [], pagination: {} } });
+    expect(answer('GET', '/chat/settings')).toEqual({ status: 200, body: { data: [] } });
+    expect(answer('POST', '/clips')).toEqual({ status: 202, body: { data: [] } });
+    expect(answer('DELETE', '/moderation/bans')).toEqual({ status: 204 });
   });
 });
