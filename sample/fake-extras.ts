@@ -2,9 +2,9 @@ import type { FakeTwitch, FakeTwitchHandler } from '../lib/testing/index.js';
 import { twitchError } from '../lib/testing/index.js';
 
 /**
- * Routes the sample needs that the fake Twitch does not serve by itself: Get Followed Channels
- * (`GET /helix/channels/followed`). Every fake user follows the first five seeded streamers and
- * TwitchGaming (never themselves), followed a day apart.
+ * Get Followed Channels (`GET /helix/channels/followed`) from the fake's own users rather than
+ * Twitch's documented example, so the sample's pages link to channels the fake knows. Every fake
+ * user follows the first five seeded streamers and TwitchGaming (never themselves), followed a day apart.
  */
 export function installSampleFakeRoutes(fake: FakeTwitch): void {
   const followedChannels: FakeTwitchHandler = (req, twitch) => {

@@ -128,11 +128,13 @@ describe('FakeTwitch', () => {
       expect(((await expired.json()) as { message: string }).message).toBe('Invalid OAuth token');
     });
 
-    it('unregistered Helix routes → 404; route() and respondWith() add them', async () => {
+    it('paths Helix does not have → 404; route() adds them, respondWith() replaces an endpoint\'s answer', async () => {
       const token = fake.issueAppToken();
-      const missing = await helix(fake, '/games/top', token);
+      const missing = await helix(fake, '/games/nope', token);
       expect(missing.status).toBe(404);
       expect(await missing.json()).toMatchObject({ error: 'Not Found', status: 404 });
+      fake.route('GET', '/games/nope', () => ({ status: 200, body: { data: [] } }));
+      expect((await helix(fake, '/games/nope', token)).status).toBe(200);
 
       fake.respondWith('GET', '/games/top', 200, { data: [{ id: '509658', name: 'Just Chatting' }], pagination: {} });
       const fixed = await helix(fake, '/games/top', token);

@@ -1,1 +1,2 @@
 export * from './fake-twitch/index.js';
+export { HELIX_EXAMPLES } from './generated/helix-examples.js';

@@ -1,7 +1,7 @@
 /**
- * A fake Twitch: a real HTTP server on localhost that speaks Helix (`/helix`) and id.twitch.tv
- * OAuth2 (`/oauth2`), keeps its state in memory, rate-limits with a real token bucket, answers
- * errors in Twitch's JSON form, records every request and can inject faults.
+ * A fake Twitch: a real HTTP server on localhost that speaks Helix (`/helix`, every endpoint of the
+ * catalog) and id.twitch.tv OAuth2 (`/oauth2`), keeps its state in memory, rate-limits with a real
+ * token bucket, answers errors in Twitch's JSON form, records every request and can inject faults.
  *
  * @example
  * ```ts
@@ -18,7 +18,16 @@ import { setMaxListeners } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthStore } from './auth-store.js';
-import { BUILT_IN_ROUTES, PUBLIC_ROUTES, findUserByLogin, type HelixContext } from './helix-routes.js';
+import {
+  catalogAnswer,
+  catalogMethods,
+  catalogRoute,
+  checkParams,
+  checkToken,
+  verifyExtensionJwt,
+  type CatalogRoute,
+} from './helix-catalog.js';
+import { BUILT_IN_ROUTES, PUBLIC_ROUTES, findUserByLogin, type BuiltInRoute, type HelixContext } from './helix-routes.js';
 import { handleActivate, handleOAuth, type OAuthContext } from './oauth.js';
 import { baseUsers, makeChannel, makeUser, seededStreamer, seededViewer, GAMES } from './seed.js';
 import { TokenBucket, type RateLimitSnapshot } from './token-bucket.js';
@@ -96,8 +105,12 @@ export class FakeTwitch {
   readonly clientSecret: string;
 
   private readonly options: Required<
-    Omit<FakeTwitchOptions, 'seed' | 'host' | 'port' | 'clientId' | 'clientSecret' | 'recordRequests' | 'pathAliases' | 'onAnswer'>
+    Omit<
+      FakeTwitchOptions,
+      'seed' | 'host' | 'port' | 'clientId' | 'clientSecret' | 'recordRequests' | 'pathAliases' | 'onAnswer' | 'extensionSecret'
+    >
   >;
+  private readonly extensionSecret?: string;
   private readonly recordRequests: boolean;
   private readonly pathAliases: [string, string][];
   private readonly onAnswer?: (request: FakeTwitchRequest) => void;
@@ -123,7 +136,16 @@ export class FakeTwitch {
       deviceInterval: options.deviceInterval ?? 5,
       deviceExpiresIn: options.deviceExpiresIn ?? 1800,
       commercialCooldownSeconds: options.commercialCooldownSeconds ?? 480,
+      exampleListLength: options.exampleListLength ?? 50,
     };
+    if (!Number.isInteger(this.options.exampleListLength) || this.options.exampleListLength < 1) {
+      throw new Error('FakeTwitch: exampleListLength must be a positive integer');
+    }
+    const secret = options.extensionSecret;
+    if (secret !== undefined && (typeof secret !== 'string' || secret.trim() === '')) {
+      throw new Error('FakeTwitch: extensionSecret must be the extension secret, a non-empty base64 string');
+    }
+    this.extensionSecret = secret?.trim();
     this.recordRequests = options.recordRequests ?? true;
     this.pathAliases = Object.entries(options.pathAliases ?? {});
     this.onAnswer = options.onAnswer;
@@ -315,8 +337,11 @@ export class FakeTwitch {
   // ------------------------------------------------------------------ routes
 
   /**
-   * Serve a Helix route with a handler. Overrides a built-in route with the same method and path.
-   * Authentication (`Client-Id` + bearer token) and rate limiting happen before the handler.
+   * Serve a Helix route with a handler. It wins over the fake's own answer for the same method and
+   * path (a state-backed route or an endpoint's documented example) and may add paths Helix does
+   * not have. Authentication (`Client-Id` + bearer token, or an Extension JWT on the Extension
+   * endpoints) and rate limiting happen before the handler; checking the token's kind, its scopes
+   * and the parameters is then up to the handler.
    * @param helixPath e.g. `'/chat/announcements'` (a leading `/helix` is accepted).
    */
   route(method: string, helixPath: string, handler: FakeTwitchHandler): void {
@@ -571,37 +596,96 @@ export class FakeTwitch {
     return url;
   }
 
-  /** Authenticate, rate-limit and dispatch a Helix request. */
+  /**
+   * Authenticate, rate-limit and dispatch a Helix request. One lookup order, by method and path:
+   * 1. a {@link route} / {@link respondWith} handler; 2. a dedicated route backed by {@link state}
+   * (users, channels, streams, …); 3. the generic answer of the catalog's endpoint (Twitch's
+   * documented example, after Twitch's token, scope and parameter checks). A path none of them knows
+   * answers 404; a known path asked with another method, 405. Neither costs a point.
+   */
   private async helix(req: FakeTwitchRequest, helixPath: string): Promise<{ response: FakeTwitchResponse; rateLimit?: RateLimitSnapshot }> {
     const key = `${req.method} ${helixPath}`;
     const custom = this.routes.get(key);
     const builtIn = BUILT_IN_ROUTES.get(key);
+    const catalog = catalogRoute(req.method, helixPath);
+    if (!custom && !builtIn && !catalog) {
+      return { response: this.unknownRoute(req.method, helixPath), rateLimit: this.peekRateLimit(req) };
+    }
     const now = Date.now();
-    const context = (token?: TokenInfo): HelixContext => ({
+    const serve = (builtInRoute: BuiltInRoute | undefined, token?: TokenInfo): FakeTwitchResponse =>
+      builtInRoute ? builtInRoute(req, this.helixContext(now, token)) : this.catalogResponse(catalog!, req, token);
+
+    if (PUBLIC_ROUTES.has(key) || catalog?.endpoint.auth === 'none') {
+      return { response: custom ? await custom({ ...req }, this) : serve(builtIn) };
+    }
+
+    let token: TokenInfo | undefined;
+    let extension: Record<string, unknown> | undefined;
+    let bucket: TokenBucket;
+    if (catalog?.endpoint.auth === 'jwt') {
+      bucket = this.bucket(`extension:${this.clientId}`);
+      const auth = this.authenticateExtension(req, now);
+      if (!('claims' in auth)) return { response: auth, rateLimit: bucket.snapshot(now) };
+      extension = auth.claims;
+    } else {
+      const auth = this.authenticate(req);
+      if ('status' in auth) return { response: auth, rateLimit: this.peekRateLimit(req) };
+      token = auth;
+      bucket = this.bucketFor(token);
+    }
+    if (!bucket.take(1, now)) return { response: twitchError(429, 'Too Many Requests'), rateLimit: bucket.snapshot(now) };
+    const rateLimit = bucket.snapshot(now);
+
+    const caller = { ...(token ? { token: { ...token, scopes: [...token.scopes] } } : {}), ...(extension ? { extension } : {}) };
+    const response = custom ? await custom({ ...req, ...caller }, this) : serve(builtIn, token);
+    return { response, rateLimit };
+  }
+
+  private helixContext(now: number, token?: TokenInfo): HelixContext {
+    return {
       state: this.state,
       token,
       now,
       commercialCooldownSeconds: this.options.commercialCooldownSeconds,
       lastCommercialAt: this.lastCommercialAt,
-    });
+    };
+  }
 
-    if (PUBLIC_ROUTES.has(key)) {
-      const response = custom ? await custom({ ...req }, this) : builtIn!(req, context());
-      return { response };
+  /** The generic answer of a catalog endpoint: Twitch's checks, then its documented example shaped by the request. */
+  private catalogResponse(route: CatalogRoute, req: FakeTwitchRequest, token: TokenInfo | undefined): FakeTwitchResponse {
+    return (
+      (token && checkToken(route, token)) ||
+      checkParams(route, req) ||
+      catalogAnswer(route, req, { state: this.state, listLength: this.options.exampleListLength })
+    );
+  }
+
+  /** Authenticate a request to an Extension endpoint: the claims of its Extension JWT, or the 401 to answer. */
+  private authenticateExtension(req: FakeTwitchRequest, now: number): { claims: Record<string, unknown> } | FakeTwitchResponse {
+    const header = req.headers.authorization;
+    if (!header) return twitchError(401, 'OAuth token is missing');
+    const clientId = req.headers['client-id'];
+    if (!clientId) return twitchError(401, 'Must provide a valid Client-ID or OAuth token');
+    if (clientId !== this.clientId) return twitchError(401, 'Client ID and OAuth token do not match');
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const claims = match ? verifyExtensionJwt(match[1], this.extensionSecret, now) : 'The JWT token is not valid';
+    return typeof claims === 'string' ? twitchError(401, claims) : { claims };
+  }
+
+  /** 405 for a known path asked with another method (with `Allow`), 404 for a path Helix does not have. */
+  private unknownRoute(method: string, helixPath: string): FakeTwitchResponse {
+    const allowed = new Set(catalogMethods(helixPath));
+    for (const routes of [BUILT_IN_ROUTES.keys(), this.routes.keys()]) {
+      for (const key of routes) {
+        const space = key.indexOf(' ');
+        if (key.slice(space + 1) === helixPath) allowed.add(key.slice(0, space));
+      }
     }
-
-    const auth = this.authenticate(req);
-    if ('status' in auth) return { response: auth, rateLimit: this.peekRateLimit(req) };
-    const token = auth;
-    const bucket = this.bucketFor(token);
-    if (!bucket.take(1, now)) return { response: twitchError(429, 'Too Many Requests'), rateLimit: bucket.snapshot(now) };
-    const rateLimit = bucket.snapshot(now);
-
-    let response: FakeTwitchResponse;
-    if (custom) response = await custom({ ...req, token: { ...token, scopes: [...token.scopes] } }, this);
-    else if (builtIn) response = builtIn(req, context(token));
-    else response = twitchError(404, `No Helix route ${req.method} ${helixPath} in the fake (register one with route() or respondWith())`);
-    return { response, rateLimit };
+    if (allowed.size > 0) {
+      const list = [...allowed].sort().join(', ');
+      return twitchError(405, `Method ${method} is not allowed on /helix${helixPath} (allowed: ${list})`, { Allow: list });
+    }
+    return twitchError(404, `No Helix endpoint ${method} /helix${helixPath} (register one with route() or respondWith())`);
   }
 
   /** Send a response. */

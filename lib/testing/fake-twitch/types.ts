@@ -55,6 +55,17 @@ export interface FakeTwitchOptions {
    * are recorded. Not called for dropped sockets.
    */
   onAnswer?: (request: FakeTwitchRequest) => void;
+  /**
+   * The extension secret (base64, as the developer console shows it) that Extension JWTs must be
+   * signed with (HS256). Without it, the Extension endpoints accept any well-formed, unexpired
+   * Extension JWT. Default: none.
+   */
+  extensionSecret?: string;
+  /**
+   * Items in the list a paginated endpoint answered from Twitch's documented example pages through,
+   * `first` at a time (the example's items in turn). Default `50`.
+   */
+  exampleListLength?: number;
 }
 
 /** Which part of the fake a request was addressed to. */
@@ -108,12 +119,16 @@ export interface FakeTwitchResponse {
   headers?: Record<string, string>;
 }
 
-/** The request handed to a custom Helix route: the recorded request plus the caller's token. */
-export type FakeTwitchHandlerRequest = FakeTwitchRequest & { token?: TokenInfo };
+/**
+ * The request handed to a custom Helix route: the recorded request plus the caller's token, or, on
+ * the Extension endpoints (which take an Extension JWT), the JWT's claims.
+ */
+export type FakeTwitchHandlerRequest = FakeTwitchRequest & { token?: TokenInfo; extension?: Record<string, unknown> };
 
 /**
  * A custom Helix route handler. It runs after authentication and rate limiting (so `req.token` is
- * set, except for `GET /schedule/icalendar`, which needs no token).
+ * set, except for `GET /schedule/icalendar`, which needs no token, and the Extension endpoints, which
+ * set `req.extension`). It replaces the fake's own checks of token kind, scopes and parameters.
  */
 export type FakeTwitchHandler = (
   req: FakeTwitchHandlerRequest,
