@@ -227,6 +227,21 @@ function patchSchemas(schemas, patches) {
   for (const p of patches) {
     const where = `${p.schema}.${p.path}`;
     if (!p.reason) fail(`override ${where}: no reason`);
+    if (p.op === 'copyShared') {
+      // Every `shared_chat_<x>` object the scrape left without fields gets the fields of `<x>`, as Twitch's
+      // description says ("This field has the same information as the <x> field …").
+      const props = out[p.schema]?.properties ?? fail(`override ${p.schema}: no such schema`);
+      let copied = 0;
+      for (const [key, node] of Object.entries(props)) {
+        const base = key.match(/^shared_chat_(.+)$/)?.[1];
+        if (!base || node.properties || node.type !== 'object' || !props[base]?.properties) continue;
+        if (!/same information as the (\S+) field/i.test(node.description ?? '')) fail(`override ${p.schema}.${key}: copyShared, but Twitch does not say it is the same as ${base}`);
+        props[key] = { ...clone(props[base]), description: node.description, 'x-reason': p.reason };
+        copied++;
+      }
+      if (!copied) fail(`override ${p.schema}: copyShared found nothing to copy`);
+      continue;
+    }
     const { props, key } = locate(out, p.schema, p.path);
     switch (p.op) {
       case 'add':
@@ -787,7 +802,9 @@ function emitIndex(model, names, byCategory) {
     lines.push(`  ${sq(type)}: {`);
     for (const t of [...list].sort((a, b) => versionRank(a.version) - versionRank(b.version))) {
       const n = names.get(t);
-      lines.push(`    ${sq(t.version)}: { condition: ${n}Condition; event: ${n}Event };`);
+      const line = `    ${sq(t.version)}: { condition: ${n}Condition; event: ${n}Event };`;
+      if (line.length <= 130) lines.push(line);
+      else lines.push(`    ${sq(t.version)}: {`, `      condition: ${n}Condition;`, `      event: ${n}Event;`, '    };');
     }
     lines.push('  };');
   }

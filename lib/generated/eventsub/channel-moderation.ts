@@ -546,6 +546,40 @@ export class ChannelModerateV1EventUnbanRequest {
   moderatorMessage: string;
 }
 
+/** The `shared_chat_ban` object of {@link ChannelModerateV1Event}. */
+export class ChannelModerateV1EventSharedChatBan {
+  /** The ID of the user being banned. */
+  @TwitchField('user_id')
+  userId: string;
+
+  /** The login of the user being banned. */
+  @TwitchField('user_login')
+  userLogin: string;
+
+  /** The user name of the user being banned. */
+  @TwitchField('user_name')
+  userName: string;
+
+  /** Optional. Reason given for the ban. */
+  @TwitchField('reason')
+  reason?: string;
+}
+
+/** The `shared_chat_unban` object of {@link ChannelModerateV1Event}. */
+export class ChannelModerateV1EventSharedChatUnban {
+  /** The ID of the user being unbanned. */
+  @TwitchField('user_id')
+  userId: string;
+
+  /** The login of the user being unbanned. */
+  @TwitchField('user_login')
+  userLogin: string;
+
+  /** The user name of the user being unbanned. */
+  @TwitchField('user_name')
+  userName: string;
+}
+
 /** The `shared_chat_timeout` object of {@link ChannelModerateV1Event}. */
 export class ChannelModerateV1EventSharedChatTimeout {
   /** The ID of the user being timed out. */
@@ -567,6 +601,44 @@ export class ChannelModerateV1EventSharedChatTimeout {
   /** The time at which the timeout ends. */
   @TwitchField('expires_at', { type: () => Date })
   expiresAt: Date;
+}
+
+/** The `shared_chat_untimeout` object of {@link ChannelModerateV1Event}. */
+export class ChannelModerateV1EventSharedChatUntimeout {
+  /** The ID of the user being untimed out. */
+  @TwitchField('user_id')
+  userId: string;
+
+  /** The login of the user being untimed out. */
+  @TwitchField('user_login')
+  userLogin: string;
+
+  /** The user name of the user untimed out. */
+  @TwitchField('user_name')
+  userName: string;
+}
+
+/** The `shared_chat_delete` object of {@link ChannelModerateV1Event}. */
+export class ChannelModerateV1EventSharedChatDelete {
+  /** The ID of the user whose message is being deleted. */
+  @TwitchField('user_id')
+  userId: string;
+
+  /** The login of the user. */
+  @TwitchField('user_login')
+  userLogin: string;
+
+  /** The user name of the user. */
+  @TwitchField('user_name')
+  userName: string;
+
+  /** The ID of the message being deleted. */
+  @TwitchField('message_id')
+  messageId: string;
+
+  /** The message body of the message being deleted. */
+  @TwitchField('message_body')
+  messageBody: string;
 }
 
 /**
@@ -696,8 +768,8 @@ export class ChannelModerateV1Event {
    * This field has the same information as the ban field but for a action that happened for a channel
    * in a shared chat session other than the broadcaster in the subscription condition.
    */
-  @TwitchField('shared_chat_ban')
-  sharedChatBan?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_ban', { type: () => ChannelModerateV1EventSharedChatBan })
+  sharedChatBan?: ChannelModerateV1EventSharedChatBan | null;
 
   /**
    * Optional. Information about the shared_chat_unban event. Is null if action is not
@@ -705,8 +777,8 @@ export class ChannelModerateV1Event {
    * happened for a channel in a shared chat session other than the broadcaster in the subscription
    * condition.
    */
-  @TwitchField('shared_chat_unban')
-  sharedChatUnban?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_unban', { type: () => ChannelModerateV1EventSharedChatUnban })
+  sharedChatUnban?: ChannelModerateV1EventSharedChatUnban | null;
 
   /**
    * Optional. Information about the shared_chat_timeout event. Is null if action is not
@@ -723,8 +795,8 @@ export class ChannelModerateV1Event {
    * that happened for a channel in a shared chat session other than the broadcaster in the
    * subscription condition.
    */
-  @TwitchField('shared_chat_untimeout')
-  sharedChatUntimeout?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_untimeout', { type: () => ChannelModerateV1EventSharedChatUntimeout })
+  sharedChatUntimeout?: ChannelModerateV1EventSharedChatUntimeout | null;
 
   /**
    * Optional. Information about the shared_chat_delete event. Is null if action is not
@@ -732,8 +804,8 @@ export class ChannelModerateV1Event {
    * happened for a channel in a shared chat session other than the broadcaster in the subscription
    * condition.
    */
-  @TwitchField('shared_chat_delete')
-  sharedChatDelete?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_delete', { type: () => ChannelModerateV1EventSharedChatDelete })
+  sharedChatDelete?: ChannelModerateV1EventSharedChatDelete | null;
 }
 
 /**
@@ -1023,6 +1095,40 @@ export class ChannelModerateEventWarn {
   chatRulesCited?: string[] | null;
 }
 
+/** The `shared_chat_ban` object of {@link ChannelModerateEvent}. */
+export class ChannelModerateEventSharedChatBan {
+  /** The ID of the user being banned. */
+  @TwitchField('user_id')
+  userId: string;
+
+  /** The login of the user being banned. */
+  @TwitchField('user_login')
+  userLogin: string;
+
+  /** The user name of the user being banned. */
+  @TwitchField('user_name')
+  userName: string;
+
+  /** Optional. Reason given for the ban. */
+  @TwitchField('reason')
+  reason?: string;
+}
+
+/** The `shared_chat_unban` object of {@link ChannelModerateEvent}. */
+export class ChannelModerateEventSharedChatUnban {
+  /** The ID of the user being unbanned. */
+  @TwitchField('user_id')
+  userId: string;
+
+  /** The login of the user being unbanned. */
+  @TwitchField('user_login')
+  userLogin: string;
+
+  /** The user name of the user being unbanned. */
+  @TwitchField('user_name')
+  userName: string;
+}
+
 /** The `shared_chat_timeout` object of {@link ChannelModerateEvent}. */
 export class ChannelModerateEventSharedChatTimeout {
   /** The ID of the user being timed out. */
@@ -1044,6 +1150,44 @@ export class ChannelModerateEventSharedChatTimeout {
   /** The time at which the timeout ends. */
   @TwitchField('expires_at', { type: () => Date })
   expiresAt: Date;
+}
+
+/** The `shared_chat_untimeout` object of {@link ChannelModerateEvent}. */
+export class ChannelModerateEventSharedChatUntimeout {
+  /** The ID of the user being untimed out. */
+  @TwitchField('user_id')
+  userId: string;
+
+  /** The login of the user being untimed out. */
+  @TwitchField('user_login')
+  userLogin: string;
+
+  /** The user name of the user untimed out. */
+  @TwitchField('user_name')
+  userName: string;
+}
+
+/** The `shared_chat_delete` object of {@link ChannelModerateEvent}. */
+export class ChannelModerateEventSharedChatDelete {
+  /** The ID of the user whose message is being deleted. */
+  @TwitchField('user_id')
+  userId: string;
+
+  /** The login of the user. */
+  @TwitchField('user_login')
+  userLogin: string;
+
+  /** The user name of the user. */
+  @TwitchField('user_name')
+  userName: string;
+
+  /** The ID of the message being deleted. */
+  @TwitchField('message_id')
+  messageId: string;
+
+  /** The message body of the message being deleted. */
+  @TwitchField('message_body')
+  messageBody: string;
 }
 
 /**
@@ -1177,8 +1321,8 @@ export class ChannelModerateEvent {
    * This field has the same information as the ban field but for a action that happened for a channel
    * in a shared chat session other than the broadcaster in the subscription condition.
    */
-  @TwitchField('shared_chat_ban')
-  sharedChatBan?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_ban', { type: () => ChannelModerateEventSharedChatBan })
+  sharedChatBan?: ChannelModerateEventSharedChatBan | null;
 
   /**
    * Optional. Information about the shared_chat_unban event. Is null if action is not
@@ -1186,8 +1330,8 @@ export class ChannelModerateEvent {
    * happened for a channel in a shared chat session other than the broadcaster in the subscription
    * condition.
    */
-  @TwitchField('shared_chat_unban')
-  sharedChatUnban?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_unban', { type: () => ChannelModerateEventSharedChatUnban })
+  sharedChatUnban?: ChannelModerateEventSharedChatUnban | null;
 
   /**
    * Optional. Information about the shared_chat_timeout event. Is null if action is not
@@ -1204,8 +1348,8 @@ export class ChannelModerateEvent {
    * that happened for a channel in a shared chat session other than the broadcaster in the
    * subscription condition.
    */
-  @TwitchField('shared_chat_untimeout')
-  sharedChatUntimeout?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_untimeout', { type: () => ChannelModerateEventSharedChatUntimeout })
+  sharedChatUntimeout?: ChannelModerateEventSharedChatUntimeout | null;
 
   /**
    * Optional. Information about the shared_chat_delete event. Is null if action is not
@@ -1213,8 +1357,8 @@ export class ChannelModerateEvent {
    * happened for a channel in a shared chat session other than the broadcaster in the subscription
    * condition.
    */
-  @TwitchField('shared_chat_delete')
-  sharedChatDelete?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_delete', { type: () => ChannelModerateEventSharedChatDelete })
+  sharedChatDelete?: ChannelModerateEventSharedChatDelete | null;
 }
 
 /**

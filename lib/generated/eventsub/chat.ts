@@ -864,6 +864,24 @@ export class ChannelChatNotificationEventSourceBadge {
   info: string;
 }
 
+/** The `shared_chat_sub` object of {@link ChannelChatNotificationEvent}. */
+export class ChannelChatNotificationEventSharedChatSub {
+  /**
+   * The type of subscription plan being used. Possible values are: 1000 - First level of paid or Prime
+   * subscription. 2000 - Second level of paid subscription. 3000 - Third level of paid subscription.
+   */
+  @TwitchField('sub_tier')
+  subTier: string;
+
+  /** Indicates if the subscription was obtained through Amazon Prime. */
+  @TwitchField('is_prime')
+  isPrime: boolean;
+
+  /** The number of months the subscription is for. */
+  @TwitchField('duration_months')
+  durationMonths: number;
+}
+
 /** The `shared_chat_resub` object of {@link ChannelChatNotificationEvent}. */
 export class ChannelChatNotificationEventSharedChatResub {
   /** The total number of months the user has subscribed. */
@@ -915,6 +933,143 @@ export class ChannelChatNotificationEventSharedChatResub {
    */
   @TwitchField('sub_plan')
   subPlan?: string;
+}
+
+/** The `shared_chat_sub_gift` object of {@link ChannelChatNotificationEvent}. */
+export class ChannelChatNotificationEventSharedChatSubGift {
+  /** The number of months the subscription is for. */
+  @TwitchField('duration_months')
+  durationMonths: number;
+
+  /** Optional. The amount of gifts the gifter has given in this channel. Null if anonymous. */
+  @TwitchField('cumulative_total')
+  cumulativeTotal?: number | null;
+
+  /** The user ID of the subscription gift recipient. */
+  @TwitchField('recipient_user_id')
+  recipientUserId: string;
+
+  /** The user name of the subscription gift recipient. */
+  @TwitchField('recipient_user_name')
+  recipientUserName: string;
+
+  /** The user login of the subscription gift recipient. */
+  @TwitchField('recipient_user_login')
+  recipientUserLogin: string;
+
+  /**
+   * The type of subscription plan being used. Possible values are: 1000 - First level of paid or Prime
+   * subscription. 2000 - Second level of paid subscription. 3000 - Third level of paid subscription.
+   */
+  @TwitchField('sub_tier')
+  subTier: string;
+
+  /** Optional. The ID of the associated community gift. Null if not associated with a community gift. */
+  @TwitchField('community_gift_id')
+  communityGiftId?: string | null;
+}
+
+/** The `shared_chat_community_sub_gift` object of {@link ChannelChatNotificationEvent}. */
+export class ChannelChatNotificationEventSharedChatCommunitySubGift {
+  /** The ID of the associated community gift. */
+  @TwitchField('id')
+  id: string;
+
+  /** Number of subscriptions being gifted. */
+  @TwitchField('total')
+  total: number;
+
+  /**
+   * The type of subscription plan being used. Possible values are: 1000 - First level of paid or Prime
+   * subscription. 2000 - Second level of paid subscription. 3000 - Third level of paid subscription.
+   */
+  @TwitchField('sub_tier')
+  subTier: string;
+
+  /** Optional. The amount of gifts the gifter has given in this channel. Null if anonymous. */
+  @TwitchField('cumulative_total')
+  cumulativeTotal?: number | null;
+}
+
+/** The `shared_chat_gift_paid_upgrade` object of {@link ChannelChatNotificationEvent}. */
+export class ChannelChatNotificationEventSharedChatGiftPaidUpgrade {
+  /** Whether the gift was given anonymously. */
+  @TwitchField('gifter_is_anonymous')
+  gifterIsAnonymous: boolean;
+
+  /** Optional. The user ID of the user who gifted the subscription. Null if anonymous. */
+  @TwitchField('gifter_user_id')
+  gifterUserId?: string | null;
+
+  /** Optional. The user name of the user who gifted the subscription. Null if anonymous. */
+  @TwitchField('gifter_user_name')
+  gifterUserName?: string | null;
+}
+
+/** The `shared_chat_prime_paid_upgrade` object of {@link ChannelChatNotificationEvent}. */
+export class ChannelChatNotificationEventSharedChatPrimePaidUpgrade {
+  /**
+   * The type of subscription plan being used. Possible values are: 1000 - First level of paid or Prime
+   * subscription. 2000 - Second level of paid subscription. 3000 - Third level of paid subscription.
+   */
+  @TwitchField('sub_tier')
+  subTier: string;
+}
+
+/** The `shared_chat_pay_it_forward` object of {@link ChannelChatNotificationEvent}. */
+export class ChannelChatNotificationEventSharedChatPayItForward {
+  /** Whether the gift was given anonymously. */
+  @TwitchField('gifter_is_anonymous')
+  gifterIsAnonymous: boolean;
+
+  /** The user ID of the user who gifted the subscription. Null if anonymous. */
+  @TwitchField('gifter_user_id')
+  gifterUserId: string | null;
+
+  /** Optional. The user name of the user who gifted the subscription. Null if anonymous. */
+  @TwitchField('gifter_user_name')
+  gifterUserName?: string | null;
+
+  /** The user login of the user who gifted the subscription. Null if anonymous. */
+  @TwitchField('gifter_user_login')
+  gifterUserLogin: string | null;
+}
+
+/** The `shared_chat_raid` object of {@link ChannelChatNotificationEvent}. */
+export class ChannelChatNotificationEventSharedChatRaid {
+  /** The user ID of the broadcaster raiding this channel. */
+  @TwitchField('user_id')
+  userId: string;
+
+  /** The user name of the broadcaster raiding this channel. */
+  @TwitchField('user_name')
+  userName: string;
+
+  /** The login name of the broadcaster raiding this channel. */
+  @TwitchField('user_login')
+  userLogin: string;
+
+  /** The number of viewers raiding this channel from the broadcaster's channel. */
+  @TwitchField('viewer_count')
+  viewerCount: number;
+
+  /** Profile image URL of the broadcaster raiding this channel. */
+  @TwitchField('profile_image_url')
+  profileImageUrl: string;
+}
+
+/** The `shared_chat_announcement` object of {@link ChannelChatNotificationEvent}. */
+export class ChannelChatNotificationEventSharedChatAnnouncement {
+  /** Color of the announcement. */
+  @TwitchField('color')
+  color: string;
+}
+
+/** The `shared_chat_modiversary` object of {@link ChannelChatNotificationEvent}. */
+export class ChannelChatNotificationEventSharedChatModiversary {
+  /** The number of months the user has been a moderator in this channel. */
+  @TwitchField('months')
+  months: number;
 }
 
 /** The `shared_chat_bits_badge_tier` object of {@link ChannelChatNotificationEvent}. */
@@ -1129,8 +1284,8 @@ export class ChannelChatNotificationEvent {
    * happened for a channel in a shared chat session other than the broadcaster in the subscription
    * condition.
    */
-  @TwitchField('shared_chat_sub')
-  sharedChatSub?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_sub', { type: () => ChannelChatNotificationEventSharedChatSub })
+  sharedChatSub?: ChannelChatNotificationEventSharedChatSub | null;
 
   /**
    * Optional. Information about the shared_chat_resub event. Is null if notice_type is not
@@ -1147,8 +1302,8 @@ export class ChannelChatNotificationEvent {
    * notice that happened for a channel in a shared chat session other than the broadcaster in the
    * subscription condition.
    */
-  @TwitchField('shared_chat_sub_gift')
-  sharedChatSubGift?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_sub_gift', { type: () => ChannelChatNotificationEventSharedChatSubGift })
+  sharedChatSubGift?: ChannelChatNotificationEventSharedChatSubGift | null;
 
   /**
    * Optional. Information about the shared_chat_community_sub_gift event. Is null if notice_type is
@@ -1156,8 +1311,8 @@ export class ChannelChatNotificationEvent {
    * field but for a notice that happened for a channel in a shared chat session other than the
    * broadcaster in the subscription condition.
    */
-  @TwitchField('shared_chat_community_sub_gift')
-  sharedChatCommunitySubGift?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_community_sub_gift', { type: () => ChannelChatNotificationEventSharedChatCommunitySubGift })
+  sharedChatCommunitySubGift?: ChannelChatNotificationEventSharedChatCommunitySubGift | null;
 
   /**
    * Optional. Information about the shared_chat_gift_paid_upgrade event. Is null if notice_type is not
@@ -1165,8 +1320,8 @@ export class ChannelChatNotificationEvent {
    * but for a notice that happened for a channel in a shared chat session other than the broadcaster
    * in the subscription condition.
    */
-  @TwitchField('shared_chat_gift_paid_upgrade')
-  sharedChatGiftPaidUpgrade?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_gift_paid_upgrade', { type: () => ChannelChatNotificationEventSharedChatGiftPaidUpgrade })
+  sharedChatGiftPaidUpgrade?: ChannelChatNotificationEventSharedChatGiftPaidUpgrade | null;
 
   /**
    * Optional. Information about the shared_chat_chat_prime_paid_upgrade event. Is null if notice_type
@@ -1174,8 +1329,8 @@ export class ChannelChatNotificationEvent {
    * prime_paid_upgrade field but for a notice that happened for a channel in a shared chat session
    * other than the broadcaster in the subscription condition.
    */
-  @TwitchField('shared_chat_prime_paid_upgrade')
-  sharedChatPrimePaidUpgrade?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_prime_paid_upgrade', { type: () => ChannelChatNotificationEventSharedChatPrimePaidUpgrade })
+  sharedChatPrimePaidUpgrade?: ChannelChatNotificationEventSharedChatPrimePaidUpgrade | null;
 
   /**
    * Optional. Information about the shared_chat_pay_it_forward event. Is null if notice_type is not
@@ -1183,8 +1338,8 @@ export class ChannelChatNotificationEvent {
    * for a notice that happened for a channel in a shared chat session other than the broadcaster in
    * the subscription condition.
    */
-  @TwitchField('shared_chat_pay_it_forward')
-  sharedChatPayItForward?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_pay_it_forward', { type: () => ChannelChatNotificationEventSharedChatPayItForward })
+  sharedChatPayItForward?: ChannelChatNotificationEventSharedChatPayItForward | null;
 
   /**
    * Optional. Information about the shared_chat_raid event. Is null if notice_type is not
@@ -1192,8 +1347,8 @@ export class ChannelChatNotificationEvent {
    * happened for a channel in a shared chat session other than the broadcaster in the subscription
    * condition.
    */
-  @TwitchField('shared_chat_raid')
-  sharedChatRaid?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_raid', { type: () => ChannelChatNotificationEventSharedChatRaid })
+  sharedChatRaid?: ChannelChatNotificationEventSharedChatRaid | null;
 
   /**
    * Optional. Information about the shared_chat_announcement event. Is null if notice_type is not
@@ -1201,8 +1356,8 @@ export class ChannelChatNotificationEvent {
    * notice that happened for a channel in a shared chat session other than the broadcaster in the
    * subscription condition.
    */
-  @TwitchField('shared_chat_announcement')
-  sharedChatAnnouncement?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_announcement', { type: () => ChannelChatNotificationEventSharedChatAnnouncement })
+  sharedChatAnnouncement?: ChannelChatNotificationEventSharedChatAnnouncement | null;
 
   /**
    * Optional. Information about the shared_chat_modiversary event. Is null if notice_type is not
@@ -1210,8 +1365,8 @@ export class ChannelChatNotificationEvent {
    * notice that happened for a channel in a shared chat session other than the broadcaster in the
    * subscription condition.
    */
-  @TwitchField('shared_chat_modiversary')
-  sharedChatModiversary?: Record<string, unknown> | null;
+  @TwitchField('shared_chat_modiversary', { type: () => ChannelChatNotificationEventSharedChatModiversary })
+  sharedChatModiversary?: ChannelChatNotificationEventSharedChatModiversary | null;
 
   /** The user login of the user who sent the notice. */
   @TwitchField('chatter_user_login')

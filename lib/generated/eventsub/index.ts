@@ -232,7 +232,10 @@ export interface TwitchEventSubMap {
     '1': { condition: ChannelBitsUseCondition; event: ChannelBitsUseEvent };
   };
   'channel.channel_points_automatic_reward_redemption.add': {
-    '1': { condition: ChannelPointsAutomaticRewardRedemptionAddV1Condition; event: ChannelPointsAutomaticRewardRedemptionAddV1Event };
+    '1': {
+      condition: ChannelPointsAutomaticRewardRedemptionAddV1Condition;
+      event: ChannelPointsAutomaticRewardRedemptionAddV1Event;
+    };
     '2': { condition: ChannelPointsAutomaticRewardRedemptionAddCondition; event: ChannelPointsAutomaticRewardRedemptionAddEvent };
   };
   'channel.channel_points_custom_reward_redemption.add': {
