@@ -84,7 +84,8 @@ function tidy(text) {
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ')
-    .replace(/ ([.,;:])(?=\s|$)/g, '$1')
+    .replace(/ +([.,;:]+)(?=\s|$)/g, '$1')
+    .replace(/\.\.(?=\s|$)/g, '.')
     .trim();
 }
 
@@ -297,12 +298,16 @@ function patchSchemas(schemas, patches) {
 
 const jsonKind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
-/** Whether a field is a timestamp: its name ends `_at` and Twitch documents it (or every example shows it) as RFC3339. */
+/**
+ * Whether a field is a timestamp: its name ends `_at`, every value Twitch's examples show is RFC3339 (or
+ * null / empty), and either some example shows one or Twitch's description speaks of a time (RFC3339,
+ * timestamp, time, date, UTC).
+ */
 function isTimestamp(wire, description, values) {
   if (!/_at$/.test(wire)) return false;
-  if (/RFC ?3339/i.test(description ?? '')) return true;
-  const strings = values.filter((v) => v !== null && v !== '');
-  return strings.length > 0 && strings.every((v) => typeof v === 'string' && RFC3339.test(v));
+  const strings = values.filter((v) => v !== null && v !== undefined && v !== '');
+  if (!strings.every((v) => typeof v === 'string' && RFC3339.test(v))) return false;
+  return strings.length > 0 || /RFC ?3339|timestamp|\btime\b|\bdate\b|\bUTC\b/i.test(description ?? '');
 }
 
 const OPTIONAL_PROSE = /^(optional\b|\(optional\))|\bonly (included|present|set|returned) (if|when)\b|\bis (omitted|not included) (if|when|unless)\b/i;

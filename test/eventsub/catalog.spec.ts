@@ -264,21 +264,24 @@ describe('event DTOs: every documented example survives the round trip', () => {
     expect(s.transport.connectedAt).toBeInstanceOf(Date);
   });
 
-  it('every Date field is a documented `_at` timestamp', () => {
+  it('Date fields are exactly the `_at` timestamps', () => {
     const seen = new Set<Function>();
     const dates: string[] = [];
+    const notDates: string[] = [];
     const walk = (cls: Function) => {
       if (seen.has(cls)) return;
       seen.add(cls);
       for (const f of getTwitchFields(cls)) {
         const type = f.type?.();
-        if (type === Date) dates.push(f.name);
-        else if (type) walk(type);
+        if (type === Date) dates.push(`${cls.name}.${f.name}`);
+        else if (f.name.endsWith('_at')) notDates.push(`${cls.name}.${f.name}`);
+        if (type && type !== Date) walk(type);
       }
     };
     for (const e of TWITCH_EVENTSUB_TYPES) walk(e.event);
     expect(dates.length).toBeGreaterThan(40);
     for (const name of dates) expect(name).toMatch(/_at$/);
+    expect(notDates).toEqual([]);
   });
 });
 

@@ -423,13 +423,13 @@ export class ChannelModerateV1EventTimeout {
   @TwitchField('user_name')
   userName: string;
 
-  /** Optional .. The reason given for the timeout. */
+  /** Optional. The reason given for the timeout. */
   @TwitchField('reason')
   reason?: string;
 
   /** The time at which the timeout ends. */
-  @TwitchField('expires_at')
-  expiresAt: string;
+  @TwitchField('expires_at', { type: () => Date })
+  expiresAt: Date;
 }
 
 /** The `untimeout` object of {@link ChannelModerateV1Event}. */
@@ -594,7 +594,7 @@ export class ChannelModerateV1EventSharedChatTimeout {
   @TwitchField('user_name')
   userName: string;
 
-  /** Optional .. The reason given for the timeout. */
+  /** Optional. The reason given for the timeout. */
   @TwitchField('reason')
   reason?: string;
 
@@ -703,7 +703,7 @@ export class ChannelModerateV1Event {
   @TwitchField('action')
   action: string;
 
-  /** Optional .. Metadata associated with the followers command. */
+  /** Optional. Metadata associated with the followers command. */
   @TwitchField('followers', { type: () => ChannelModerateV1EventFollowers })
   followers?: ChannelModerateV1EventFollowers | null;
 
@@ -735,7 +735,7 @@ export class ChannelModerateV1Event {
   @TwitchField('unban', { type: () => ChannelModerateV1EventUnban })
   unban?: ChannelModerateV1EventUnban | null;
 
-  /** Optional .. Metadata associated with the timeout command. */
+  /** Optional. Metadata associated with the timeout command. */
   @TwitchField('timeout', { type: () => ChannelModerateV1EventTimeout })
   timeout?: ChannelModerateV1EventTimeout | null;
 

@@ -422,8 +422,8 @@ export class ChannelPointsCustomRewardAddEvent {
   globalCooldown: ChannelPointsCustomRewardAddEventGlobalCooldown;
 
   /** Timestamp of the cooldown expiration. null if the reward isn't on cooldown. */
-  @TwitchField('cooldown_expires_at')
-  cooldownExpiresAt: string | null;
+  @TwitchField('cooldown_expires_at', { type: () => Date })
+  cooldownExpiresAt: Date | null;
 
   /**
    * The number of redemptions redeemed during the current live stream. Counts against the
