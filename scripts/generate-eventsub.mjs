@@ -473,6 +473,9 @@ function conditionSchemaName(schemas, eventSchema) {
 
 function buildModel(dir, overridesText) {
   const overrides = JSON.parse(overridesText);
+  for (const key of Object.keys(overrides)) {
+    if (!['$comment', 'schemaPatches', 'types', 'conditionExampleDefects'].includes(key)) fail(`overrides: unknown section ${key}`);
+  }
   const file = (rel) => join(dir, rel);
   const texts = {
     'subscription-types.tsv': readFileSync(file('subscription-types.tsv'), 'utf8'),
