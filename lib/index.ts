@@ -64,6 +64,19 @@ export {
 export { TwitchValidationException, type TwitchInvalidParam } from './exceptions/twitch-validation.exception.js';
 
 export * from './generated/index.js';
+export { TWITCH_EVENTSUB_TYPES, type TwitchEventSubMap } from './generated/eventsub/index.js';
+export type {
+  TwitchEventSubConditionField,
+  TwitchEventSubConditionOf,
+  TwitchEventSubEventOf,
+  TwitchEventSubStatus,
+  TwitchEventSubTokenKind,
+  TwitchEventSubTransportKind,
+  TwitchEventSubTypeInfo,
+  TwitchEventSubTypeName,
+  TwitchEventSubVersionOf,
+} from './eventsub/twitch-eventsub-type.interface.js';
+export { TwitchExactlyOneOf } from './eventsub/twitch-eventsub-condition.validators.js';
 export {
   signExtensionJwt,
   type SignExtensionJwtOptions,
