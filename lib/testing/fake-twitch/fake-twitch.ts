@@ -18,6 +18,7 @@ import { setMaxListeners } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthStore } from './auth-store.js';
+import { FakeEventSub } from './eventsub.js';
 import { BUILT_IN_ROUTES, PUBLIC_ROUTES, findUserByLogin, type HelixContext } from './helix-routes.js';
 import { handleActivate, handleOAuth, type OAuthContext } from './oauth.js';
 import { baseUsers, makeChannel, makeUser, seededStreamer, seededViewer, GAMES } from './seed.js';
@@ -90,6 +91,9 @@ export class FakeTwitch {
     eventSubSubscriptions: new Map(),
   };
 
+  /** EventSub: subscriptions, webhook challenges and signed deliveries (`fake.eventSub.emit(...)`). See {@link FakeEventSub}. */
+  readonly eventSub: FakeEventSub;
+
   /** The registered application's client id. */
   readonly clientId: string;
   /** The registered application's client secret. */
@@ -137,6 +141,8 @@ export class FakeTwitch {
       codeTtlSeconds: 600,
     });
     this.seed(options.seed ?? {});
+    this.eventSub = new FakeEventSub(this, this.state, (clientId, userId) => this.auth.grantedScopes(clientId, userId), this.aborter.signal);
+    for (const [method, path, handler] of this.eventSub.routes()) this.route(method, path, (req) => handler(req));
 
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
