@@ -184,9 +184,6 @@ export class TwitchEventSubReconciler {
     w: TwitchEventSubResolvedWanted,
   ): Promise<{ entry: TwitchEventSubReconcileEntry; adopted: boolean } | TwitchEventSubReconcileFailure> {
     const { totalCost, maxTotalCost } = this.totals;
-    if (maxTotalCost > 0 && totalCost >= maxTotalCost) {
-      return { ...entry(w), reason: 'cost_exceeded', error: new TwitchEventSubCostExceededException(w.type, w.version, totalCost, maxTotalCost) };
-    }
     try {
       const res = await this.api.eventSub.createEventSubSubscription({
         type: w.type as never,
@@ -216,8 +213,9 @@ export class TwitchEventSubReconciler {
       const e = new TwitchEventSubMissingAuthorizationException({ ...base, scopes }, authorizationUrl, error);
       return { ...base, reason: 'missing_authorization', error: e, scopes, authorizationUrl };
     }
-    if (error instanceof TwitchRateLimitException && /cost/i.test(error.twitchMessage ?? '')) {
-      const e = new TwitchEventSubCostExceededException(w.type, w.version, this.totals.totalCost, this.totals.maxTotalCost, error);
+    const { totalCost, maxTotalCost } = this.totals;
+    if (error instanceof TwitchRateLimitException && (/cost/i.test(error.twitchMessage ?? '') || (maxTotalCost > 0 && totalCost >= maxTotalCost))) {
+      const e = new TwitchEventSubCostExceededException(w.type, w.version, totalCost, maxTotalCost, error);
       return { ...base, reason: 'cost_exceeded', error: e };
     }
     return { ...base, reason: 'error', error: error instanceof Error ? error : new Error(String(error)) };
