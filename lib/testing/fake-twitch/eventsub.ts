@@ -4,6 +4,8 @@
  * signed deliveries of notifications and revocations to webhook callbacks, with fault injection.
  * Reached as `fake.eventSub`.
  */
+// The catalog's classes carry class-validator / class-transformer decorators, which need the polyfill.
+import 'reflect-metadata';
 import { createHmac, randomUUID } from 'node:crypto';
 import { TWITCH_EVENTSUB_TYPES } from '../../generated/eventsub/index.js';
 import { BUILT_IN_ROUTES, subscriptionJson } from './helix-routes.js';
@@ -184,18 +186,18 @@ export class FakeEventSub {
     if (typeof version !== 'string' || version === '') return twitchError(400, 'The version field is required.');
     if (!isObject(condition)) return twitchError(400, 'The condition field is required.');
     if (!isObject(transport) || typeof transport.method !== 'string') return twitchError(400, 'The transport field is required.');
+    if (transport.method !== 'webhook') {
+      // WebSocket and conduit subscriptions: the fake's built-in route.
+      const builtIn = BUILT_IN_ROUTES.get('POST /eventsub/subscriptions');
+      if (!builtIn) return twitchError(400, 'The value specified in the method field is not valid.');
+      return builtIn(req, { state: this.state, token, now: Date.now(), commercialCooldownSeconds: 0, lastCommercialAt: new Map() });
+    }
     const info = TWITCH_EVENTSUB_TYPES.find((t) => t.type === type && t.version === version);
     if (!info) return twitchError(400, 'The combination of values in the type and version fields is not valid.');
     for (const f of info.conditionFields) {
       if (f.required && (typeof condition[f.wire] !== 'string' || condition[f.wire] === '')) {
         return twitchError(400, `The condition field ${f.wire} is required.`);
       }
-    }
-    if (transport.method !== 'webhook') {
-      // WebSocket and conduit subscriptions: the fake's built-in route.
-      const builtIn = BUILT_IN_ROUTES.get('POST /eventsub/subscriptions');
-      if (!builtIn) return twitchError(400, 'The value specified in the method field is not valid.');
-      return builtIn(req, { state: this.state, token, now: Date.now(), commercialCooldownSeconds: 0, lastCommercialAt: new Map() });
     }
     if (token.kind !== 'app') return twitchError(400, 'invalid transport and auth combination');
     const { callback, secret } = transport;
