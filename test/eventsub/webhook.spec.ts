@@ -184,6 +184,17 @@ describe.each<Platform>(['express', 'fastify'])('EventSub webhook on %s', (platf
     expect(received).toHaveLength(0);
   });
 
+  it('refuses a body that is not JSON', async () => {
+    fresh();
+    const req = signedRequest('notification', example('channel.follow.v2'));
+    req.headers['Content-Type'] = 'text/plain';
+    const res = await post(`${t.url}/eventsub`, req);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    await service().idle();
+    expect(received).toHaveLength(0);
+  });
+
   it('refuses a stale timestamp (older than 10 minutes) without claiming it', async () => {
     fresh();
     const { event } = example('channel.follow.v2');

@@ -43,6 +43,10 @@ export class TwitchEventSubWebhookController {
       new TwitchEventSubWebhookException(status, reason, message, endpoint);
 
     const raw = request.rawBody;
+    if (!Buffer.isBuffer(raw) && !/^application\/json\b/i.test(header(request, 'content-type') ?? '')) {
+      // Nest keeps the raw body of JSON requests only; Twitch always sends application/json.
+      throw reject(HttpStatus.BAD_REQUEST, 'invalid_body', 'Content-Type must be application/json');
+    }
     if (!Buffer.isBuffer(raw)) {
       const message =
         'TwitchEventSubModule: the webhook request has no raw body, so its signature cannot be checked: ' +
