@@ -56,7 +56,7 @@ type TypedHandler<E> = (event: E, notification: TwitchEventSubNotification<E>) =
 export function OnTwitchEvent<T extends TwitchEventSubTypeName, V extends TwitchEventSubVersionOf<T>>(
   type: T,
   options: OnTwitchEventOptions<T, V>,
-): (target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<TypedHandler<TwitchEventSubEventOf<T, V>>>) => void {
+): <M extends TypedHandler<TwitchEventSubEventOf<T, V>>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<M>) => void {
   return (target, key, descriptor) => {
     const existing: TwitchEventSubHandlerMeta[] = Reflect.getMetadata(TWITCH_EVENTSUB_HANDLER, descriptor.value as object) ?? [];
     const meta: TwitchEventSubHandlerMeta = {
@@ -78,10 +78,12 @@ export function OnTwitchNotification(): MethodDecorator {
 }
 
 /** Marks a method called with each revoked subscription (`subscription.status` is the reason) and the message. */
-export function OnTwitchRevocation(): (
+export function OnTwitchRevocation(): <
+  M extends (subscription: TwitchEventSubSubscriptionInfo, notification: TwitchEventSubNotification<undefined>) => unknown,
+>(
   target: object,
   key: string | symbol,
-  descriptor: TypedPropertyDescriptor<(subscription: TwitchEventSubSubscriptionInfo, notification: TwitchEventSubNotification<undefined>) => unknown>,
+  descriptor: TypedPropertyDescriptor<M>,
 ) => void {
   return SetMetadata(TWITCH_EVENTSUB_REVOCATION_LISTENER, true);
 }
