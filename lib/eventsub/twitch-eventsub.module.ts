@@ -16,6 +16,7 @@ import { TwitchEventSubClaimsStore, TwitchEventSubMemoryClaims, TwitchEventSubRe
 import { TwitchEventSubDispatcher } from './twitch-eventsub.dispatcher.js';
 import { TwitchEventSubExplorer } from './twitch-eventsub.explorer.js';
 import { TwitchEventSubReconciler } from './twitch-eventsub.reconciler.js';
+import { TwitchEventSubRuntimeSubscriptions } from './twitch-eventsub-runtime.store.js';
 import { TwitchEventSubService } from './twitch-eventsub.service.js';
 import { TWITCH_EVENTSUB_TRANSPORT } from './transport/twitch-eventsub-transport.interface.js';
 import { TwitchEventSubWebhookController } from './webhook/twitch-eventsub-webhook.controller.js';
@@ -40,6 +41,7 @@ const providers: Provider[] = [
   },
   TwitchEventSubDispatcher,
   TwitchEventSubReconciler,
+  TwitchEventSubRuntimeSubscriptions,
   TwitchEventSubService,
   TwitchEventSubExplorer,
 ];

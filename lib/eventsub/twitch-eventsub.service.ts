@@ -8,6 +8,7 @@ import { TwitchEventSubConfigError } from './twitch-eventsub.exceptions.js';
 import type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './twitch-eventsub.options.js';
 import { TwitchEventSubReconciler, type TwitchEventSubReconcileEntry, type TwitchEventSubReconcileReport } from './twitch-eventsub.reconciler.js';
 import { TwitchValidationException } from '../exceptions/twitch-validation.exception.js';
+import { TwitchEventSubRuntimeSubscriptions } from './twitch-eventsub-runtime.store.js';
 import type { TwitchEventSubNotification, TwitchEventSubSubscriptionInfo } from './interfaces/twitch-eventsub-message.interface.js';
 import type {
   TwitchEventSubConditionOf,
@@ -35,6 +36,7 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
     private readonly dispatcher: TwitchEventSubDispatcher,
     private readonly reconciler: TwitchEventSubReconciler,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly shared: TwitchEventSubRuntimeSubscriptions,
   ) {
     for (const s of options.subscriptions) this.want(this.fixed, { ...s, key: subscriptionKey(s.type, s.version, s.condition) });
   }
@@ -80,11 +82,17 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
    * `TwitchEventSubReconcileReport`). One instance at a time; missing authorizations are reported per
    * subscription, not thrown.
    */
-  reconcile(options: { prune?: boolean } = {}): Promise<TwitchEventSubReconcileReport> {
-    return this.reconciler.reconcile(this.wanted(), options.prune ?? this.options.reconcile.prune);
+  async reconcile(options: { prune?: boolean } = {}): Promise<TwitchEventSubReconcileReport> {
+    const wanted = this.wanted();
+    const keys = new Set(wanted.map((w) => w.key));
+    for (const w of await this.shared.list()) if (!keys.has(w.key)) wanted.push(w);
+    return this.reconciler.reconcile(wanted, options.prune ?? this.options.reconcile.prune);
   }
 
-  /** Every wanted subscription (wire conditions). */
+  /**
+   * The wanted subscriptions this instance knows (wire conditions): handlers, the `subscriptions` option and
+   * its own `subscribe()` calls. `reconcile()` adds those other instances subscribed to at runtime.
+   */
   wanted(): TwitchEventSubResolvedWanted[] {
     const all = new Map(this.fixed);
     for (const [k, v] of this.runtime) if (!all.has(k)) all.set(k, v);
@@ -109,6 +117,7 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
     const w = this.resolve(type, version, condition, 'subscribe()');
     const result = await this.reconciler.ensure(w);
     this.want(this.runtime, w);
+    await this.shared.add(w);
     return result;
   }
 
@@ -120,6 +129,7 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
   ): Promise<number> {
     const w = this.resolve(type, version, condition, 'unsubscribe()');
     this.runtime.delete(w.key);
+    await this.shared.remove(w);
     if (this.fixed.has(w.key)) this.logger.warn(`EventSub ${w.type} v${w.version}: unsubscribed, but a handler or option still wants it (the next reconcile re-creates it)`);
     return this.reconciler.remove(w);
   }

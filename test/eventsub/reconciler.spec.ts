@@ -148,6 +148,24 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     expect(report).toMatchObject({ totalCost: 1, maxTotalCost: 1, failed: [] });
   });
 
+  it("prune on one instance keeps the subscriptions another instance made at runtime", async () => {
+    const port = await freePort();
+    const callbackUrl = `http://127.0.0.1:${port}/eventsub`;
+    const off = { reconcile: { onStartup: false } };
+    const a = await start({ port, eventSub: off });
+    const b = await start({ callbackUrl, eventSub: off });
+    await service(a).subscribe('stream.online', '1', { broadcasterUserId: '8080' });
+    await fake.eventSub.settled();
+    const report = await service(b).reconcile({ prune: true });
+    expect(report.pruned).toEqual([]);
+    expect(report.adopted.map((e) => e.condition.broadcaster_user_id)).toContain('8080');
+    expect(fake.eventSub.subscriptions().some((s) => s.condition.broadcaster_user_id === '8080')).toBe(true);
+    // Once unsubscribed (on any instance), it is no longer wanted anywhere.
+    await service(a).unsubscribe('stream.online', '1', { broadcasterUserId: '8080' });
+    seed('stream.online', '1', { broadcaster_user_id: '8080' }, callbackUrl);
+    expect((await service(b).reconcile({ prune: true })).pruned.map((e) => e.condition.broadcaster_user_id)).toEqual(['8080']);
+  });
+
   it('two instances starting together create each subscription once', async () => {
     const port = await freePort();
     const callbackUrl = `http://127.0.0.1:${port}/eventsub`;
