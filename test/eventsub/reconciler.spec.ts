@@ -166,6 +166,24 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     expect((await service(b).reconcile({ prune: true })).pruned.map((e) => e.condition.broadcaster_user_id)).toEqual(['8080']);
   });
 
+  it('logs failures and revocations without the webhook secret', async () => {
+    const lines: string[] = [];
+    const capture = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+    const logger = { log: capture, warn: capture, error: capture, debug: capture, verbose: capture, fatal: capture };
+    fake.inject({ method: 'POST', path: '/eventsub/subscriptions', status: 400, message: 'The callback is not valid', times: 1 });
+    const a = await start({ logger, providers: [Handlers, NoScopeHandlers] });
+    const report = (await service(a).startupReconcile())!;
+    expect(report.failed.map((f) => f.reason).sort()).toEqual(['error', 'missing_authorization']);
+    await fake.eventSub.settled();
+    const sub = ourSubs(`${a.url}/eventsub`).find((s) => s.status === 'enabled')!;
+    await fake.eventSub.revoke(sub.id, 'authorization_revoked');
+    await service(a).idle();
+    const eventSubLines = lines.filter((l) => l.includes('TwitchEventSub') || l.includes('EventSub'));
+    expect(eventSubLines.some((l) => l.includes('The callback is not valid'))).toBe(true);
+    expect(eventSubLines.some((l) => l.includes('revoked by Twitch: authorization_revoked'))).toBe(true);
+    expect(lines.filter((l) => l.includes(SECRET))).toEqual([]);
+  });
+
   it('two instances starting together create each subscription once', async () => {
     const port = await freePort();
     const callbackUrl = `http://127.0.0.1:${port}/eventsub`;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { INestApplication, Provider, Type } from '@nestjs/common';
+import type { INestApplication, LoggerService, Provider, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -43,6 +43,8 @@ export interface EventSubAppOptions {
   rawBody?: boolean;
   port?: number;
   listen?: boolean;
+  /** Default: no logging. */
+  logger?: LoggerService;
 }
 
 /** A listening Nest app (Express or Fastify, rawBody on) with TwitchModule on the fake and TwitchEventSubModule. */
@@ -68,8 +70,8 @@ export async function createEventSubApp(o: EventSubAppOptions): Promise<EventSub
   class AppModule {}
   const app =
     o.platform === 'express'
-      ? await NestFactory.create(AppModule, { logger: false, abortOnError: false, rawBody: o.rawBody ?? true })
-      : await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: false, abortOnError: false, rawBody: o.rawBody ?? true });
+      ? await NestFactory.create(AppModule, { logger: o.logger ?? false, abortOnError: false, rawBody: o.rawBody ?? true })
+      : await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: o.logger ?? false, abortOnError: false, rawBody: o.rawBody ?? true });
   if (o.listen !== false) await app.listen(port, '127.0.0.1');
   return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
