@@ -112,7 +112,10 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
     };
     const rawEvent = isRecord(message.body.event) ? message.body.event : undefined;
     const info = findEventSubType(subscription.type, subscription.version);
-    const event = message.messageType === 'revocation' || !rawEvent ? undefined : info ? mapTwitchDto(info.event as new () => object, rawEvent) : { ...rawEvent };
+    let event: unknown;
+    if (message.messageType === 'notification' && rawEvent) {
+      event = info ? mapTwitchDto(info.event as new () => object, rawEvent) : { ...rawEvent };
+    }
     return {
       messageId: message.messageId,
       messageType: message.messageType,

@@ -46,7 +46,8 @@ export class TwitchEventSubExplorer implements OnModuleInit {
         const name = `${(wrapper.metatype as { name?: string } | undefined)?.name ?? wrapper.name}.${method}`;
         if (!wrapper.isDependencyTreeStatic() || !wrapper.instance) {
           throw new TwitchEventSubConfigError(
-            `${name} handles EventSub messages but its provider is request-scoped (or depends on one): EventSub handlers need a singleton provider`,
+            `${name} handles EventSub messages but its provider is request-scoped (or depends on one): ` +
+              'EventSub handlers need a singleton provider',
           );
         }
         const instance = wrapper.instance as Record<string, (...args: unknown[]) => unknown>;
@@ -61,7 +62,9 @@ export class TwitchEventSubExplorer implements OnModuleInit {
   private prototypeOf(wrapper: InstanceWrapper): object | undefined {
     if (wrapper.instance && typeof wrapper.instance === 'object') return Object.getPrototypeOf(wrapper.instance) as object;
     // A request-scoped class has no instance yet: scan its class so that misuse is still reported.
-    if (!wrapper.isDependencyTreeStatic() && typeof wrapper.metatype === 'function' && !wrapper.inject) return wrapper.metatype.prototype as object;
+    if (!wrapper.isDependencyTreeStatic() && typeof wrapper.metatype === 'function' && !wrapper.inject) {
+      return wrapper.metatype.prototype as object;
+    }
     return undefined;
   }
 
@@ -81,7 +84,8 @@ export class TwitchEventSubExplorer implements OnModuleInit {
         try {
           return this.moduleRef.get(token, { strict: false });
         } catch (error) {
-          throw new TwitchEventSubConfigError(`${where}: cannot inject ${String((token as { name?: string })?.name ?? token)} into the condition factory: ${(error as Error).message}`);
+          const tokenName = String((token as { name?: string })?.name ?? token);
+          throw new TwitchEventSubConfigError(`${where}: cannot inject ${tokenName} into the condition factory: ${(error as Error).message}`);
         }
       });
       try {

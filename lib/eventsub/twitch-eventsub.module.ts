@@ -37,7 +37,8 @@ const providers: Provider[] = [
   {
     provide: TWITCH_EVENTSUB_TRANSPORT,
     inject: [TWITCH_EVENTSUB_RESOLVED_OPTIONS],
-    useFactory: (options: TwitchEventSubResolvedOptions) => new TwitchEventSubWebhookTransport(options.webhook!.callbackUrl, options.webhook!.secret),
+    useFactory: (options: TwitchEventSubResolvedOptions) =>
+      new TwitchEventSubWebhookTransport(options.webhook!.callbackUrl, options.webhook!.secret),
   },
   TwitchEventSubDispatcher,
   TwitchEventSubReconciler,

@@ -76,14 +76,19 @@ export function resolveEventSubOptions(input: TwitchEventSubModuleOptions, mount
   } catch {
     fail('webhook.callbackUrl', 'must be an absolute URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('webhook.callbackUrl', 'must be an https URL (Twitch requires HTTPS on port 443)');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    fail('webhook.callbackUrl', 'must be an https URL (Twitch requires HTTPS on port 443)');
+  }
   if (typeof w.secret !== 'string' || w.secret.length < 10 || w.secret.length > 100 || !/^[\x20-\x7e]+$/.test(w.secret)) {
     fail('webhook.secret', 'must be an ASCII string of 10 to 100 characters');
   }
   if (w.path !== undefined) {
     const path = normaliseWebhookPath(w.path, 'webhook.path');
     if (path !== mountedPath) {
-      fail('webhook.path', `is "${path}" but the webhook route is mounted at "${mountedPath}": with forRootAsync, give the path as forRootAsync({ webhookPath })`);
+      fail(
+        'webhook.path',
+        `is "${path}" but the webhook route is mounted at "${mountedPath}": with forRootAsync, give the path as forRootAsync({ webhookPath })`,
+      );
     }
   }
   webhook = {

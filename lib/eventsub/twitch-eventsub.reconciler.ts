@@ -80,7 +80,15 @@ export class TwitchEventSubReconciler {
 
   async reconcile(wanted: readonly TwitchEventSubResolvedWanted[], prune: boolean): Promise<TwitchEventSubReconcileReport> {
     return this.locked(async () => {
-      const report: TwitchEventSubReconcileReport = { created: [], adopted: [], recreated: [], pruned: [], failed: [], totalCost: 0, maxTotalCost: 0 };
+      const report: TwitchEventSubReconcileReport = {
+        created: [],
+        adopted: [],
+        recreated: [],
+        pruned: [],
+        failed: [],
+        totalCost: 0,
+        maxTotalCost: 0,
+      };
       const ours = (await this.list()).filter((s) => this.owns(s));
       const byKey = new Map<string, EventSubSubscription[]>();
       for (const s of ours) {
@@ -120,15 +128,19 @@ export class TwitchEventSubReconciler {
             await this.api.eventSub.deleteEventSubSubscription({ id: s.id });
             report.pruned.push({ type: s.type, version: s.version, condition: stringCondition(s.condition), id: s.id, status: s.status });
           } catch (error) {
-            report.failed.push({ ...this.failure({ type: s.type, version: s.version, condition: stringCondition(s.condition) }, error), id: s.id });
+            const what = { type: s.type, version: s.version, condition: stringCondition(s.condition) };
+            report.failed.push({ ...this.failure(what, error), id: s.id });
           }
         }
       }
-      for (const f of report.failed) this.logger.error(`EventSub reconcile: ${f.type} v${f.version} ${JSON.stringify(f.condition)}: ${f.error.message}`);
+      for (const f of report.failed) {
+        this.logger.error(`EventSub reconcile: ${f.type} v${f.version} ${JSON.stringify(f.condition)}: ${f.error.message}`);
+      }
       const changes = report.created.length + report.recreated.length + report.pruned.length;
       this.logger.log(
         `EventSub reconciled: ${report.created.length} created, ${report.adopted.length} adopted, ${report.recreated.length} re-created, ` +
-          `${report.pruned.length} pruned, ${report.failed.length} failed${changes ? '' : ' (no change)'}; cost ${this.totals.totalCost}/${this.totals.maxTotalCost}`,
+          `${report.pruned.length} pruned, ${report.failed.length} failed${changes ? '' : ' (no change)'}; ` +
+          `cost ${this.totals.totalCost}/${this.totals.maxTotalCost}`,
       );
       Object.assign(report, this.totals);
       return report;
@@ -214,7 +226,8 @@ export class TwitchEventSubReconciler {
       return { ...base, reason: 'missing_authorization', error: e, scopes, authorizationUrl };
     }
     const { totalCost, maxTotalCost } = this.totals;
-    if (error instanceof TwitchRateLimitException && (/cost/i.test(error.twitchMessage ?? '') || (maxTotalCost > 0 && totalCost >= maxTotalCost))) {
+    const costly = maxTotalCost > 0 && totalCost >= maxTotalCost;
+    if (error instanceof TwitchRateLimitException && (/cost/i.test(error.twitchMessage ?? '') || costly)) {
       const e = new TwitchEventSubCostExceededException(w.type, w.version, totalCost, maxTotalCost, error);
       return { ...base, reason: 'cost_exceeded', error: e };
     }
@@ -246,7 +259,11 @@ export class TwitchEventSubReconciler {
   }
 }
 
-function entry(w: Pick<TwitchEventSubResolvedWanted, 'type' | 'version' | 'condition'>, id?: string, status?: string): TwitchEventSubReconcileEntry {
+function entry(
+  w: Pick<TwitchEventSubResolvedWanted, 'type' | 'version' | 'condition'>,
+  id?: string,
+  status?: string,
+): TwitchEventSubReconcileEntry {
   return { type: w.type, version: w.version, condition: { ...w.condition }, ...(id ? { id } : {}), ...(status ? { status } : {}) };
 }
 

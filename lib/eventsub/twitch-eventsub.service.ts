@@ -6,7 +6,11 @@ import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from './twitch-eventsub.constants.js
 import { TwitchEventSubDispatcher } from './twitch-eventsub.dispatcher.js';
 import { TwitchEventSubConfigError } from './twitch-eventsub.exceptions.js';
 import type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './twitch-eventsub.options.js';
-import { TwitchEventSubReconciler, type TwitchEventSubReconcileEntry, type TwitchEventSubReconcileReport } from './twitch-eventsub.reconciler.js';
+import {
+  TwitchEventSubReconciler,
+  type TwitchEventSubReconcileEntry,
+  type TwitchEventSubReconcileReport,
+} from './twitch-eventsub.reconciler.js';
 import { TwitchValidationException } from '../exceptions/twitch-validation.exception.js';
 import { TwitchEventSubRuntimeSubscriptions } from './twitch-eventsub-runtime.store.js';
 import type { TwitchEventSubNotification, TwitchEventSubSubscriptionInfo } from './interfaces/twitch-eventsub-message.interface.js';
@@ -130,7 +134,9 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
     const w = this.resolve(type, version, condition, 'unsubscribe()');
     this.runtime.delete(w.key);
     await this.shared.remove(w);
-    if (this.fixed.has(w.key)) this.logger.warn(`EventSub ${w.type} v${w.version}: unsubscribed, but a handler or option still wants it (the next reconcile re-creates it)`);
+    if (this.fixed.has(w.key)) {
+      this.logger.warn(`EventSub ${w.type} v${w.version}: unsubscribed, but a handler or option still wants it (the next reconcile re-creates it)`);
+    }
     return this.reconciler.remove(w);
   }
 

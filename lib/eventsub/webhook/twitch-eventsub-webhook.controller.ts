@@ -95,7 +95,8 @@ export class TwitchEventSubWebhookController {
     if (type === 'webhook_callback_verification') {
       if (typeof body.challenge !== 'string') throw reject(HttpStatus.BAD_REQUEST, 'invalid_body', 'The challenge is missing');
       const sub = (body.subscription ?? {}) as Record<string, unknown>;
-      this.logger.log(`EventSub webhook verified for ${String(sub.type ?? 'a conduit shard')} ${sub.id ? `(subscription ${String(sub.id)})` : ''}`.trim());
+      const what = `${String(sub.type ?? 'a conduit shard')}${sub.id ? ` (subscription ${String(sub.id)})` : ''}`;
+      this.logger.log(`EventSub webhook verified for ${what}`);
       adapter.setHeader(response, 'Content-Type', 'text/plain; charset=utf-8');
       adapter.reply(response, body.challenge, HttpStatus.OK);
       return;

@@ -135,7 +135,10 @@ export class FakeEventSub {
    */
   async emit(type: string, event: Record<string, unknown>, options: FakeEventSubEmitOptions = {}): Promise<FakeEventSubDelivery[]> {
     const targets = this.subscriptions({ type, status: 'enabled' }).filter(
-      (s) => s.transport.method === 'webhook' && (options.version === undefined || s.version === options.version) && this.matches(s, event, options.condition),
+      (s) =>
+        s.transport.method === 'webhook' &&
+        (options.version === undefined || s.version === options.version) &&
+        this.matches(s, event, options.condition),
     );
     if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
     const runs = targets.map((sub, i) => {
@@ -150,7 +153,11 @@ export class FakeEventSub {
    * Revoke a subscription as Twitch does: set its status to `reason` and send a signed `revocation`
    * message to its callback (webhook subscriptions). Resolves with the delivery (if any).
    */
-  async revoke(subscriptionId: string, reason = 'authorization_revoked', options: FakeEventSubEmitOptions = {}): Promise<FakeEventSubDelivery[]> {
+  async revoke(
+    subscriptionId: string,
+    reason = 'authorization_revoked',
+    options: FakeEventSubEmitOptions = {},
+  ): Promise<FakeEventSubDelivery[]> {
     const sub = this.state.eventSubSubscriptions.get(subscriptionId);
     if (!sub) throw new Error(`FakeTwitch: no EventSub subscription ${subscriptionId}`);
     sub.status = reason;
@@ -319,7 +326,9 @@ export class FakeEventSub {
   ): Promise<FakeEventSubDelivery[]> {
     const run = async () => {
       const out: FakeEventSubDelivery[] = [];
-      for (let retry = 0; retry <= (options.duplicates ?? 0); retry++) out.push(await this.deliver(sub, messageType, messageId, retry, body, options));
+      for (let retry = 0; retry <= (options.duplicates ?? 0); retry++) {
+        out.push(await this.deliver(sub, messageType, messageId, retry, body, options));
+      }
       return out;
     };
     return this.track(run());
@@ -335,8 +344,8 @@ export class FakeEventSub {
   ): Promise<FakeEventSubDelivery> {
     const callback = sub.transport.callback!;
     const json = JSON.stringify(body);
-    const timestamp =
-      options.timestamp === undefined ? nanoTimestamp(new Date()) : typeof options.timestamp === 'string' ? options.timestamp : nanoTimestamp(options.timestamp);
+    const at = options.timestamp ?? new Date();
+    const timestamp = typeof at === 'string' ? at : nanoTimestamp(at);
     const signature = `sha256=${createHmac('sha256', sub.transport.secret ?? '').update(messageId + timestamp + json).digest('hex')}`;
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
