@@ -79,3 +79,35 @@ describe('EventSub: exactly once across instances sharing one Redis', () => {
     expect(handled.get('b')?.length).toBeGreaterThan(100);
   });
 });
+
+describe('EventSub: once per message id without Redis (memory claims)', () => {
+  it('an instance without Redis handles each of 200 messages sent twice at once exactly once', async () => {
+    const fake = await FakeTwitch.start();
+    const keyPrefix = `t-eventsub-once-memory-${Math.random().toString(36).slice(2)}:`;
+    const app = await createEventSubApp({
+      platform: 'fastify',
+      fake,
+      keyPrefix,
+      providers: [handlersFor('memory')],
+      eventSub: { reconcile: { onStartup: false } },
+    });
+    try {
+      const body = example('channel.follow.v2');
+      const ids = Array.from({ length: 200 }, (_, i) => `memory-${i}`);
+      const statuses: number[] = [];
+      await pool(
+        ids.flatMap((id) => [id, id]),
+        32,
+        async (id) => void statuses.push((await post(`${app.url}/eventsub`, signedRequest('notification', body, { messageId: id }))).status),
+      );
+      expect(statuses.filter((s) => s !== 204)).toEqual([]);
+      await app.app.get(TwitchEventSubService).idle();
+      const got = handled.get('memory') ?? [];
+      expect(got).toHaveLength(200);
+      expect(new Set(got).size).toBe(200);
+    } finally {
+      await app.close();
+      await fake.close();
+    }
+  });
+});
