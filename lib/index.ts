@@ -100,3 +100,45 @@ export { TwitchLoginModule, type TwitchLoginModuleOptions } from './auth/login/t
 export { TwitchLoginService } from './auth/login/twitch-login.service.js';
 export { TwitchLoginController } from './auth/login/twitch-login.controller.js';
 export { TwitchLoginException, type TwitchLoginFailureReason } from './auth/login/twitch-login.exception.js';
+
+export { TwitchEventSubModule } from './eventsub/twitch-eventsub.module.js';
+export { TWITCH_EVENTSUB_MODULE_OPTIONS, type TwitchEventSubOptionsFactory } from './eventsub/twitch-eventsub.module-definition.js';
+export { TWITCH_EVENTSUB_DEFAULTS } from './eventsub/twitch-eventsub.constants.js';
+export { TwitchEventSubService } from './eventsub/twitch-eventsub.service.js';
+export { TwitchEventSubDispatcher, type TwitchEventSubAcceptance } from './eventsub/twitch-eventsub.dispatcher.js';
+export {
+  TwitchEventSubReconciler,
+  type TwitchEventSubReconcileEntry,
+  type TwitchEventSubReconcileFailure,
+  type TwitchEventSubReconcileReport,
+} from './eventsub/twitch-eventsub.reconciler.js';
+export { TwitchEventSubClaimsStore, TwitchEventSubMemoryClaims, TwitchEventSubRedisClaims } from './eventsub/twitch-eventsub-claims.store.js';
+export {
+  OnTwitchEvent,
+  OnTwitchNotification,
+  OnTwitchRevocation,
+  type OnTwitchEventOptions,
+  type TwitchEventSubConditionSource,
+} from './eventsub/decorators/on-twitch-event.decorator.js';
+export type {
+  TwitchEventSubHandlerErrorContext,
+  TwitchEventSubModuleOptions,
+  TwitchEventSubReconcileOptions,
+  TwitchEventSubWantedSubscription,
+  TwitchEventSubWebhookOptions,
+} from './eventsub/interfaces/twitch-eventsub-options.interface.js';
+export type {
+  TwitchEventSubInboundMessage,
+  TwitchEventSubNotification,
+  TwitchEventSubSubscriptionInfo,
+} from './eventsub/interfaces/twitch-eventsub-message.interface.js';
+export type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './eventsub/twitch-eventsub.options.js';
+export { TWITCH_EVENTSUB_TRANSPORT, type TwitchEventSubTransport } from './eventsub/transport/twitch-eventsub-transport.interface.js';
+export { signTwitchEventSubMessage, verifyTwitchEventSubSignature } from './eventsub/webhook/twitch-eventsub-signature.js';
+export {
+  TwitchEventSubConfigError,
+  TwitchEventSubCostExceededException,
+  TwitchEventSubMissingAuthorizationException,
+  TwitchEventSubWebhookException,
+  type TwitchEventSubWebhookRejection,
+} from './eventsub/twitch-eventsub.exceptions.js';

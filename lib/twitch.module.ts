@@ -88,6 +88,7 @@ class TwitchRedisCloser implements OnApplicationShutdown {
     TwitchRateLimitStore,
     TwitchCache,
     TWITCH_RESOLVED_OPTIONS,
+    TWITCH_REDIS,
   ],
 })
 export class TwitchModule extends TwitchConfigurableModule {}

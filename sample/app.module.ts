@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TwitchLoginModule, TwitchModule, TwitchScopes } from '../lib/index.js';
+import { EventSubSampleModule } from './eventsub-sample.module.js';
 import { LoginPagesFilter } from './login-pages.filter.js';
 import { StreamsController } from './streams.controller.js';
 import { WebController } from './web.controller.js';
@@ -37,6 +38,8 @@ import { WebController } from './web.controller.js';
     }),
     // GET /auth/twitch/login, GET /auth/twitch/callback, POST /auth/twitch/logout
     TwitchLoginModule.forRoot({ path: 'auth/twitch' }),
+    // POST /eventsub (webhooks), GET /live, GET /events.json
+    EventSubSampleModule,
   ],
   controllers: [WebController, StreamsController],
   providers: [{ provide: APP_FILTER, useClass: LoginPagesFilter }],

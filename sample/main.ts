@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FakeTwitch } from '../lib/testing/index.js';
 import { AppModule } from './app.module.js';
 import { installSampleFakeRoutes } from './fake-extras.js';
+import { DEV_BROADCASTER_ID, DEV_EVENTSUB_SECRET, setSampleFake } from './live-state.js';
 
 async function bootstrap() {
   const logger = new Logger('Sample');
@@ -17,12 +18,22 @@ async function bootstrap() {
     process.env.TWITCH_HELIX_URL = fake.helixUrl;
     process.env.TWITCH_AUTH_URL = fake.authUrl;
     logger.log(`No TWITCH_CLIENT_ID/TWITCH_CLIENT_SECRET set: using the embedded fake Twitch at ${fake.url}`);
+    // EventSub with the fake: a development secret, and a broadcaster who has granted the scopes the live page needs.
+    process.env.TWITCH_EVENTSUB_SECRET ??= DEV_EVENTSUB_SECRET;
+    process.env.TWITCH_BROADCASTER_ID ??= DEV_BROADCASTER_ID;
+    fake.issueUserToken({
+      userId: process.env.TWITCH_BROADCASTER_ID,
+      scopes: ['moderator:read:followers', 'channel:read:subscriptions', 'bits:read', 'user:read:chat', 'user:bot', 'channel:bot'],
+    });
+    setSampleFake(fake);
   } else {
     logger.log('Using Twitch with the credentials from the environment');
   }
   // The login callback; with real credentials, register this exact URL with your Twitch application.
   process.env.TWITCH_REDIRECT_URI ??= `http://127.0.0.1:${port}/auth/twitch/callback`;
-  const app = await NestFactory.create(AppModule);
+  process.env.PORT ??= String(port);
+  // rawBody: EventSub webhook signatures are checked on the raw bytes.
+  const app = await NestFactory.create(AppModule, { rawBody: true });
   await app.listen(port, '127.0.0.1');
   logger.log(`Sample listening on http://127.0.0.1:${port}  (open / to log in with Twitch; JSON routes at /routes)`);
   const stop = async () => {

@@ -118,6 +118,17 @@ export class AuthStore {
     if (info) info.expiresAt = Math.min(info.expiresAt, now - 1);
   }
 
+  /**
+   * Scopes a user has granted a client: those of the user's live access tokens and refresh tokens for it
+   * (what Twitch remembers of the user's consents). Used by EventSub to answer 403 for missing scopes.
+   */
+  grantedScopes(clientId: string, userId: string): Set<string> {
+    const out = new Set<string>();
+    for (const t of this.tokens.values()) if (t.kind === 'user' && t.clientId === clientId && t.userId === userId) for (const s of t.scopes) out.add(s);
+    for (const r of this.refreshTokens.values()) if (r.clientId === clientId && r.userId === userId) for (const s of r.scopes) out.add(s);
+    return out;
+  }
+
   /** Forget a token. Its refresh token stays usable. Returns whether it existed. */
   revoke(accessToken: string): boolean {
     return this.tokens.delete(accessToken);

@@ -28,6 +28,7 @@ import {
   type CatalogRoute,
 } from './helix-catalog.js';
 import { BUILT_IN_ROUTES, PUBLIC_ROUTES, findUserByLogin, type BuiltInRoute, type HelixContext } from './helix-routes.js';
+import { FakeEventSub } from './eventsub.js';
 import { handleActivate, handleOAuth, type OAuthContext } from './oauth.js';
 import { baseUsers, makeChannel, makeUser, seededStreamer, seededViewer, GAMES } from './seed.js';
 import { TokenBucket, type RateLimitSnapshot } from './token-bucket.js';
@@ -99,6 +100,9 @@ export class FakeTwitch {
     eventSubSubscriptions: new Map(),
   };
 
+  /** EventSub: subscriptions, webhook challenges and signed deliveries (`fake.eventSub.emit(...)`). See {@link FakeEventSub}. */
+  readonly eventSub: FakeEventSub;
+
   /** The registered application's client id. */
   readonly clientId: string;
   /** The registered application's client secret. */
@@ -159,6 +163,8 @@ export class FakeTwitch {
       codeTtlSeconds: 600,
     });
     this.seed(options.seed ?? {});
+    this.eventSub = new FakeEventSub(this, this.state, (clientId, userId) => this.auth.grantedScopes(clientId, userId), this.aborter.signal);
+    for (const [method, path, handler] of this.eventSub.routes()) this.route(method, path, (req) => handler(req));
 
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {

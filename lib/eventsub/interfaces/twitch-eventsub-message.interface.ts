@@ -1,0 +1,42 @@
+import type { TwitchEventSubTransportKind } from '../twitch-eventsub-type.interface.js';
+
+/** The `subscription` object Twitch sends with every message. */
+export interface TwitchEventSubSubscriptionInfo {
+  id: string;
+  type: string;
+  version: string;
+  /** `enabled`, or the reason of a revocation (`authorization_revoked`, `notification_failures_exceeded`, …). */
+  status: string;
+  /** The condition as Twitch sends it (snake_case keys). */
+  condition: Record<string, unknown>;
+  cost: number;
+  createdAt?: Date;
+}
+
+/** One message from Twitch, as handed to handlers and listeners. */
+export interface TwitchEventSubNotification<E = unknown> {
+  /** `Twitch-Eventsub-Message-Id` (WebSocket: `metadata.message_id`): the same on every retry. */
+  messageId: string;
+  messageType: 'notification' | 'revocation';
+  /** When Twitch sent the message. */
+  timestamp: Date;
+  transport: TwitchEventSubTransportKind;
+  /** Subscription type, e.g. `channel.follow`. */
+  type: string;
+  version: string;
+  subscription: TwitchEventSubSubscriptionInfo;
+  /** The event DTO (camelCase, dates as `Date`); `undefined` for revocations. */
+  event: E;
+  /** The event as Twitch sent it (snake_case). */
+  rawEvent?: Record<string, unknown>;
+}
+
+/** A verified message handed by a transport to the dispatcher. */
+export interface TwitchEventSubInboundMessage {
+  messageId: string;
+  messageType: 'notification' | 'revocation';
+  timestamp: Date;
+  transport: TwitchEventSubTransportKind;
+  /** Twitch's JSON body (`subscription`, `event`). */
+  body: { subscription: Record<string, unknown>; event?: Record<string, unknown> };
+}

@@ -1,0 +1,90 @@
+import type { TwitchEventSubNotification, TwitchEventSubSubscriptionInfo } from './twitch-eventsub-message.interface.js';
+
+/** The webhook transport: Twitch POSTs notifications to `callbackUrl`, which this module serves at `path`. */
+export interface TwitchEventSubWebhookOptions {
+  /**
+   * Public URL Twitch sends notifications to (HTTPS on port 443 in production), e.g.
+   * `https://example.com/eventsub`. Subscriptions are created with it, and only subscriptions with this
+   * callback are considered this app's.
+   */
+  callbackUrl: string;
+  /**
+   * Secret Twitch signs every message with (10 to 100 ASCII characters). Keep it in your configuration;
+   * it is never logged.
+   */
+  secret: string;
+  /**
+   * Route that receives the webhooks (`POST {path}`). With `forRootAsync`, the route is mounted before the
+   * factory runs: give it as `forRootAsync({ webhookPath })` instead.
+   * @default '/eventsub'
+   */
+  path?: string;
+  /**
+   * Messages whose `Twitch-Eventsub-Message-Timestamp` is older than this (ms) are refused (replay guard;
+   * Twitch documents 10 minutes).
+   * @default 600000
+   */
+  maxMessageAgeMs?: number;
+}
+
+/** A subscription the app wants, with the condition in camelCase (the catalog's condition class). */
+export interface TwitchEventSubWantedSubscription {
+  type: string;
+  version: string;
+  condition: Record<string, unknown>;
+}
+
+export interface TwitchEventSubReconcileOptions {
+  /**
+   * Reconcile when the HTTP server starts listening (webhook challenges need a listening server).
+   * @default true
+   */
+  onStartup?: boolean;
+  /**
+   * Delete subscriptions with this app's callback that nothing wants (no handler, no `subscriptions`
+   * entry, no runtime `subscribe()`).
+   * @default false
+   */
+  prune?: boolean;
+  /**
+   * How long the reconcile lock is held at most (ms); one instance reconciles at a time, the others wait.
+   * @default 60000
+   */
+  lockTtlMs?: number;
+}
+
+/** What a failing handler is reported with. */
+export interface TwitchEventSubHandlerErrorContext {
+  /** `Class.method`, or `onNotification` / `onRevocation` for listeners added at runtime. */
+  handler: string;
+  /** The notification (or revocation) the handler failed on. */
+  notification: TwitchEventSubNotification;
+}
+
+export interface TwitchEventSubModuleOptions {
+  /** The webhook transport. Required today (WebSocket and conduit transports come later). */
+  webhook?: TwitchEventSubWebhookOptions;
+  /** Subscriptions wanted besides those of `@OnTwitchEvent(..., { condition })` handlers. */
+  subscriptions?: TwitchEventSubWantedSubscription[];
+  reconcile?: TwitchEventSubReconcileOptions;
+  /**
+   * How long a message id stays claimed (ms): a message with the same id within that time is acknowledged
+   * and not handled again. It must cover Twitch's retry window (not documented; retries come within
+   * minutes).
+   * @default 3600000
+   */
+  claimTtlMs?: number;
+  /**
+   * Longest wait for one Redis command of the module's EventSub state (ms). A slower or unreachable Redis
+   * falls back to this instance's memory (see the README on duplicates).
+   * @default 1000
+   */
+  redisTimeoutMs?: number;
+  /**
+   * Called when a handler throws or rejects (after the notification was acknowledged). The failure is also
+   * logged. Errors thrown by the hook itself are logged and dropped.
+   */
+  onHandlerError?: (error: unknown, context: TwitchEventSubHandlerErrorContext) => void | Promise<void>;
+  /** Called with each revoked subscription (also logged with the reason). */
+  onRevocation?: (subscription: TwitchEventSubSubscriptionInfo) => void | Promise<void>;
+}

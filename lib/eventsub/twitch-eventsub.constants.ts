@@ -1,0 +1,20 @@
+/** Defaults of the `TwitchEventSubModule` options, in one place. */
+export const TWITCH_EVENTSUB_DEFAULTS = {
+  webhookPath: '/eventsub',
+  /** Twitch's replay window: messages older than 10 minutes are refused. */
+  maxMessageAgeMs: 10 * 60 * 1000,
+  /** A message id stays claimed this long (covers Twitch's retries). */
+  claimTtlMs: 60 * 60 * 1000,
+  redisTimeoutMs: 1_000,
+  reconcileLockTtlMs: 60_000,
+} as const;
+
+/** Injection token of the resolved `TwitchEventSubModule` options. */
+export const TWITCH_EVENTSUB_RESOLVED_OPTIONS = Symbol('TWITCH_EVENTSUB_RESOLVED_OPTIONS');
+/** Injection token of the mounted webhook route (`{ path }`). */
+export const TWITCH_EVENTSUB_MOUNT = Symbol('TWITCH_EVENTSUB_MOUNT');
+
+/** Metadata keys of the handler decorators. */
+export const TWITCH_EVENTSUB_HANDLER = 'nestjs-twitch:eventsub:handler';
+export const TWITCH_EVENTSUB_NOTIFICATION_LISTENER = 'nestjs-twitch:eventsub:notification';
+export const TWITCH_EVENTSUB_REVOCATION_LISTENER = 'nestjs-twitch:eventsub:revocation';
