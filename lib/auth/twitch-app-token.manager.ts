@@ -4,6 +4,7 @@ import type { TwitchAppTokenSource } from '../http/twitch-http.client.js';
 import type { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { sleep } from '../utils/sleep.js';
 import type { TwitchAppToken } from './twitch-auth.types.js';
+import { TwitchTokenCipher } from './token-store/twitch-token-cipher.js';
 
 interface Held {
   token: string;
@@ -37,6 +38,8 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
     private readonly renewBeforeMs: number,
     private readonly kv: TwitchKvStore,
     private readonly key: string,
+    /** Seals the shared record (`tokens.encryptionKey`); without a key it is stored as JSON. */
+    private readonly cipher: TwitchTokenCipher = new TwitchTokenCipher(undefined),
   ) {}
 
   get(signal?: AbortSignal): Promise<string> {
@@ -52,7 +55,7 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
     try {
       const raw = await this.kv.get(this.key);
       // Drop the shared token only if it is still the one that was refused.
-      if (raw !== undefined && parse(raw)?.token === token) await this.kv.deleteIf(this.key, raw);
+      if (raw !== undefined && this.parse(raw)?.token === token) await this.kv.deleteIf(this.key, raw);
     } catch (err) {
       this.logger.warn(`could not drop the shared app token: ${(err as Error).message}`);
     }
@@ -80,7 +83,7 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
     const waitUntil = Date.now() + LOCK_MS * 2;
     while (Date.now() < waitUntil) {
       const raw = await this.kv.get(this.key);
-      const shared = raw === undefined ? undefined : parse(raw);
+      const shared = raw === undefined ? undefined : this.parse(raw);
       if (shared && this.fresh(shared)) {
         this.held = shared;
         return shared.token;
@@ -95,7 +98,7 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
             throw new FetchFailed(err);
           }
           const held = toHeld(token);
-          await this.kv.set(this.key, JSON.stringify(held), Math.max(1, held.expiresAt - Date.now()));
+          await this.kv.set(this.key, this.serialise(held), Math.max(1, held.expiresAt - Date.now()));
           this.held = held;
           return held.token;
         } finally {
@@ -106,18 +109,27 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
     }
     throw new Error('timed out waiting for another instance to fetch the app token');
   }
+
+  /** The shared record: JSON, sealed for this key when a key is configured. */
+  private serialise(held: Held): string {
+    return this.cipher.seal(JSON.stringify(held), `app-token:${this.key}`);
+  }
+
+  /**
+   * The shared record, or undefined when it cannot be used: damaged, sealed under another key or for
+   * another record, or in clear while a key is set. A new token is then fetched and replaces it.
+   */
+  private parse(raw: string): Held | undefined {
+    try {
+      const h = JSON.parse(this.cipher.open(raw, 'the shared app token', `app-token:${this.key}`)) as Held;
+      return h && typeof h.token === 'string' && typeof h.expiresAt === 'number' && typeof h.issuedAt === 'number' ? h : undefined;
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 function toHeld(token: TwitchAppToken): Held {
   const issuedAt = Date.now();
   return { token: token.accessToken, issuedAt, expiresAt: issuedAt + token.expiresIn * 1000 };
-}
-
-function parse(raw: string): Held | undefined {
-  try {
-    const h = JSON.parse(raw) as Held;
-    return typeof h.token === 'string' ? h : undefined;
-  } catch {
-    return undefined;
-  }
 }

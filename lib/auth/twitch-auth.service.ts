@@ -8,6 +8,7 @@ import { TWITCH_DEFAULTS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js
 import { TwitchOptionsError, type TwitchResolvedOptions } from '../twitch-options.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchAppTokenManager } from './twitch-app-token.manager.js';
+import { TwitchTokenCipher } from './token-store/twitch-token-cipher.js';
 import type {
   TwitchAppToken,
   TwitchAuthorizeUrlOptions,
@@ -46,6 +47,7 @@ export class TwitchAuthService {
       TWITCH_DEFAULTS.appToken.renewBeforeMs,
       kv,
       `${options.keyPrefix}app-token:${options.clientId}`,
+      new TwitchTokenCipher(options.tokens.encryptionKey),
     );
     http.useAppTokens(this.appTokens);
   }

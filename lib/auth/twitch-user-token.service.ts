@@ -15,6 +15,7 @@ import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchAuthService } from './twitch-auth.service.js';
 import type { TwitchUserToken } from './twitch-auth.types.js';
+import { TwitchTokenDecryptionError } from './token-store/twitch-token-cipher.js';
 import { type TwitchStoredToken, TwitchTokenStore } from './token-store/twitch-token-store.js';
 
 /** Why a user's tokens were dropped. */
@@ -40,6 +41,8 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
   private timer?: NodeJS.Timeout;
   private sweep?: Promise<unknown>;
   private readonly instance = randomUUID();
+  /** Users whose unreadable record was already reported. */
+  private readonly unreadable = new Set<string>();
 
   constructor(
     private readonly store: TwitchTokenStore,
@@ -68,16 +71,21 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
       validatedAt: Date.now(),
     };
     await this.store.set(stored);
+    this.unreadable.delete(stored.userId);
     return stored;
   }
 
+  /**
+   * The user's stored tokens. A record that cannot be read back (`TwitchTokenDecryptionError`: wrong
+   * key, or a record sealed for another user) counts as no tokens: the user has to log in again.
+   */
   get(userId: string): Promise<TwitchStoredToken | undefined> {
-    return this.store.get(userId);
+    return this.read(userId);
   }
 
   /** The user's current access token; `TwitchLoginRequiredException` when there is none. */
   async getAccessToken(userId: string): Promise<string> {
-    const t = await this.store.get(userId);
+    const t = await this.read(userId);
     if (!t || !t.accessToken) throw new TwitchLoginRequiredException(userId, t?.needsLogin ? 'refresh_rejected' : 'no_tokens');
     return t.accessToken;
   }
@@ -98,7 +106,7 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
 
   /** Logs a user out: revokes the access token at Twitch (best effort) and forgets the tokens. */
   async remove(userId: string, opts: { revoke?: boolean } = {}): Promise<void> {
-    const t = await this.store.get(userId);
+    const t = await this.read(userId);
     if (t?.accessToken && opts.revoke !== false) {
       await this.auth.revokeToken(t.accessToken).catch((err) => this.logger.warn(`revoke failed: ${(err as Error).message}`));
     }
@@ -145,7 +153,7 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
 
   /** true = valid (or refreshed), false = dropped, undefined = could not tell (network). */
   private async validateOne(userId: string): Promise<boolean | undefined> {
-    const t = await this.store.get(userId);
+    const t = await this.read(userId);
     if (!t?.accessToken) return undefined;
     try {
       await this.recordValidation(userId, t.accessToken, await this.auth.validateToken(t.accessToken));
@@ -171,7 +179,7 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
     const id = randomUUID();
     if (!(await this.kv.setIfAbsent(lockKey, id, LOCK_MS))) return;
     try {
-      const current = await this.store.get(userId);
+      const current = await this.read(userId);
       if (current?.accessToken !== accessToken) return;
       await this.store.set({
         ...current,
@@ -186,7 +194,7 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
 
   /** Marks the user as needing to log in: tokens removed, identity kept, listeners told. */
   async invalidate(userId: string, reason: TwitchTokenInvalidEvent['reason']): Promise<void> {
-    const t = await this.store.get(userId);
+    const t = await this.read(userId);
     if (!t) return;
     await this.store.set({ ...t, accessToken: '', refreshToken: '', needsLogin: true });
     for (const listener of this.listeners) {
@@ -198,6 +206,21 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
     }
   }
 
+  /** `store.get`, with an unreadable record taken as no record (and said once per user). */
+  private async read(userId: string): Promise<TwitchStoredToken | undefined> {
+    try {
+      return await this.store.get(userId);
+    } catch (err) {
+      if (!(err instanceof TwitchTokenDecryptionError)) throw err;
+      if (!this.unreadable.has(userId)) {
+        if (this.unreadable.size >= 1_000) this.unreadable.clear();
+        this.unreadable.add(userId);
+        this.logger.warn(`${err.message}; treating it as no tokens (the user must log in again)`);
+      }
+      return undefined;
+    }
+  }
+
   private lockKey(userId: string): string {
     return `${this.options.keyPrefix}refresh-lock:${userId}`;
   }
@@ -206,7 +229,7 @@ export class TwitchUserTokenService implements TwitchUserTokenSource, OnApplicat
     const lockKey = this.lockKey(userId);
     const deadline = Date.now() + LOCK_MS * 2;
     while (Date.now() < deadline) {
-      const current = await this.store.get(userId);
+      const current = await this.read(userId);
       if (!current || current.needsLogin || !current.refreshToken) {
         throw new TwitchLoginRequiredException(userId, current?.needsLogin ? 'refresh_rejected' : 'no_tokens');
       }
