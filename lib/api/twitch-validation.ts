@@ -39,7 +39,11 @@ export interface TwitchParamsInstance {
  * instance keeps its class and its rules); reserved keys are left out and reported. `build` turns
  * the clean copy into an instance when the class has nested params (class-transformer).
  */
-export function toParamsInstance<P extends object>(cls: new () => P, params: P, build?: (clean: object) => object): TwitchParamsInstance {
+export function toParamsInstance<P extends object>(
+  cls: new () => P,
+  params: P,
+  build?: (clean: object) => object,
+): TwitchParamsInstance {
   const reserved: string[] = [];
   if (!build) {
     // Flat classes: nested values are not validated, only the top level matters.

@@ -122,7 +122,8 @@ export class TwitchAppTokenManager implements TwitchAppTokenSource {
   private parse(raw: string): Held | undefined {
     try {
       const h = JSON.parse(this.cipher.open(raw, 'the shared app token', `app-token:${this.key}`)) as Held;
-      return h && typeof h.token === 'string' && typeof h.expiresAt === 'number' && typeof h.issuedAt === 'number' ? h : undefined;
+      const valid = h && typeof h.token === 'string' && typeof h.expiresAt === 'number' && typeof h.issuedAt === 'number';
+      return valid ? h : undefined;
     } catch {
       return undefined;
     }

@@ -250,7 +250,8 @@ describe('startup warning about clear tokens in Redis', () => {
   });
 
   it('does not warn with a key, or without Redis', async () => {
-    expect(await warningsOf({ redis: { url: REDIS_URL() }, tokens: { encryptionKey: randomBytes(32).toString('hex'), validateOnStartup: false } })).toEqual([]);
+    const tokens = { encryptionKey: randomBytes(32).toString('hex'), validateOnStartup: false };
+    expect(await warningsOf({ redis: { url: REDIS_URL() }, tokens })).toEqual([]);
     expect(await warningsOf({})).toEqual([]);
   });
 });

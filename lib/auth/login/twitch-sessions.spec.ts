@@ -50,6 +50,8 @@ describe('TwitchSessions cookies', () => {
   it('clears a cookie under the same name it was set with', () => {
     const res = response();
     sessions({ secureCookie: true }).clearCookie(res, 'sid', http());
-    expect(res.cookies()[0]).toMatch(/^__Host-sid=; Path=\/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax; Secure$/);
+    expect(res.cookies()[0]).toMatch(
+      /^__Host-sid=; Path=\/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax; Secure$/,
+    );
   });
 });

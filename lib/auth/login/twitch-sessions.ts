@@ -18,7 +18,10 @@ export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** Prefix of cookies set with `Secure`: the browser then takes them only from this host, over https, for `Path=/`, with no `Domain`. */
+/**
+ * Prefix of cookies set with `Secure`: the browser then takes them only from this host, over https,
+ * with `Path=/` and no `Domain`.
+ */
 export const HOST_COOKIE_PREFIX = '__Host-';
 
 /**

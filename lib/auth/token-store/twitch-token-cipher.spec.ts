@@ -55,7 +55,9 @@ describe('TwitchTokenCipher', () => {
   });
 
   it('refuses clear text while a key is set, and encrypted text without a key', () => {
-    expect(() => new TwitchTokenCipher(KEY).open('{"a":1}', 'the record', 'c')).toThrow('stored unencrypted but tokens.encryptionKey is set');
+    expect(() => new TwitchTokenCipher(KEY).open('{"a":1}', 'the record', 'c')).toThrow(
+      'stored unencrypted but tokens.encryptionKey is set',
+    );
     const sealed = new TwitchTokenCipher(KEY).seal('x', 'c');
     expect(() => new TwitchTokenCipher(undefined).open(sealed, 'the record', 'c')).toThrow('no tokens.encryptionKey is set');
   });

@@ -61,7 +61,9 @@ export class TwitchTokenCipher {
     const raw = Buffer.from(stored.slice(PREFIX.length), 'base64');
     const plain = decrypt(this.key, raw, aad(context)) ?? (opts.legacy ? decrypt(this.key, raw, undefined) : undefined);
     if (plain === undefined) {
-      throw new TwitchTokenDecryptionError(`${what} cannot be decrypted: wrong tokens.encryptionKey, or a record of another owner?`);
+      throw new TwitchTokenDecryptionError(
+        `${what} cannot be decrypted: wrong tokens.encryptionKey, or a record of another owner?`,
+      );
     }
     return plain;
   }
