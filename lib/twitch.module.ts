@@ -1,5 +1,5 @@
 import { HttpModule } from '@nestjs/axios';
-import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { TwitchApiService } from './api/twitch-api.service.js';
 import { TwitchEndpointCaller } from './api/twitch-endpoint.caller.js';
 import { TwitchAuthService } from './auth/twitch-auth.service.js';
@@ -32,6 +32,14 @@ class TwitchRedisCloser implements OnApplicationShutdown {
   }
 }
 
+/** Said once per module at startup: tokens go to Redis unencrypted. */
+function warnClearTokens(userTokensInRedis: boolean): void {
+  const what = userTokensInRedis ? "Users' access and refresh tokens and the app access token are" : 'The app access token is';
+  new Logger('TwitchModule').warn(
+    `${what} stored in Redis unencrypted: set tokens.encryptionKey (64 hex characters or base64 of 32 bytes) to encrypt them`,
+  );
+}
+
 /**
  * The Twitch module: `TwitchModule.forRoot(options)` or `TwitchModule.forRootAsync({ useFactory,
  * inject, imports } | { useClass } | { useExisting })`, with `isGlobal` to provide it everywhere.
@@ -62,11 +70,15 @@ class TwitchRedisCloser implements OnApplicationShutdown {
     {
       provide: TwitchTokenStore,
       inject: [TWITCH_RESOLVED_OPTIONS, TWITCH_REDIS],
-      useFactory: (options: TwitchResolvedOptions, redis: TwitchRedisHandle | null) =>
-        options.tokens.store ??
-        (redis
-          ? new TwitchRedisTokenStore(redis.client, options.keyPrefix, new TwitchTokenCipher(options.tokens.encryptionKey))
-          : new TwitchMemoryTokenStore()),
+      useFactory: (options: TwitchResolvedOptions, redis: TwitchRedisHandle | null) => {
+        if (redis && !options.tokens.encryptionKey) warnClearTokens(!options.tokens.store);
+        return (
+          options.tokens.store ??
+          (redis
+            ? new TwitchRedisTokenStore(redis.client, options.keyPrefix, new TwitchTokenCipher(options.tokens.encryptionKey))
+            : new TwitchMemoryTokenStore())
+        );
+      },
     },
     TwitchUserTokenService,
     TwitchRateLimiter,

@@ -296,7 +296,12 @@ describe('the generic answers over HTTP', () => {
   let user: string;
 
   beforeAll(async () => {
-    fake = await FakeTwitch.start({ extensionSecret: EXTENSION_SECRET, exampleListLength: 7 });
+    fake = await FakeTwitch.start({
+      extensionSecret: EXTENSION_SECRET,
+      exampleListLength: 7,
+      // A bucket that refills one point a day: point counts compared across requests never race a refill.
+      rateLimit: { capacity: 800, refillMs: 800 * 86_400_000 },
+    });
     app = fake.issueAppToken();
     const scopes = [...new Set(TWITCH_ENDPOINTS.flatMap((e) => e.scopes.flat()))];
     user = fake.issueUserToken({ userId: USER_ID, scopes }).accessToken;

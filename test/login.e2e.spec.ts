@@ -390,7 +390,7 @@ describe('TwitchLoginModule options', () => {
     const app = await createApp('express', fake, prefix(), { secureCookie: true, cookieName: 'sid' });
     try {
       const res = await request(app.getHttpServer()).get('/auth/twitch/login').expect(302);
-      const cookie = setCookies(res).sid_state;
+      const cookie = setCookies(res)['__Host-sid_state'];
       expect(cookie.raw).toMatch(/; Secure/);
     } finally {
       await app.close();

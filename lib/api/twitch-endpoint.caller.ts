@@ -9,6 +9,7 @@ import { TwitchHttpClient } from '../http/twitch-http.client.js';
 import type { TwitchRequestOptions } from '../interfaces/twitch-request-options.interface.js';
 import type { TwitchEndpointBinding, TwitchEndpointClient, TwitchPageItem } from './twitch-endpoint-binding.js';
 import type { TwitchEndpoint } from './twitch-endpoint.interface.js';
+import { toParamsInstance, type TwitchParamsInstance } from './twitch-validation.js';
 import { toWire } from './twitch-wire.js';
 
 /**
@@ -84,10 +85,13 @@ function checkParams<P extends object>(
   if (typeof params !== 'object' || Array.isArray(params)) {
     throw new TwitchValidationException(label, [{ field: 'params', messages: ['params must be an object'] }]);
   }
-  const instance = toParamsInstance(binding.params, params);
+  const { instance, reserved } = paramsInstance(binding.params, params);
   paramsClasses?.add(binding.params);
   const errors = validateSync(instance, VALIDATE_OPTIONS);
-  if (errors.length) throw new TwitchValidationException(label, flatten(errors));
+  if (errors.length || reserved.length) {
+    const invalid = reserved.map((field) => ({ field, messages: [`${field} is not a parameter (reserved name)`] }));
+    throw new TwitchValidationException(label, [...invalid, ...flatten(errors)]);
+  }
   return params as Record<string, unknown>;
 }
 
@@ -137,12 +141,12 @@ const paramsClasses: WeakSet<Function> | undefined = (() => {
 const nestedClasses = new WeakMap<Function, boolean>();
 
 /**
- * The object class-validator checks. Generated params classes use class-transformer only to build
- * nested params (`@Type` next to `@ValidateNested`); for every other class, a copy of the values onto
- * a new instance is what `plainToInstance` returns, without its walk (which costs as much as the
- * validation itself).
+ * The object class-validator checks (see `toParamsInstance`). Generated params classes use
+ * class-transformer only to build nested params (`@Type` next to `@ValidateNested`); for every other
+ * class, a copy of the values onto a new instance is what `plainToInstance` returns, without its walk
+ * (which costs as much as the validation itself).
  */
-function toParamsInstance<P extends object>(cls: new () => P, params: P): object {
+function paramsInstance<P extends object>(cls: new () => P, params: P): TwitchParamsInstance {
   let nested = nestedClasses.get(cls);
   if (nested === undefined) {
     nested = getMetadataStorage()
@@ -150,7 +154,7 @@ function toParamsInstance<P extends object>(cls: new () => P, params: P): object
       .some((m) => m.type === ValidationTypes.NESTED_VALIDATION);
     nestedClasses.set(cls, nested);
   }
-  return nested ? (plainToInstance(cls, params) as object) : Object.assign(new cls(), params);
+  return toParamsInstance(cls, params, nested ? (clean) => plainToInstance(cls, clean) as object : undefined);
 }
 
 function flatten(errors: ValidationError[], prefix = ''): TwitchInvalidParam[] {

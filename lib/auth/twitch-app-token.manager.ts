@@ -6,6 +6,7 @@ import { TwitchSingleFlight } from '../utils/single-flight.js';
 import { TWITCH_DEFAULTS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import { TwitchOptionsError, type TwitchResolvedOptions } from '../twitch-options.js';
 import type { TwitchAppToken } from './twitch-auth.types.js';
+import { TwitchTokenCipher } from './token-store/twitch-token-cipher.js';
 
 interface Held {
   token: string;
@@ -35,6 +36,8 @@ export class TwitchAppTokenManager {
   /** Key of the shared token in the key-value store. */
   private readonly key: string;
   private readonly renewBeforeMs = TWITCH_DEFAULTS.appToken.renewBeforeMs;
+  /** Seals the shared record (`tokens.encryptionKey`); without a key it is stored as JSON. */
+  private readonly cipher: TwitchTokenCipher;
   private held?: Held;
   /** One load at a time in this process, never cancelled by one waiter. */
   private readonly loading = new TwitchSingleFlight<string>();
@@ -45,6 +48,7 @@ export class TwitchAppTokenManager {
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
   ) {
     this.key = `${options.keyPrefix}app-token:${options.clientId}`;
+    this.cipher = new TwitchTokenCipher(options.tokens.encryptionKey);
   }
 
   /** A new app access token by client credentials (unmanaged: every call asks Twitch). */
@@ -75,7 +79,7 @@ export class TwitchAppTokenManager {
     try {
       const raw = await this.kv.get(this.key);
       // Drop the shared token only if it is still the one that was refused.
-      if (raw !== undefined && parse(raw)?.token === token) await this.kv.deleteIf(this.key, raw);
+      if (raw !== undefined && this.parse(raw)?.token === token) await this.kv.deleteIf(this.key, raw);
     } catch (err) {
       this.logger.warn(`could not drop the shared app token: ${(err as Error).message}`);
     }
@@ -105,7 +109,7 @@ export class TwitchAppTokenManager {
       {
         ready: async () => {
           const raw = await this.kv.get(this.key);
-          const shared = raw === undefined ? undefined : parse(raw);
+          const shared = raw === undefined ? undefined : this.parse(raw);
           if (!shared || !this.fresh(shared)) return undefined;
           this.held = shared;
           return shared.token;
@@ -118,7 +122,7 @@ export class TwitchAppTokenManager {
             throw new FetchFailed(err);
           }
           const held = toHeld(token);
-          await this.kv.set(this.key, JSON.stringify(held), Math.max(1, held.expiresAt - Date.now()));
+          await this.kv.set(this.key, this.serialise(held), Math.max(1, held.expiresAt - Date.now()));
           this.held = held;
           return held.token;
         },
@@ -126,18 +130,27 @@ export class TwitchAppTokenManager {
     );
   }
 
+  /** The shared record: JSON, sealed for this key when a key is configured. */
+  private serialise(held: Held): string {
+    return this.cipher.seal(JSON.stringify(held), `app-token:${this.key}`);
+  }
+
+  /**
+   * The shared record, or undefined when it cannot be used: damaged, sealed under another key or for
+   * another record, or in clear while a key is set. A new token is then fetched and replaces it.
+   */
+  private parse(raw: string): Held | undefined {
+    try {
+      const h = JSON.parse(this.cipher.open(raw, 'the shared app token', `app-token:${this.key}`)) as Held;
+      const valid = h && typeof h.token === 'string' && typeof h.expiresAt === 'number' && typeof h.issuedAt === 'number';
+      return valid ? h : undefined;
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 function toHeld(token: TwitchAppToken): Held {
   const issuedAt = Date.now();
   return { token: token.accessToken, issuedAt, expiresAt: issuedAt + token.expiresIn * 1000 };
-}
-
-function parse(raw: string): Held | undefined {
-  try {
-    const h = JSON.parse(raw) as Held;
-    return typeof h.token === 'string' ? h : undefined;
-  } catch {
-    return undefined;
-  }
 }

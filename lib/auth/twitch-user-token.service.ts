@@ -15,6 +15,7 @@ import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { TwitchSingleFlight } from '../utils/single-flight.js';
 import { TwitchAuthService } from './twitch-auth.service.js';
 import type { TwitchUserToken } from './twitch-auth.types.js';
+import { TwitchTokenDecryptionError } from './token-store/twitch-token-cipher.js';
 import { type TwitchStoredToken, TwitchTokenStore } from './token-store/twitch-token-store.js';
 
 /** Why a user's tokens were dropped. */
@@ -41,6 +42,8 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
   private timer?: NodeJS.Timeout;
   private sweep?: Promise<unknown>;
   private readonly instance = randomUUID();
+  /** Users whose unreadable record was already reported. */
+  private readonly unreadable = new Set<string>();
 
   constructor(
     private readonly store: TwitchTokenStore,
@@ -66,11 +69,16 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
       validatedAt: Date.now(),
     };
     await this.store.set(stored);
+    this.unreadable.delete(stored.userId);
     return stored;
   }
 
+  /**
+   * The user's stored tokens. A record that cannot be read back (`TwitchTokenDecryptionError`: wrong
+   * key, or a record sealed for another user) counts as no tokens: the user has to log in again.
+   */
   get(userId: string): Promise<TwitchStoredToken | undefined> {
-    return this.store.get(userId);
+    return this.read(userId);
   }
 
   /** The user's current access token; `TwitchLoginRequiredException` when there is none. */
@@ -98,7 +106,7 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
 
   /** Logs a user out: revokes the access token at Twitch (best effort) and forgets the tokens. */
   async remove(userId: string, opts: { revoke?: boolean } = {}): Promise<void> {
-    const t = await this.store.get(userId);
+    const t = await this.read(userId);
     if (t?.accessToken && opts.revoke !== false) {
       await this.auth.revokeToken(t.accessToken).catch((err) => this.logger.warn(`revoke failed: ${(err as Error).message}`));
     }
@@ -145,7 +153,7 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
 
   /** true = valid (or refreshed), false = dropped, undefined = could not tell (network). */
   private async validateOne(userId: string): Promise<boolean | undefined> {
-    const t = await this.store.get(userId);
+    const t = await this.read(userId);
     if (!t?.accessToken) return undefined;
     try {
       await this.recordValidation(userId, t.accessToken, await this.auth.validateToken(t.accessToken));
@@ -168,7 +176,7 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
    */
   async recordValidation(userId: string, accessToken: string, v: { scopes: readonly string[]; expiresIn: number }): Promise<void> {
     await ifLockFree(this.kv, this.lockKey(userId), LOCK_MS, async () => {
-      const current = await this.store.get(userId);
+      const current = await this.read(userId);
       if (current?.accessToken !== accessToken) return;
       await this.store.set({
         ...current,
@@ -179,10 +187,9 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
     });
   }
 
-
   /** Marks the user as needing to log in: tokens removed, identity kept, listeners told. */
   async invalidate(userId: string, reason: TwitchTokenInvalidEvent['reason']): Promise<void> {
-    const t = await this.store.get(userId);
+    const t = await this.read(userId);
     if (!t) return;
     await this.store.set({ ...t, accessToken: '', refreshToken: '', needsLogin: true });
     for (const listener of this.listeners) {
@@ -194,11 +201,22 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
     }
   }
 
-  /** The stored record; a failing store (Redis down or stalled) is a 503, not a raw client error. */
+  /**
+   * `store.get`, with an unreadable record taken as no record (and said once per user), and a failing
+   * store (Redis down or stalled) as a 503, not a raw client error.
+   */
   private async read(userId: string): Promise<TwitchStoredToken | undefined> {
     try {
       return await this.store.get(userId);
     } catch (err) {
+      if (err instanceof TwitchTokenDecryptionError) {
+        if (!this.unreadable.has(userId)) {
+          if (this.unreadable.size >= 1_000) this.unreadable.clear();
+          this.unreadable.add(userId);
+          this.logger.warn(`${err.message}; treating it as no tokens (the user must log in again)`);
+        }
+        return undefined;
+      }
       if (err instanceof TwitchException) throw err;
       throw new TwitchServiceUnavailableException(`the token store is unavailable (${(err as Error)?.message ?? err})`, {
         endpoint: `user tokens of ${userId}`,

@@ -28,6 +28,9 @@ export interface TwitchLoginOptions {
   forceVerify?: boolean;
   /**
    * How long a login `state` stays valid (the time a user has to answer Twitch's consent screen), in ms.
+   * The state is signed (HMAC with a key derived from the client secret) and kept in the state cookie,
+   * so starting a login stores nothing; a state that reaches the callback is marked used for the rest
+   * of this time.
    * @default 600000 (10 minutes)
    */
   stateTtlMs?: number;
@@ -38,12 +41,15 @@ export interface TwitchLoginOptions {
   sessionTtlMs?: number;
   /**
    * Name of the session cookie. The login flow also sets `<cookieName>_state` while a login is under way.
+   * `Secure` cookies get the `__Host-` prefix (`__Host-twitch_session`), and on such requests only
+   * the prefixed names are read.
    * @default 'twitch_session'
    */
   cookieName?: string;
   /**
    * `Secure` attribute of the cookies: `'auto'` sets it when the request came over https
-   * (`request.protocol`, which honours the platform's trust-proxy setting).
+   * (`request.protocol`, which honours the platform's trust-proxy setting). Secure cookies are named
+   * with the `__Host-` prefix.
    * @default 'auto'
    */
   secureCookie?: boolean | 'auto';

@@ -101,8 +101,10 @@ export interface TwitchTokenOptions {
    */
   store?: TwitchTokenStore;
   /**
-   * Key for AES-256-GCM encryption of user tokens at rest in Redis: 64 hex characters or base64
-   * of 32 bytes. Without it, tokens are stored in clear.
+   * Key for AES-256-GCM encryption of tokens at rest (users' tokens in the Redis token store and the
+   * shared app token): 64 hex characters or base64 of 32 bytes. Each record is sealed for its owner
+   * (user ID, or the app token's key), so a record copied onto another key does not open. Without it,
+   * tokens are stored in clear, and the module says so once at startup when it uses Redis.
    */
   encryptionKey?: string;
   /**

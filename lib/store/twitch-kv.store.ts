@@ -30,6 +30,7 @@ export class TwitchMemoryKvStore extends TwitchKvStore {
   }
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.live(key)) return Promise.resolve(false);
+    this.sweep();
     this.map.set(key, { value, expiresAt: Date.now() + ttlMs });
     return Promise.resolve(true);
   }

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 
-/** Why the login callback refused to log the user in. Nothing is stored in any of these cases. */
+/** Why the login flow refused a request. Nothing is stored (and, for a logout, nothing is ended) in any of these cases. */
 export type TwitchLoginFailureReason =
   /** The user pressed "Cancel" on Twitch's consent screen (`error=access_denied`). */
   | 'access_denied'
@@ -17,10 +17,12 @@ export type TwitchLoginFailureReason =
   /** Twitch refused the authorization code (used, expired, or for another redirect URI). */
   | 'code_rejected'
   /** `returnTo` is not a relative path on this site. */
-  | 'invalid_return_to';
+  | 'invalid_return_to'
+  /** A logout sent by another site (its `Origin` or `Sec-Fetch-Site` says so). Nothing was done. */
+  | 'cross_site_request';
 
 /**
- * A 4xx of the login flow (`TwitchLoginModule`): 403 for `access_denied`, 400 otherwise.
+ * A 4xx of the login flow (`TwitchLoginModule`): 403 for `access_denied` and `cross_site_request`, 400 otherwise.
  * Body: `{ statusCode, error, message, reason }`. Catch it with an exception filter to show your own page.
  */
 export class TwitchLoginException extends HttpException {
@@ -28,7 +30,7 @@ export class TwitchLoginException extends HttpException {
     readonly reason: TwitchLoginFailureReason,
     message: string,
   ) {
-    const status = reason === 'access_denied' ? 403 : 400;
+    const status = reason === 'access_denied' || reason === 'cross_site_request' ? 403 : 400;
     super({ statusCode: status, error: status === 403 ? 'Forbidden' : 'Bad Request', message, reason }, status, {
       errorCode: 'TWITCH_LOGIN_FAILED',
     });

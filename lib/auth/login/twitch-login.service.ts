@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { timingSafeEqual } from 'node:crypto';
 import { TwitchException } from '../../exceptions/twitch.exception.js';
 import type { TwitchScope } from '../../generated/scopes.js';
 import { TwitchKvStore } from '../../store/twitch-kv.store.js';
@@ -9,15 +8,11 @@ import { type TwitchIdentity, twitchIdentity } from '../guards/twitch-identity.j
 import { TwitchAuthService } from '../twitch-auth.service.js';
 import type { TwitchUserToken } from '../twitch-auth.types.js';
 import { TwitchUserTokenService } from '../twitch-user-token.service.js';
-import { readCookie, type TwitchHttpRequestLike } from './twitch-cookies.js';
+import { isSecureRequest, type TwitchHttpRequestLike } from './twitch-cookies.js';
 import { TwitchLoginException } from './twitch-login.exception.js';
-import { digest, randomToken, TwitchSessions, validationCacheKey } from './twitch-sessions.js';
-
-/** What the login flow keeps per pending `state`. */
-interface PendingLogin {
-  returnTo?: string;
-  createdAt: number;
-}
+import { issueLoginState, loginStateKey, readLoginStateCookie, sameLoginState, verifyLoginState } from './twitch-login-state.js';
+import { normaliseReturnTo } from './twitch-return-to.js';
+import { digest, TwitchSessions, validationCacheKey } from './twitch-sessions.js';
 
 /**
  * The login flow behind `TwitchLoginModule`'s routes, usable from your own controller too:
@@ -28,6 +23,7 @@ interface PendingLogin {
 @Injectable()
 export class TwitchLoginService implements OnModuleInit {
   private readonly sessions: TwitchSessions;
+  private stateKeyBytes?: Buffer;
 
   constructor(
     private readonly auth: TwitchAuthService,
@@ -45,22 +41,24 @@ export class TwitchLoginService implements OnModuleInit {
     if (!this.options.clientSecret) throw new TwitchOptionsError('clientSecret', 'is needed by TwitchLoginModule (code exchange)');
   }
 
-  /** Name of the cookie that binds a pending login's `state` to the browser that started it. */
+  /**
+   * Name of the cookie that binds a pending login's `state` to the browser that started it
+   * (`__Host-` in front when the cookies are `Secure`).
+   */
   get stateCookieName(): string {
     return `${this.options.login.cookieName}_state`;
   }
 
   /**
-   * Starts a login: stores a one-time `state` (for `login.stateTtlMs`), sets the state cookie, and
-   * returns Twitch's authorize URL to redirect to. `returnTo` must be a relative path on this site.
+   * Starts a login: issues a signed one-time `state` valid for `login.stateTtlMs`, sets the state
+   * cookie (the state and `returnTo`), and returns Twitch's authorize URL to redirect to. Nothing is
+   * stored, so anonymous requests cannot fill the store. `returnTo` must be a path on this site.
    */
   async start(request: TwitchHttpRequestLike, response: unknown, opts: { returnTo?: unknown } = {}): Promise<string> {
-    const returnTo = safeReturnTo(opts.returnTo);
-    const state = randomToken();
-    const pending: PendingLogin = { createdAt: Date.now(), ...(returnTo ? { returnTo } : {}) };
+    const returnTo = normaliseReturnTo(opts.returnTo);
     const ttl = this.options.login.stateTtlMs;
-    await this.kv.set(this.stateKey(state), JSON.stringify(pending), ttl);
-    this.sessions.setCookie(response, this.stateCookieName, state, ttl / 1000, request);
+    const { state, cookie } = issueLoginState(this.stateSigningKey(), Date.now() + ttl, returnTo);
+    this.sessions.setCookie(response, this.stateCookieName, cookie, ttl / 1000, request);
     return this.auth.getAuthorizationUrl({
       scopes: this.options.login.scopes as TwitchScope[],
       state,
@@ -69,10 +67,12 @@ export class TwitchLoginService implements OnModuleInit {
   }
 
   /**
-   * The callback: checks the `state` (one-time, issued here, to this browser), exchanges the `code`,
-   * stores the tokens, runs `login.onLogin`, opens a session (cookie) and returns where to send the
-   * user. Throws `TwitchLoginException` (4xx) with nothing stored on a denied consent, a missing,
-   * foreign, expired or replayed `state`, or a refused code.
+   * The callback: checks the `state` (issued here, unexpired, to this browser, and used once), then
+   * Twitch's answer: a denied consent or another `error` (its `error_description` is shown only
+   * after the state checks), or a `code`, which is exchanged; stores the tokens, runs
+   * `login.onLogin`, opens a session (cookie) and returns where to send the user. Throws
+   * `TwitchLoginException` (4xx) with nothing stored on a missing, foreign, expired or replayed
+   * `state`, a denied consent, or a refused code.
    */
   async finish(
     request: TwitchHttpRequestLike,
@@ -80,23 +80,27 @@ export class TwitchLoginService implements OnModuleInit {
     query: Record<string, unknown>,
   ): Promise<{ identity: TwitchIdentity; redirectTo: string }> {
     const state = str(query.state);
-    const cookieState = readCookie(request, this.stateCookieName);
-    // The state is single-use whatever happens next.
-    const pending = state ? parsePending(await this.kv.take(this.stateKey(state))) : undefined;
-    if (cookieState !== undefined) this.sessions.clearCookie(response, this.stateCookieName, request);
+    const cookie = readLoginStateCookie(this.sessions.readCookie(request, this.stateCookieName));
+    if (cookie) this.sessions.clearCookie(response, this.stateCookieName, request);
+
+    if (!state) throw new TwitchLoginException('missing_state', 'The login callback has no state: start the login again');
+    if (!cookie || !sameLoginState(cookie.state, state)) {
+      throw new TwitchLoginException('state_mismatch', 'The login state was not issued to this browser: start the login again');
+    }
+    const expiresAt = verifyLoginState(this.stateSigningKey(), state, cookie.returnTo);
+    // The state is single-use whatever happens next: the first callback with it marks it used until it expires.
+    const fresh = expiresAt !== undefined && (await this.kv.setIfAbsent(this.usedStateKey(state), '1', expiresAt - Date.now()));
+    if (!fresh) {
+      throw new TwitchLoginException('invalid_state', 'The login state is unknown, expired or already used: start the login again');
+    }
+    // Signed with the state, so it is the one `start` checked; checked again all the same.
+    const returnTo = normaliseReturnTo(cookie.returnTo);
 
     const error = str(query.error);
     if (error) {
       const description = (str(query.error_description) ?? error).slice(0, 300);
       if (error === 'access_denied') throw new TwitchLoginException('access_denied', `Twitch login cancelled: ${description}`);
       throw new TwitchLoginException('twitch_error', `Twitch login failed (${error.slice(0, 100)}): ${description}`);
-    }
-    if (!state) throw new TwitchLoginException('missing_state', 'The login callback has no state: start the login again');
-    if (!cookieState || !sameSecret(cookieState, state)) {
-      throw new TwitchLoginException('state_mismatch', 'The login state was not issued to this browser: start the login again');
-    }
-    if (!pending) {
-      throw new TwitchLoginException('invalid_state', 'The login state is unknown, expired or already used: start the login again');
     }
     const code = str(query.code);
     if (!code) throw new TwitchLoginException('missing_code', 'The login callback has no authorization code');
@@ -128,14 +132,20 @@ export class TwitchLoginService implements OnModuleInit {
     const previous = this.sessions.sessionId(request);
     if (previous) await this.sessions.destroy(previous);
     await this.sessions.create(stored.userId, request, response);
-    return { identity, redirectTo: pending.returnTo ?? this.options.login.successRedirect };
+    return { identity, redirectTo: returnTo ?? this.options.login.successRedirect };
   }
 
   /**
    * Logs out the session's user: ends the session, revokes the token at Twitch, removes the stored
    * tokens (so every session of that user ends) and clears the cookie. Harmless without a session.
+   * A request another site sent (`Sec-Fetch-Site` other than `same-origin`/`none`, or an `Origin`
+   * that is neither this request's origin nor `redirectUri`'s) is refused with 403
+   * `cross_site_request`, and nothing is ended.
    */
   async logout(request: TwitchHttpRequestLike, response: unknown): Promise<{ userId?: string; redirectTo: string }> {
+    if (!this.sameOrigin(request)) {
+      throw new TwitchLoginException('cross_site_request', 'Logout must be sent by this site (a form on one of its pages)');
+    }
     const sessionId = this.sessions.sessionId(request);
     const userId = sessionId ? await this.sessions.destroy(sessionId) : undefined;
     if (userId) {
@@ -148,37 +158,38 @@ export class TwitchLoginService implements OnModuleInit {
     return { userId, redirectTo: this.options.login.logoutRedirect };
   }
 
-  private stateKey(state: string): string {
-    return `${this.options.keyPrefix}login-state:${digest(state)}`;
+  /** Was the request sent by this site? Requests without either header (not from a browser) pass. */
+  private sameOrigin(request: TwitchHttpRequestLike): boolean {
+    const site = header(request, 'sec-fetch-site');
+    if (site !== undefined) return site === 'same-origin' || site === 'none';
+    const origin = header(request, 'origin');
+    if (origin === undefined) return true;
+    if (origin === 'null') return false;
+    const host = header(request, 'host');
+    if (host && origin.toLowerCase() === `${isSecureRequest(request) ? 'https' : 'http'}://${host}`.toLowerCase()) return true;
+    try {
+      return this.options.redirectUri !== undefined && new URL(this.options.redirectUri).origin === new URL(origin).origin;
+    } catch {
+      return false;
+    }
   }
+
+  private stateSigningKey(): Buffer {
+    this.stateKeyBytes ??= loginStateKey(this.options.clientId, this.options.clientSecret ?? '');
+    return this.stateKeyBytes;
+  }
+
+  private usedStateKey(state: string): string {
+    return `${this.options.keyPrefix}login-state-used:${digest(state)}`;
+  }
+}
+
+function header(request: TwitchHttpRequestLike, name: string): string | undefined {
+  const v = request.headers[name];
+  const value = Array.isArray(v) ? v[0] : v;
+  return value ? value.trim() : undefined;
 }
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  return timingSafeEqual(Buffer.from(digest(a)), Buffer.from(digest(b)));
-}
-
-function parsePending(raw: string | undefined): PendingLogin | undefined {
-  if (!raw) return undefined;
-  try {
-    const p = JSON.parse(raw) as PendingLogin;
-    return p && typeof p === 'object' ? p : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A `returnTo` that stays on this site: a path starting with one `/`, no scheme, no host, no backslash. */
-function safeReturnTo(value: unknown): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  const bad = () => new TwitchLoginException('invalid_return_to', 'returnTo must be a relative path on this site, like /me');
-  if (typeof value !== 'string' || value.length > 2048) throw bad();
-  if (!value.startsWith('/') || value.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(value)) throw bad();
-  const base = 'http://return-to.invalid';
-  const url = new URL(value, base);
-  if (url.origin !== base) throw bad();
-  return url.pathname + url.search + url.hash;
 }

@@ -19,8 +19,17 @@ export function randomToken(): string {
 }
 
 /**
+ * Prefix of cookies set with `Secure`: the browser then takes them only from this host, over https,
+ * with `Path=/` and no `Domain`.
+ */
+export const HOST_COOKIE_PREFIX = '__Host-';
+
+/**
  * Login sessions: a random session id in an HttpOnly cookie, `session → userId` in the shared
  * key-value store (keyed by the id's SHA-256, so the store holds nothing a cookie could be made from).
+ * Cookies set with `Secure` are named with the `__Host-` prefix (`__Host-twitch_session`), so a
+ * sibling subdomain or a plain-http page cannot plant or overwrite them; on such requests only the
+ * prefixed name is read.
  */
 export class TwitchSessions {
   constructor(
@@ -32,13 +41,23 @@ export class TwitchSessions {
     return this.options.login.cookieName;
   }
 
+  /** The name a cookie has on this request: `__Host-<name>` when the cookies are `Secure`. */
+  cookieNameFor(name: string, request: TwitchHttpRequestLike): string {
+    return this.secure(request) ? HOST_COOKIE_PREFIX + name : name;
+  }
+
+  /** A cookie of the request, under the name it has on this request (see `cookieNameFor`). */
+  readCookie(request: TwitchHttpRequestLike, name: string): string | undefined {
+    return readCookie(request, this.cookieNameFor(name, request));
+  }
+
   private key(sessionId: string): string {
     return `${this.options.keyPrefix}session:${digest(sessionId)}`;
   }
 
   /** The session id of the request's cookie, if any. */
   sessionId(request: TwitchHttpRequestLike): string | undefined {
-    return readCookie(request, this.cookieName);
+    return this.readCookie(request, this.cookieName);
   }
 
   /** The user of a session, or undefined when the session is unknown or expired. */
@@ -73,15 +92,19 @@ export class TwitchSessions {
     }
   }
 
+  /** Sets a cookie (`name` without prefix; see `cookieNameFor`). */
   setCookie(response: unknown, name: string, value: string, maxAgeSeconds: number, request: TwitchHttpRequestLike): void {
-    appendSetCookie(response, serializeCookie(name, value, { maxAge: maxAgeSeconds, secure: this.secure(request) }));
+    const secure = this.secure(request);
+    appendSetCookie(response, serializeCookie(this.cookieNameFor(name, request), value, { maxAge: maxAgeSeconds, secure }));
   }
 
   clearCookie(response: unknown, name: string, request: TwitchHttpRequestLike): void {
-    appendSetCookie(response, serializeCookie(name, '', { maxAge: 0, secure: this.secure(request) }));
+    const secure = this.secure(request);
+    appendSetCookie(response, serializeCookie(this.cookieNameFor(name, request), '', { maxAge: 0, secure }));
   }
 
-  private secure(request: TwitchHttpRequestLike): boolean {
+  /** Are the cookies of this request `Secure` (`login.secureCookie`, or https with `'auto'`)? */
+  secure(request: TwitchHttpRequestLike): boolean {
     const s = this.options.login.secureCookie;
     return s === 'auto' ? isSecureRequest(request) : s;
   }
