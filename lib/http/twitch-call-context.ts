@@ -1,5 +1,6 @@
 import type { TwitchAuthKind } from '../api/twitch-endpoint.interface.js';
 import type { TwitchCachedResponse } from '../cache/twitch-cache.js';
+import type { TwitchAnswerKind } from './twitch-answer.js';
 
 export interface TwitchCallInit {
   /** `helix` calls get the token, rate-limit and cache steps; `oauth` calls go straight to id.twitch.tv. */
@@ -16,6 +17,8 @@ export interface TwitchCallInit {
   cacheTtl?: number;
   /** May be sent again after a 5xx or a network error. */
   idempotent?: boolean;
+  /** What a successful answer must hold (from the endpoint's catalog entry); unchecked when absent. */
+  answer?: TwitchAnswerKind;
 }
 
 /**
@@ -31,6 +34,7 @@ export class TwitchCallContext {
   readonly scopes: readonly (readonly string[])[];
   readonly cacheTtl: number;
   readonly idempotent: boolean;
+  readonly answer?: TwitchAnswerKind;
 
   /** Retries after a 5xx or network error so far. */
   attempt = 0;
@@ -50,6 +54,8 @@ export class TwitchCallContext {
   settle?: { resolve(value: TwitchCachedResponse): void; reject(reason: unknown): void };
   /** The answer came from the cache (or from an identical request in flight). */
   fromCache = false;
+  /** The last attempt failed before reaching Twitch (no connection): its rate-limit point was not spent. */
+  unsent = false;
 
   constructor(init: TwitchCallInit) {
     this.kind = init.kind;
@@ -60,6 +66,7 @@ export class TwitchCallContext {
     this.scopes = init.scopes ?? [];
     this.cacheTtl = init.cacheTtl ?? 0;
     this.idempotent = init.idempotent ?? false;
+    this.answer = init.answer;
   }
 }
 

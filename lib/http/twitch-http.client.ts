@@ -1,6 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
+  AxiosError,
   type AxiosInstance,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
@@ -8,6 +9,7 @@ import {
   isCancel,
   type Method,
 } from 'axios';
+import type { Dispatcher } from 'undici';
 import { TwitchCache, type TwitchCachedResponse } from '../cache/twitch-cache.js';
 import { TwitchLoginRequiredException, TwitchMissingScopeException } from '../exceptions/twitch-auth.exception.js';
 import { createTwitchException, readRateLimitHeaders } from '../exceptions/twitch-exception.factory.js';
@@ -19,6 +21,7 @@ import { sleep } from '../utils/sleep.js';
 import { TwitchCallContext } from './twitch-call-context.js';
 import { createTwitchDispatcher, createTwitchUndiciAdapter } from './twitch-undici.adapter.js';
 import { serializeTwitchParams } from './twitch-params.serializer.js';
+import { checkTwitchAnswer } from './twitch-answer.js';
 
 /** Source of the managed app access token (the app-token manager registers itself). */
 export interface TwitchAppTokenSource {
@@ -59,7 +62,7 @@ type RequestStep = (config: Config, ctx: TwitchCallContext) => Promise<void> | v
 export class TwitchHttpClient implements OnApplicationShutdown {
   private readonly axios: AxiosInstance;
   /** Keep-alive connections (undici), shared by Helix and OAuth calls. */
-  private readonly dispatcher = createTwitchDispatcher();
+  private readonly dispatcher: Dispatcher;
   private appTokens?: TwitchAppTokenSource;
   private userTokens?: TwitchUserTokenSource;
 
@@ -78,7 +81,9 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     private readonly cache: TwitchCache,
   ) {
     this.axios = http.axiosRef;
+    this.dispatcher = createTwitchDispatcher({ connectTimeout: options.connectTimeout });
     this.axios.defaults.timeout = options.timeout;
+    this.axios.defaults.maxContentLength = options.maxResponseBytes;
     this.axios.defaults.adapter = createTwitchUndiciAdapter(this.dispatcher);
     this.axios.defaults.paramsSerializer = (p) => serializeTwitchParams(p);
     // axios merges its defaults into every request's config. Its per-method header groups and the
@@ -191,6 +196,8 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   }
 
   private async rateLimit(config: Config, ctx: TwitchCallContext): Promise<void> {
+    // A retry after an attempt that never reached Twitch sends with that attempt's point.
+    if (ctx.unsent) return void (ctx.unsent = false);
     if (ctx.kind !== 'helix' || ctx.fromCache || !ctx.bucket || !this.limiter.enabled) return;
     await this.limiter.acquire(ctx.bucket, ctx.label, config.signal as AbortSignal | undefined);
   }
@@ -201,6 +208,11 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     const ctx = response.config.twitch;
     if (!ctx || ctx.fromCache) return response;
     await this.observe(ctx, response.headers as Record<string, unknown>);
+    // An answer that is not what the endpoint documents is a failure (never cached, retried like a 502).
+    const invalid = ctx.answer && checkTwitchAnswer(ctx.answer, response.status, response.data, response.headers as Record<string, unknown>);
+    if (invalid) {
+      return this.onError(new AxiosError(invalid, AxiosError.ERR_BAD_RESPONSE, response.config, response.request, response));
+    }
     if (ctx.cacheKey && ctx.settle) {
       const cached: TwitchCachedResponse = { status: response.status, data: response.data, headers: {} };
       const ttl = ctx.cacheTtl || this.options.cache.defaultTtl;
@@ -235,7 +247,10 @@ export class TwitchHttpClient implements OnApplicationShutdown {
         if (retry) return await this.axios.request(config);
       }
       const timedOut = error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
-      const retriable = res ? res.status >= 500 : !timedOut;
+      // A 2xx in an error: the answer's body was unusable (see checkTwitchAnswer and the adapter's body errors).
+      const invalid = res !== undefined && res.status >= 200 && res.status < 300;
+      const retriable = res ? res.status >= 500 || invalid : !timedOut;
+      ctx.unsent = !res && NOT_SENT.has(error.code ?? '');
       if (ctx.idempotent && retriable && ctx.attempt < this.options.retry.maxRetries) {
         ctx.attempt++;
         const { baseDelayMs, maxDelayMs } = this.options.retry;
@@ -248,6 +263,8 @@ export class TwitchHttpClient implements OnApplicationShutdown {
         body: res?.data,
         headers: res?.headers as Record<string, unknown> | undefined,
         timedOut,
+        credential: credential(config, ctx),
+        invalidResponse: invalid ? error.message : undefined,
         cause: sanitize(error),
       });
     } catch (err) {
@@ -294,6 +311,17 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     const state = readRateLimitHeaders(headers);
     if (state) await this.limiter.observe(ctx.bucket, state.limit, state.remaining);
   }
+}
+
+/** Network failures before anything was sent: nothing reached Twitch. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Whose credential a failed request carried (see `TwitchFailure.credential`). */
+function credential(config: Config, ctx: TwitchCallContext): 'app' | 'user' | 'caller' | 'client' | undefined {
+  if (ctx.kind === 'helix') return ctx.tokenSource;
+  const data = config.data;
+  const form = typeof data === 'string' ? new URLSearchParams(data) : data instanceof URLSearchParams ? data : undefined;
+  return form?.get('grant_type') === 'client_credentials' ? 'client' : undefined;
 }
 
 function identity(ctx: TwitchCallContext): string {
