@@ -264,7 +264,7 @@ export class TwitchHttpClient implements OnApplicationShutdown {
         headers: res?.headers as Record<string, unknown> | undefined,
         timedOut,
         credential: credential(config, ctx),
-        invalidResponse: invalid ? error.message : undefined,
+        invalidResponse: invalid ? invalidReason(error.message, this.options.maxResponseBytes) : undefined,
         cause: sanitize(error),
       });
     } catch (err) {
@@ -315,6 +315,11 @@ export class TwitchHttpClient implements OnApplicationShutdown {
 
 /** Network failures before anything was sent: nothing reached Twitch. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** What was wrong with a 2xx answer, in the module's terms. */
+function invalidReason(message: string, maxResponseBytes: number): string {
+  return message.startsWith('maxContentLength size of') ? `the answer is larger than maxResponseBytes (${maxResponseBytes} bytes)` : message;
+}
 
 /** Whose credential a failed request carried (see `TwitchFailure.credential`). */
 function credential(config: Config, ctx: TwitchCallContext): 'app' | 'user' | 'caller' | 'client' | undefined {
