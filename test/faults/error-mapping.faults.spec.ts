@@ -173,6 +173,28 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
           throw err;
         },
       },
+      {
+        name: "a stored user's refresh refused with \"invalid client secret\" (the user's tokens are kept)",
+        twitchStatus: 400,
+        twitchMessage: 'invalid client secret',
+        run: async () => {
+          twitch.routes['GET /oauth2/validate'] = answer(200, {
+            client_id: CLIENT_ID,
+            login: 'twitchdev',
+            user_id: USER_ID,
+            scopes: ['user:read:email'],
+            expires_in: 3600,
+          });
+          await userTokens.save({ accessToken: 'user-access', refreshToken: 'user-refresh', scopes: ['user:read:email'], tokenType: 'bearer' });
+          twitch.routes['POST /oauth2/token'] = twitchError(400, 'invalid client secret');
+          helix('/users', twitchError(401, 'Invalid OAuth token'));
+          const err = await getUsers({ userId: USER_ID }).catch((e) => e);
+          // The server's misconfiguration must not cost the user their login.
+          expect(await userTokens.get(USER_ID)).toMatchObject({ accessToken: 'user-access', refreshToken: 'user-refresh' });
+          expect((await userTokens.get(USER_ID))?.needsLogin).toBeFalsy();
+          throw err;
+        },
+      },
     ],
     tokenRequired: [{ name: 'a user endpoint without a user', run: () => api.channels.getFollowedChannels({ userId: USER_ID }) }],
     callerTokenRefused: [
