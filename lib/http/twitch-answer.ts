@@ -2,9 +2,10 @@
  * What a successful answer of an endpoint must hold, from its catalog entry:
  * - `data`: a JSON object with a `data` field (every Helix endpoint that documents a response body);
  * - `text`: any text (Get Channel iCalendar), but not an HTML page;
- * - `empty`: nothing, or JSON (the 204 endpoints).
+ * - `empty`: nothing, or JSON (the 204 endpoints, OAuth `/revoke`);
+ * - `object`: a JSON object (OAuth `/token`, `/validate`, `/device`).
  */
-export type TwitchAnswerKind = 'data' | 'text' | 'empty';
+export type TwitchAnswerKind = 'data' | 'text' | 'empty' | 'object';
 
 /** Deepest nesting of objects and arrays accepted in an answer (Twitch's own go about 6 deep). */
 export const TWITCH_MAX_ANSWER_DEPTH = 64;
@@ -32,6 +33,7 @@ export function checkTwitchAnswer(
   }
   if (typeof data === 'string') return data === '' ? 'the body is empty' : notJson(data, headers);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return 'the body is not a JSON object';
+  if (kind === 'object') return tooDeep(data, 0) ? `the JSON is nested more than ${TWITCH_MAX_ANSWER_DEPTH} deep` : undefined;
   const inner = (data as Record<string, unknown>).data;
   if (inner === undefined) return 'the body has no "data"';
   if (inner !== null && typeof inner !== 'object') return '"data" is neither an array nor an object';

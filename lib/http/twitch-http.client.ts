@@ -120,7 +120,9 @@ export class TwitchHttpClient implements OnApplicationShutdown {
 
   /** Sends an OAuth request to id.twitch.tv (no app token, rate limiter or cache). */
   oauth<T>(req: TwitchHttpRequest, label: string): Promise<AxiosResponse<T>> {
-    const ctx = new TwitchCallContext({ kind: 'oauth', label, auth: 'none', idempotent: req.method === 'GET' });
+    // Twitch's OAuth answers JSON objects, except /revoke (an empty 200).
+    const answer = req.path === '/revoke' ? 'empty' : 'object';
+    const ctx = new TwitchCallContext({ kind: 'oauth', label, auth: 'none', idempotent: req.method === 'GET', answer });
     return this.send<T>(this.options.authUrl, req, ctx);
   }
 

@@ -218,6 +218,46 @@ describe('hostile answers from Helix', () => {
   });
 });
 
+describe('hostile answers from OAuth', () => {
+  let server: Server;
+  let answer: Answer;
+  let t: TestApp;
+  let fake: FakeTwitch;
+
+  beforeAll(async () => {
+    fake = await FakeTwitch.start();
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => answer(req, res));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    t = await createTwitchApp(fake, { authUrl: `${base}/oauth2`, retry: { maxRetries: 0 } });
+  });
+  afterAll(async () => {
+    await t.close();
+    server.close();
+    await fake.close();
+  });
+
+  it('a token answer that is not a JSON object is a 502, not a token named "undefined"', async () => {
+    for (const a of [send(200, 'text/html', '<html>sign-in is down</html>'), send(200, 'application/json', '{"access_tok')]) {
+      answer = a;
+      const err = await t.auth.requestAppToken().catch((e) => e);
+      expect(err).toBeInstanceOf(TwitchInvalidResponseException);
+      expect(err.getStatus()).toBe(502);
+      const viaHelix = await t.api.users.getUsers({ login: ['twitchdev'] }).catch((e) => e);
+      expect(viaHelix).toBeInstanceOf(TwitchInvalidResponseException);
+    }
+    answer = json(200, { access_token: 'fine-token', expires_in: 3600, token_type: 'bearer' });
+    await expect(t.auth.requestAppToken()).resolves.toMatchObject({ accessToken: 'fine-token' });
+    // /revoke answers 200 with an empty body.
+    answer = send(200, 'text/plain', '');
+    await expect(t.auth.revokeToken('fine-token')).resolves.toBeUndefined();
+  });
+});
+
 describe('an unreachable Twitch', () => {
   let fake: FakeTwitch;
   const apps: TestApp[] = [];
