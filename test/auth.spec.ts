@@ -1,6 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchDeviceFlowException } from '../lib/exceptions/twitch-auth.exception.js';
-import { TwitchAppCredentialsException, TwitchBadRequestException, TwitchUnauthorizedException } from '../lib/exceptions/twitch.exception.js';
+import {
+  TwitchAppCredentialsException,
+  TwitchBadRequestException,
+  TwitchUnauthorizedException,
+} from '../lib/exceptions/twitch.exception.js';
 import { TwitchScopes } from '../lib/generated/scopes.js';
 import { createTwitchApp, FakeTwitch, REDIS_URL, type TestApp, uniquePrefix } from './support/app.js';
 

@@ -1,5 +1,9 @@
 import { TwitchValidationException } from './twitch-validation.exception.js';
-import { TwitchLoginRequiredException, TwitchMissingScopeException, TwitchTokenRequiredException } from './twitch-auth.exception.js';
+import {
+  TwitchLoginRequiredException,
+  TwitchMissingScopeException,
+  TwitchTokenRequiredException,
+} from './twitch-auth.exception.js';
 import {
   TwitchAppCredentialsException,
   TwitchBadGatewayException,
@@ -56,7 +60,9 @@ export const TWITCH_ERROR_MAPPING = {
     why: "a Helix 400 names a parameter Twitch did not accept: the caller's input",
   },
   appCredentialsRefused: {
-    twitch: 'OAuth `/token` 400/401/403 for client credentials, `invalid client` for any grant, Helix 401 for the app token after one renewal',
+    twitch:
+      'OAuth `/token` 400/401/403 for client credentials, `invalid client` for any grant, ' +
+      'Helix 401 for the app token after a renewal',
     status: 500,
     exception: TwitchAppCredentialsException,
     why: 'the server is misconfigured (client ID or secret); the app\'s client can do nothing about it, and Twitch is not down',
@@ -87,7 +93,12 @@ export const TWITCH_ERROR_MAPPING = {
   },
   forbidden: { twitch: '403', status: 403, exception: TwitchForbiddenException, why: 'the user may not do this' },
   notFound: { twitch: '404', status: 404, exception: TwitchNotFoundException, why: 'what was asked for does not exist' },
-  conflict: { twitch: '409', status: 409, exception: TwitchConflictException, why: 'the action conflicts with the current state' },
+  conflict: {
+    twitch: '409',
+    status: 409,
+    exception: TwitchConflictException,
+    why: 'the action conflicts with the current state',
+  },
   unprocessable: { twitch: '422', status: 422, exception: TwitchUnprocessableEntityException, why: 'Twitch refused the values' },
   tooEarly: { twitch: '425', status: 425, exception: TwitchTooEarlyException, why: 'Twitch asks to try later' },
   rateLimited: {
@@ -106,7 +117,12 @@ export const TWITCH_ERROR_MAPPING = {
     exception: TwitchInvalidResponseException,
     why: 'the upstream answer is unusable; never cached',
   },
-  timeout: { twitch: 'no answer within `timeout`', status: 504, exception: TwitchGatewayTimeoutException, why: 'Twitch did not answer in time' },
+  timeout: {
+    twitch: 'no answer within `timeout`',
+    status: 504,
+    exception: TwitchGatewayTimeoutException,
+    why: 'Twitch did not answer in time',
+  },
   unreachable: {
     twitch: 'no connection (refused, reset, no connect within `connectTimeout`)',
     status: 503,
@@ -246,7 +262,8 @@ export function createTwitchException(failure: TwitchFailure): TwitchException {
       );
     case 'appCredentialsRefused':
       return new TwitchAppCredentialsException(
-        `${endpoint}: Twitch refused the application's credentials (${status}${twitchMessage ? `: ${twitchMessage}` : ''}); check clientId and clientSecret`,
+        `${endpoint}: Twitch refused the application's credentials (${status}${twitchMessage ? `: ${twitchMessage}` : ''}); ` +
+          'check clientId and clientSecret',
         details,
       );
     case 'rateLimited': {

@@ -47,7 +47,13 @@ export class TwitchException extends HttpException {
   /**
    * @param extra more fields of the response body (`retryAfter` of a 429).
    */
-  constructor(status: number, message: string, details: TwitchExceptionDetails, errorCode = 'TWITCH_ERROR', extra?: Record<string, unknown>) {
+  constructor(
+    status: number,
+    message: string,
+    details: TwitchExceptionDetails,
+    errorCode = 'TWITCH_ERROR',
+    extra?: Record<string, unknown>,
+  ) {
     super(
       {
         statusCode: status,
@@ -75,7 +81,10 @@ export class TwitchBadRequestException extends TwitchException {
     super(HttpStatus.BAD_REQUEST, message, details, 'TWITCH_BAD_REQUEST');
   }
 }
-/** 401 from Twitch for a token the caller gave (`accessToken`, or one checked with `validateToken`): missing, expired or revoked. */
+/**
+ * 401 from Twitch for a token the caller gave (`accessToken`, or one checked with `validateToken`):
+ * missing, expired or revoked.
+ */
 export class TwitchUnauthorizedException extends TwitchException {
   constructor(message: string, details: TwitchExceptionDetails) {
     super(HttpStatus.UNAUTHORIZED, message, details, 'TWITCH_UNAUTHORIZED');

@@ -211,7 +211,8 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     if (!ctx || ctx.fromCache) return response;
     await this.observe(ctx, response.headers as Record<string, unknown>);
     // An answer that is not what the endpoint documents is a failure (never cached, retried like a 502).
-    const invalid = ctx.answer && checkTwitchAnswer(ctx.answer, response.status, response.data, response.headers as Record<string, unknown>);
+    const headers = response.headers as Record<string, unknown>;
+    const invalid = ctx.answer && checkTwitchAnswer(ctx.answer, response.status, response.data, headers);
     if (invalid) {
       return this.onError(new AxiosError(invalid, AxiosError.ERR_BAD_RESPONSE, response.config, response.request, response));
     }
@@ -320,7 +321,8 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND'
 
 /** What was wrong with a 2xx answer, in the module's terms. */
 function invalidReason(message: string, maxResponseBytes: number): string {
-  return message.startsWith('maxContentLength size of') ? `the answer is larger than maxResponseBytes (${maxResponseBytes} bytes)` : message;
+  if (!message.startsWith('maxContentLength size of')) return message;
+  return `the answer is larger than maxResponseBytes (${maxResponseBytes} bytes)`;
 }
 
 /** Whose credential a failed request carried (see `TwitchFailure.credential`). */

@@ -221,9 +221,8 @@ class UndiciCall {
   private tooLarge(size: number): boolean {
     const max = this.config.maxContentLength;
     if (max === undefined || max < 0 || size <= max) return false;
-    this.abort(
-      new AxiosError(`maxContentLength size of ${max} exceeded`, AxiosError.ERR_BAD_RESPONSE, this.config, this.request, this.bodiless()),
-    );
+    const message = `maxContentLength size of ${max} exceeded`;
+    this.abort(new AxiosError(message, AxiosError.ERR_BAD_RESPONSE, this.config, this.request, this.bodiless()));
     return true;
   }
 

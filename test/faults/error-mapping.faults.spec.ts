@@ -10,6 +10,7 @@ import { TwitchApiService } from '../../lib/api/twitch-api.service.js';
 import { TwitchAuthService } from '../../lib/auth/twitch-auth.service.js';
 import { TwitchUserTokenService } from '../../lib/auth/twitch-user-token.service.js';
 import { TWITCH_ERROR_MAPPING, type TwitchErrorOutcome } from '../../lib/exceptions/twitch-exception.factory.js';
+import type { TwitchException } from '../../lib/exceptions/twitch.exception.js';
 import type { TwitchModuleOptions } from '../../lib/interfaces/twitch-module-options.interface.js';
 import { TwitchModule } from '../../lib/twitch.module.js';
 import { uniquePrefix } from '../support/app.js';
@@ -70,7 +71,9 @@ class ScriptedTwitch {
   }
 
   private fallback(route: string): Handler {
-    if (route === 'POST /oauth2/token') return answer(200, { access_token: `app-${Date.now()}`, expires_in: 3600, token_type: 'bearer' });
+    if (route === 'POST /oauth2/token') {
+      return answer(200, { access_token: `app-${Date.now()}`, expires_in: 3600, token_type: 'bearer' });
+    }
     return twitchError(404, `no route ${route}`);
   }
 }
@@ -120,6 +123,21 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
 
   const getUsers = (options = {}) => api.users.getUsers({ login: ['twitchdev'] }, options);
   const helix = (path: string, handler: Handler) => (twitch.routes[`GET /helix${path}`] = handler);
+  const oauth = (route: string, handler: Handler) => (twitch.routes[route] = handler);
+  /** A stored user, saved after Twitch (here) validated their token. */
+  const saveUser = async () => {
+    const validation = { client_id: CLIENT_ID, login: 'twitchdev', user_id: USER_ID, scopes: [], expires_in: 3600 };
+    oauth('GET /oauth2/validate', answer(200, validation));
+    await userTokens.save({ accessToken: 'user-access', refreshToken: 'user-refresh', scopes: [], tokenType: 'bearer' });
+  };
+
+  /** Helix answers `status` with Twitch's error body to Get Users. */
+  const helixStatus = (status: number, message: string): Scenario => ({
+    name: `Helix ${status}`,
+    twitchStatus: status,
+    twitchMessage: message,
+    run: () => (helix('/users', twitchError(status, message)), getUsers()),
+  });
 
   const SCENARIOS: Record<TwitchErrorOutcome, Scenario[]> = {
     invalidParams: [{ name: 'first: 500 on Get Streams', run: () => api.streams.getStreams({ first: 500 }) }],
@@ -134,7 +152,7 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
         name: 'OAuth 400 for an authorization code',
         twitchStatus: 400,
         twitchMessage: 'Invalid authorization code',
-        run: () => ((twitch.routes['POST /oauth2/token'] = twitchError(400, 'Invalid authorization code')), auth.exchangeCode('used-code')),
+        run: () => (oauth('POST /oauth2/token', twitchError(400, 'Invalid authorization code')), auth.exchangeCode('used-code')),
       },
     ],
     appCredentialsRefused: [
@@ -154,13 +172,13 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
         name: 'OAuth /token 400 for client credentials',
         twitchStatus: 400,
         twitchMessage: 'invalid client',
-        run: () => ((twitch.routes['POST /oauth2/token'] = twitchError(400, 'invalid client')), auth.requestAppToken()),
+        run: () => (oauth('POST /oauth2/token', twitchError(400, 'invalid client')), auth.requestAppToken()),
       },
       {
         name: 'OAuth /token 400 "invalid client secret" for an authorization code',
         twitchStatus: 400,
         twitchMessage: 'invalid client secret',
-        run: () => ((twitch.routes['POST /oauth2/token'] = twitchError(400, 'invalid client secret')), auth.exchangeCode('a-code')),
+        run: () => (oauth('POST /oauth2/token', twitchError(400, 'invalid client secret')), auth.exchangeCode('a-code')),
       },
       {
         name: 'Helix 401 for the app token, also after it was renewed',
@@ -178,14 +196,7 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
         twitchStatus: 400,
         twitchMessage: 'invalid client secret',
         run: async () => {
-          twitch.routes['GET /oauth2/validate'] = answer(200, {
-            client_id: CLIENT_ID,
-            login: 'twitchdev',
-            user_id: USER_ID,
-            scopes: ['user:read:email'],
-            expires_in: 3600,
-          });
-          await userTokens.save({ accessToken: 'user-access', refreshToken: 'user-refresh', scopes: ['user:read:email'], tokenType: 'bearer' });
+          await saveUser();
           twitch.routes['POST /oauth2/token'] = twitchError(400, 'invalid client secret');
           helix('/users', twitchError(401, 'Invalid OAuth token'));
           const err = await getUsers({ userId: USER_ID }).catch((e) => e);
@@ -208,21 +219,14 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
         name: 'OAuth /validate 401',
         twitchStatus: 401,
         twitchMessage: 'invalid access token',
-        run: () => ((twitch.routes['GET /oauth2/validate'] = twitchError(401, 'invalid access token')), auth.validateToken('dead-token')),
+        run: () => (oauth('GET /oauth2/validate', twitchError(401, 'invalid access token')), auth.validateToken('dead-token')),
       },
     ],
     loginRequired: [
       {
         name: 'Helix 401 for a stored user token whose refresh Twitch refuses',
         run: async () => {
-          twitch.routes['GET /oauth2/validate'] = answer(200, {
-            client_id: CLIENT_ID,
-            login: 'twitchdev',
-            user_id: USER_ID,
-            scopes: ['user:read:email'],
-            expires_in: 3600,
-          });
-          await userTokens.save({ accessToken: 'user-access', refreshToken: 'user-refresh', scopes: ['user:read:email'], tokenType: 'bearer' });
+          await saveUser();
           twitch.routes['POST /oauth2/token'] = twitchError(400, 'Invalid refresh token');
           helix('/users', twitchError(401, 'Invalid OAuth token'));
           return getUsers({ userId: USER_ID });
@@ -234,18 +238,16 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
         name: 'Helix 401 "Missing scope"',
         twitchStatus: 401,
         twitchMessage: 'Missing scope: user:read:email',
-        run: () => (helix('/users', twitchError(401, 'Missing scope: user:read:email')), getUsers({ accessToken: 'callers-token' })),
+        run: () => (
+          helix('/users', twitchError(401, 'Missing scope: user:read:email')), getUsers({ accessToken: 'callers-token' })
+        ),
       },
     ],
-    forbidden: [{ name: 'Helix 403', twitchStatus: 403, twitchMessage: 'no', run: () => (helix('/users', twitchError(403, 'no')), getUsers()) }],
-    notFound: [{ name: 'Helix 404', twitchStatus: 404, twitchMessage: 'none', run: () => (helix('/users', twitchError(404, 'none')), getUsers()) }],
-    conflict: [
-      { name: 'Helix 409', twitchStatus: 409, twitchMessage: 'busy', run: () => (helix('/users', twitchError(409, 'busy')), getUsers()) },
-    ],
-    unprocessable: [
-      { name: 'Helix 422', twitchStatus: 422, twitchMessage: 'bad value', run: () => (helix('/users', twitchError(422, 'bad value')), getUsers()) },
-    ],
-    tooEarly: [{ name: 'Helix 425', twitchStatus: 425, twitchMessage: 'later', run: () => (helix('/users', twitchError(425, 'later')), getUsers()) }],
+    forbidden: [helixStatus(403, 'no')],
+    notFound: [helixStatus(404, 'none')],
+    conflict: [helixStatus(409, 'busy')],
+    unprocessable: [helixStatus(422, 'bad value')],
+    tooEarly: [helixStatus(425, 'later')],
     rateLimited: [
       {
         name: "Helix 429 (an endpoint's own limit: points remain)",
@@ -262,15 +264,13 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
         },
       },
     ],
-    otherClientError: [
-      { name: 'Helix 418', twitchStatus: 418, twitchMessage: 'teapot', run: () => (helix('/users', twitchError(418, 'teapot')), getUsers()) },
-    ],
+    otherClientError: [helixStatus(418, 'teapot')],
     serverError: [
-      { name: 'Helix 500', twitchStatus: 500, twitchMessage: 'oops', run: () => (helix('/users', twitchError(500, 'oops')), getUsers()) },
-      { name: 'Helix 502', twitchStatus: 502, run: () => (helix('/users', twitchError(502, 'gw')), getUsers()) },
+      helixStatus(500, 'oops'),
+      helixStatus(502, 'gw'),
     ],
-    unavailable: [{ name: 'Helix 503', twitchStatus: 503, run: () => (helix('/users', twitchError(503, 'down')), getUsers()) }],
-    gatewayTimeout: [{ name: 'Helix 504', twitchStatus: 504, run: () => (helix('/users', twitchError(504, 'slow')), getUsers()) }],
+    unavailable: [helixStatus(503, 'down')],
+    gatewayTimeout: [helixStatus(504, 'slow')],
     invalidResponse: [
       {
         name: 'Helix 200 with an HTML page',
@@ -287,7 +287,10 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
     timeout: [
       {
         name: 'no answer within timeout',
-        run: () => (helix('/users', (_req, res) => void setTimeout(() => answer(200, { data: [] })(_req, res), 2_000).unref()), getUsers()),
+        run: () => {
+          helix('/users', (req, res) => void setTimeout(() => answer(200, { data: [] })(req, res), 2_000).unref());
+          return getUsers();
+        },
       },
     ],
     unreachable: [{ name: 'connection reset', run: () => (helix('/users', (req) => void req.socket.destroy()), getUsers()) }],
@@ -308,7 +311,7 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(row.exception);
-    const e = err as { getStatus(): number; getResponse(): unknown; twitchStatus?: number; twitchMessage?: string; message: string };
+    const e = err as TwitchException;
     const status = row.status || scenario.twitchStatus;
     expect(e.getStatus()).toBe(status);
     expect(e.getResponse()).toMatchObject({ statusCode: status });

@@ -30,10 +30,12 @@ const USER = {
   created_at: '2016-12-14T20:32:28Z',
 };
 
-const send = (status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): Answer => (_req, res) => {
-  res.writeHead(status, { 'Content-Type': type, 'Ratelimit-Limit': '800', 'Ratelimit-Remaining': '799', ...headers });
-  res.end(body);
-};
+const send =
+  (status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): Answer =>
+  (_req, res) => {
+    res.writeHead(status, { 'Content-Type': type, 'Ratelimit-Limit': '800', 'Ratelimit-Remaining': '799', ...headers });
+    res.end(body);
+  };
 const json = (status: number, value: unknown) => send(status, 'application/json; charset=utf-8', JSON.stringify(value));
 
 /** A gzip body that inflates to `mb` MiB of zeros (about 1 KB per MiB). */
@@ -174,7 +176,8 @@ describe('hostile answers from Helix', () => {
     const bomb = await gzipBomb(400);
     expect(bomb.length).toBeLessThan(1_000_000);
     answer = send(200, 'application/json', bomb, { 'Content-Encoding': 'gzip' });
-    const { result: err, maxLagMs, rssGrowthMb } = await watch(() => t.api.users.getUsers({ login: ['twitchdev'] }).catch((e) => e));
+    const call = () => t.api.users.getUsers({ login: ['twitchdev'] }).catch((e) => e);
+    const { result: err, maxLagMs, rssGrowthMb } = await watch(call);
     expect(err).toBeInstanceOf(TwitchInvalidResponseException);
     expect(err.reason).toContain(`larger than maxResponseBytes (${TWITCH_DEFAULTS.maxResponseBytes} bytes)`);
     // Inflating 400 MB in one go takes seconds of loop time and GBs of RSS; streamed and bounded, neither.
@@ -320,7 +323,8 @@ describe('an unreachable Twitch', () => {
       silent.close();
     });
     const port = (silent.address() as AddressInfo).port;
-    const a = await app(`https://127.0.0.1:${port}/helix`, { connectTimeout: 300, retry: { maxRetries: 1, baseDelayMs: 5, maxDelayMs: 20 } });
+    const retry = { maxRetries: 1, baseDelayMs: 5, maxDelayMs: 20 };
+    const a = await app(`https://127.0.0.1:${port}/helix`, { connectTimeout: 300, retry });
     const started = Date.now();
     const err = await a.api.users.getUsers({ login: ['twitchdev'] }).catch((e) => e);
     const elapsed = Date.now() - started;
