@@ -54,7 +54,15 @@ export { mapTwitchDto } from './dto/twitch-dto.mapper.js';
 export { TwitchPagination } from './dto/twitch-pagination.dto.js';
 
 export * from './exceptions/twitch.exception.js';
-export { createTwitchException, readRateLimitHeaders, type TwitchFailure } from './exceptions/twitch-exception.factory.js';
+export {
+  createTwitchException,
+  readRateLimitHeaders,
+  TWITCH_ERROR_MAPPING,
+  TWITCH_MESSAGE_MAX_LENGTH,
+  type TwitchErrorMapping,
+  type TwitchErrorOutcome,
+  type TwitchFailure,
+} from './exceptions/twitch-exception.factory.js';
 export {
   TwitchDeviceFlowException,
   TwitchLoginRequiredException,

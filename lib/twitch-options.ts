@@ -22,6 +22,8 @@ export interface TwitchResolvedOptions {
   helixUrl: string;
   authUrl: string;
   timeout: number;
+  connectTimeout: number;
+  maxResponseBytes: number;
   keyPrefix: string;
   rateLimit: Required<TwitchRateLimitOptions>;
   retry: Required<TwitchRetryOptions>;
@@ -89,6 +91,8 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   httpUrl(options.helixUrl, 'helixUrl', false);
   httpUrl(options.authUrl, 'authUrl', false);
   number(options.timeout, 'timeout', 1, 600_000);
+  number(options.connectTimeout, 'connectTimeout', 1, 600_000);
+  number(options.maxResponseBytes, 'maxResponseBytes', 1_024, 1_073_741_824);
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
     throw new TwitchOptionsError('keyPrefix', 'must be a string');
   }
@@ -166,6 +170,9 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
     helixUrl: (options.helixUrl ?? TWITCH_HELIX_URL).replace(/\/+$/, ''),
     authUrl: (options.authUrl ?? TWITCH_AUTH_URL).replace(/\/+$/, ''),
     timeout: options.timeout ?? d.timeout,
+    // Connecting is part of the attempt: never longer than it.
+    connectTimeout: Math.min(options.connectTimeout ?? d.connectTimeout, options.timeout ?? d.timeout),
+    maxResponseBytes: options.maxResponseBytes ?? d.maxResponseBytes,
     keyPrefix: options.keyPrefix ?? d.keyPrefix,
     rateLimit: {
       enabled: rl.enabled ?? d.rateLimit.enabled,

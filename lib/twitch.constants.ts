@@ -4,6 +4,10 @@ export const TWITCH_AUTH_URL = 'https://id.twitch.tv/oauth2';
 /** Defaults of the module options, in one place. */
 export const TWITCH_DEFAULTS = {
   timeout: 10_000,
+  /** Longest wait for a connection to Twitch (ms). */
+  connectTimeout: 3_000,
+  /** Largest answer accepted, received or decompressed (bytes). */
+  maxResponseBytes: 8 * 1024 * 1024,
   keyPrefix: 'twitch:',
   /** Longest wait for one Redis command (ms). */
   redisCommandTimeoutMs: 500,

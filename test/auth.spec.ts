@@ -1,6 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchDeviceFlowException } from '../lib/exceptions/twitch-auth.exception.js';
-import { TwitchBadRequestException, TwitchUnauthorizedException } from '../lib/exceptions/twitch.exception.js';
+import {
+  TwitchAppCredentialsException,
+  TwitchBadRequestException,
+  TwitchUnauthorizedException,
+} from '../lib/exceptions/twitch.exception.js';
 import { TwitchScopes } from '../lib/generated/scopes.js';
 import { createTwitchApp, FakeTwitch, REDIS_URL, type TestApp, uniquePrefix } from './support/app.js';
 
@@ -134,7 +138,10 @@ describe('TwitchAuthService', () => {
   it('reports wrong client credentials without leaking the secret', async () => {
     const bad = await createTwitchApp(fake, { clientSecret: 'wrong-secret-value' });
     const err = await bad.auth.requestAppToken().catch((e) => e);
-    expect(err).toBeInstanceOf(TwitchBadRequestException);
+    // The app's own credentials: the server's fault, whatever Twitch's 4xx.
+    expect(err).toBeInstanceOf(TwitchAppCredentialsException);
+    expect(err.getStatus()).toBe(500);
+    expect(err.twitchStatus).toBeGreaterThanOrEqual(400);
     expect(JSON.stringify(err.getResponse())).not.toContain('wrong-secret-value');
     expect(err.message).not.toContain('wrong-secret-value');
     expect(String(err.cause?.message ?? '')).not.toContain('wrong-secret-value');

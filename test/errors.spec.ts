@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  TwitchAppCredentialsException,
   TwitchBadGatewayException,
   TwitchBadRequestException,
   TwitchConflictException,
@@ -10,7 +11,6 @@ import {
   TwitchNotFoundException,
   TwitchServiceUnavailableException,
   TwitchTooEarlyException,
-  TwitchUnauthorizedException,
   TwitchUnprocessableEntityException,
 } from '../lib/exceptions/twitch.exception.js';
 import { createTwitchApp, FakeTwitch, type TestApp } from './support/app.js';
@@ -36,7 +36,8 @@ describe('error mapping and retries', () => {
 
   it.each([
     [400, TwitchBadRequestException, 400],
-    [401, TwitchUnauthorizedException, 401],
+    // The app token is refused even after a renewal: the app's credentials, the server's fault.
+    [401, TwitchAppCredentialsException, 500],
     [403, TwitchForbiddenException, 403],
     [404, TwitchNotFoundException, 404],
     [409, TwitchConflictException, 409],

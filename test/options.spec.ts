@@ -20,6 +20,10 @@ describe('option validation', () => {
     expect(r.helixUrl).toBe('https://api.twitch.tv/helix');
     expect(r.authUrl).toBe('https://id.twitch.tv/oauth2');
     expect(r.timeout).toBe(10_000);
+    expect(r.connectTimeout).toBe(3_000);
+    expect(r.maxResponseBytes).toBe(8 * 1024 * 1024);
+    // Connecting is part of one attempt.
+    expect(resolveTwitchOptions({ ...ok, timeout: 500 }).connectTimeout).toBe(500);
     expect(r.rateLimit.enabled).toBe(true);
     expect(r.cache.defaultTtl).toBe(0);
   });
@@ -32,6 +36,8 @@ describe('option validation', () => {
     [{ clientId: 'a', authUrl: 'ftp://x' }, 'authUrl'],
     [{ clientId: 'a', redirectUri: '/relative' }, 'redirectUri'],
     [{ clientId: 'a', timeout: -1 }, 'timeout'],
+    [{ clientId: 'a', connectTimeout: 0 }, 'connectTimeout'],
+    [{ clientId: 'a', maxResponseBytes: 10 }, 'maxResponseBytes'],
     [{ clientId: 'a', redis: {} }, 'redis'],
     [{ clientId: 'a', redis: { url: 'http://x' } }, 'redis.url'],
     [{ clientId: 'a', redis: { client: {} } }, 'redis.client'],

@@ -116,7 +116,7 @@ describe('calling Helix as a user', () => {
       .modifyChannelInformation({ broadcasterId: USER.userId, title: 'x' }, { userId: USER.userId })
       .catch((e) => e);
     expect(err).toBeInstanceOf(TwitchMissingScopeException);
-    expect(err.getStatus()).toBe(401);
+    expect(err.getStatus()).toBe(403);
     expect(err.requiredScopes).toEqual([['channel:manage:broadcast']]);
     expect(err.message).toContain('channel:manage:broadcast');
     // No refresh is attempted for a missing scope.

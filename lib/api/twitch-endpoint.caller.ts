@@ -4,6 +4,7 @@ import { getMetadataStorage, validateSync, type ValidationError, ValidationTypes
 import { mapTwitchDto } from '../dto/twitch-dto.mapper.js';
 import { TwitchTokenRequiredException } from '../exceptions/twitch-auth.exception.js';
 import { type TwitchInvalidParam, TwitchValidationException } from '../exceptions/twitch-validation.exception.js';
+import { TwitchInvalidResponseException } from '../exceptions/twitch.exception.js';
 import { TwitchCallContext } from '../http/twitch-call-context.js';
 import { TwitchHttpClient } from '../http/twitch-http.client.js';
 import type { TwitchRequestOptions } from '../interfaces/twitch-request-options.interface.js';
@@ -38,6 +39,7 @@ export class TwitchEndpointCaller implements TwitchEndpointClient {
       scopes: endpoint.scopes,
       cacheTtl: options.cacheTtl,
       idempotent: endpoint.method === 'GET',
+      answer: binding.text ? 'text' : binding.response ? 'data' : 'empty',
     });
     const res = await this.http.helix<unknown>(
       {
@@ -53,7 +55,17 @@ export class TwitchEndpointCaller implements TwitchEndpointClient {
     );
     if (binding.text) return res.data as R;
     if (!binding.response || res.status === 204 || res.data === '' || res.data === undefined) return undefined as R;
-    return mapTwitchDto(binding.response, res.data);
+    try {
+      return mapTwitchDto(binding.response, res.data);
+    } catch (err) {
+      // The pipeline checked the answer's shape; anything the mapping still cannot take is Twitch's fault.
+      const reason = `the answer could not be mapped (${(err as Error).name})`;
+      throw new TwitchInvalidResponseException(
+        `${label}: Twitch answered ${res.status} with an invalid body (${reason})`,
+        { endpoint: label, twitchStatus: res.status, cause: err },
+        reason,
+      );
+    }
   }
 
   async *iterate<P extends object, R>(

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TwitchLoginRequiredException } from '../exceptions/twitch-auth.exception.js';
-import { TwitchException, TwitchServiceUnavailableException } from '../exceptions/twitch.exception.js';
+import { TwitchAppCredentialsException, TwitchException, TwitchServiceUnavailableException } from '../exceptions/twitch.exception.js';
 import { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { ifLockFree, TwitchLockTimeoutError, underSharedLock } from '../store/twitch-lock.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
@@ -254,6 +254,8 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
     try {
       fresh = await this.auth.refreshToken(current.refreshToken);
     } catch (err) {
+      // The app's own credentials were refused: the server's fault, not the user's; keep their tokens.
+      if (err instanceof TwitchAppCredentialsException) throw err;
       const status = err instanceof TwitchException ? err.twitchStatus : undefined;
       if (status === 400 || status === 401 || status === 403) {
         await this.invalidate(current.userId, 'refresh_rejected');

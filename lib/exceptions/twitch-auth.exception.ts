@@ -35,7 +35,10 @@ export class TwitchLoginRequiredException extends TwitchException {
   }
 }
 
-/** Twitch refused the call because the token lacks a scope. `requiredScopes` lists what the endpoint needs. */
+/**
+ * 403: Twitch refused the call because the user's token lacks a scope (Twitch answers 401 `Missing scope`).
+ * The user is known but not allowed this action until they grant the scope. `requiredScopes` lists what the endpoint needs.
+ */
 export class TwitchMissingScopeException extends TwitchException {
   constructor(
     message: string,
@@ -43,6 +46,6 @@ export class TwitchMissingScopeException extends TwitchException {
     /** Alternatives from the endpoint catalog: any one inner list (all of its scopes) is enough. */
     readonly requiredScopes: readonly (readonly string[])[],
   ) {
-    super(HttpStatus.UNAUTHORIZED, message, details, 'TWITCH_MISSING_SCOPE');
+    super(HttpStatus.FORBIDDEN, message, details, 'TWITCH_MISSING_SCOPE');
   }
 }

@@ -31,9 +31,11 @@ export interface TwitchExceptionDetails {
 }
 
 /**
- * Base of every error raised by a call to Twitch. Its status is the one to give your own client:
- * Twitch's 4xx as they are, 502/503/504 for Twitch's 5xx, timeouts and network failures.
- * The response body is `{ statusCode, error, message, endpoint, twitchStatus }`.
+ * Base of every error raised by a call to Twitch. Its status is the one to give your own client
+ * (see `TWITCH_ERROR_MAPPING`): Twitch's 4xx as they are where the caller's input caused them, 500
+ * when Twitch refused the app's own credentials, 502/503/504 for Twitch's 5xx, invalid answers,
+ * timeouts and network failures. Twitch's own status and message stay on `twitchStatus` and
+ * `twitchMessage`. The response body is `{ statusCode, error, message, endpoint, twitchStatus }`.
  */
 export class TwitchException extends HttpException {
   readonly endpoint: string;
@@ -42,14 +44,25 @@ export class TwitchException extends HttpException {
   readonly twitchMessage?: string;
   readonly rateLimit?: TwitchRateLimitState;
 
-  constructor(status: number, message: string, details: TwitchExceptionDetails, errorCode = 'TWITCH_ERROR') {
+  /**
+   * @param extra more fields of the response body (`retryAfter` of a 429).
+   */
+  constructor(
+    status: number,
+    message: string,
+    details: TwitchExceptionDetails,
+    errorCode = 'TWITCH_ERROR',
+    extra?: Record<string, unknown>,
+  ) {
     super(
       {
         statusCode: status,
-        error: details.twitchError ?? reasonPhrase(status),
+        // Twitch's reason phrase only where the status is Twitch's own.
+        error: (details.twitchStatus === status && details.twitchError) || reasonPhrase(status),
         message,
         endpoint: details.endpoint,
         ...(details.twitchStatus !== undefined ? { twitchStatus: details.twitchStatus } : {}),
+        ...extra,
       },
       status,
       { cause: details.cause, errorCode },
@@ -68,7 +81,10 @@ export class TwitchBadRequestException extends TwitchException {
     super(HttpStatus.BAD_REQUEST, message, details, 'TWITCH_BAD_REQUEST');
   }
 }
-/** 401 from Twitch: a missing, expired or revoked token, a Client-Id mismatch, or a missing scope. */
+/**
+ * 401 from Twitch for a token the caller gave (`accessToken`, or one checked with `validateToken`):
+ * missing, expired or revoked.
+ */
 export class TwitchUnauthorizedException extends TwitchException {
   constructor(message: string, details: TwitchExceptionDetails) {
     super(HttpStatus.UNAUTHORIZED, message, details, 'TWITCH_UNAUTHORIZED');
@@ -112,14 +128,40 @@ export class TwitchRateLimitException extends TwitchException {
   /** Seconds until the request may be tried again (0 when unknown). */
   readonly retryAfter: number;
   constructor(message: string, details: TwitchExceptionDetails, retryAfter: number) {
-    super(HttpStatus.TOO_MANY_REQUESTS, message, details, 'TWITCH_RATE_LIMIT');
+    super(HttpStatus.TOO_MANY_REQUESTS, message, details, 'TWITCH_RATE_LIMIT', { retryAfter });
     this.retryAfter = retryAfter;
   }
 }
 /** 502: Twitch answered with a server error. */
 export class TwitchBadGatewayException extends TwitchException {
+  constructor(message: string, details: TwitchExceptionDetails, errorCode = 'TWITCH_BAD_GATEWAY') {
+    super(HttpStatus.BAD_GATEWAY, message, details, errorCode);
+  }
+}
+/**
+ * 502: Twitch (or something in between, such as a proxy's maintenance page) answered with a success
+ * status but not with what the endpoint documents: not JSON, JSON without `data`, nested too deep,
+ * larger than `maxResponseBytes`, or a body that cannot be decompressed. Such an answer is never cached.
+ */
+export class TwitchInvalidResponseException extends TwitchBadGatewayException {
+  constructor(
+    message: string,
+    details: TwitchExceptionDetails,
+    /** What was wrong with the answer, e.g. `the body is not JSON`. */
+    readonly reason: string,
+  ) {
+    super(message, details, 'TWITCH_INVALID_RESPONSE');
+  }
+}
+/**
+ * 500: Twitch refused the application's own credentials: the client secret or client ID (OAuth
+ * `/token` with client credentials, or an `invalid client` answer to any grant), or the app access
+ * token even after it was renewed. Nothing the app's client sent is at fault and retrying will not
+ * help: the server is misconfigured (check `clientId` and `clientSecret`).
+ */
+export class TwitchAppCredentialsException extends TwitchException {
   constructor(message: string, details: TwitchExceptionDetails) {
-    super(HttpStatus.BAD_GATEWAY, message, details, 'TWITCH_BAD_GATEWAY');
+    super(HttpStatus.INTERNAL_SERVER_ERROR, message, details, 'TWITCH_APP_CREDENTIALS_REFUSED');
   }
 }
 /** 503: Twitch said it is unavailable, or could not be reached at all. */

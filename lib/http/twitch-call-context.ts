@@ -1,4 +1,5 @@
 import type { TwitchAuthKind } from '../api/twitch-endpoint.interface.js';
+import type { TwitchAnswerKind } from './twitch-answer.js';
 
 export interface TwitchCallInit {
   /** `helix` calls get the token, rate-limit and cache steps; `oauth` calls go straight to id.twitch.tv. */
@@ -15,6 +16,8 @@ export interface TwitchCallInit {
   cacheTtl?: number;
   /** May be sent again after a 5xx or a network error. */
   idempotent?: boolean;
+  /** What a successful answer must hold (from the endpoint's catalog entry); unchecked when absent. */
+  answer?: TwitchAnswerKind;
 }
 
 /**
@@ -30,6 +33,7 @@ export class TwitchCallContext {
   readonly scopes: readonly (readonly string[])[];
   readonly cacheTtl: number;
   readonly idempotent: boolean;
+  readonly answer?: TwitchAnswerKind;
 
   /** Retries after a 5xx or network error so far. */
   attempt = 0;
@@ -49,6 +53,8 @@ export class TwitchCallContext {
   sharedFetch = false;
   /** The answer comes from the cache or from the shared fetch (this request sends nothing itself). */
   fromCache = false;
+  /** The last attempt failed before reaching Twitch (no connection): its rate-limit point was not spent. */
+  unsent = false;
 
   private readonly init: TwitchCallInit;
 
@@ -62,6 +68,7 @@ export class TwitchCallContext {
     this.scopes = init.scopes ?? [];
     this.cacheTtl = init.cacheTtl ?? 0;
     this.idempotent = init.idempotent ?? false;
+    this.answer = init.answer;
   }
 
   /** A fresh context for the shared fetch of this call's cacheable GET. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { AxiosError, type AxiosRequestConfig, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { TwitchAppTokenManager } from '../auth/twitch-app-token.manager.js';
 import { TwitchUserTokenService } from '../auth/twitch-user-token.service.js';
 import { TwitchCache, type TwitchCachedResponse } from '../cache/twitch-cache.js';
@@ -13,6 +13,7 @@ import { digest } from '../utils/hash.js';
 import { TwitchSingleFlight, waitFor } from '../utils/single-flight.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchCallContext } from './twitch-call-context.js';
+import { checkTwitchAnswer } from './twitch-answer.js';
 import { serializeTwitchParams } from './twitch-params.serializer.js';
 import { toConfig, type TwitchHttpRequest, type TwitchRetryDecision, TwitchTransport } from './twitch-transport.js';
 
@@ -161,6 +162,8 @@ export class TwitchHttpClient {
   }
 
   private async rateLimit(config: Config, ctx: TwitchCallContext): Promise<void> {
+    // A retry after an attempt that never reached Twitch sends with that attempt's point.
+    if (ctx.unsent) return void (ctx.unsent = false);
     if (ctx.kind !== 'helix' || ctx.fromCache || !ctx.bucket || !this.limiter.enabled) return;
     const signal = config.signal as AbortSignal | undefined;
     await waitFor(this.limiter.acquire(ctx.bucket, ctx.label, signal), { signal });
@@ -171,7 +174,11 @@ export class TwitchHttpClient {
   private async onResponse(response: AxiosResponse): Promise<AxiosResponse> {
     const ctx = response.config.twitch;
     if (!ctx || ctx.fromCache) return response;
-    await this.observe(ctx, response.headers as Record<string, unknown>);
+    const headers = response.headers as Record<string, unknown>;
+    await this.observe(ctx, headers);
+    // An answer that is not what the endpoint documents is a failed attempt (never cached, retried like a 502).
+    const invalid = ctx.answer && checkTwitchAnswer(ctx.answer, response.status, response.data, headers);
+    if (invalid) throw new AxiosError(invalid, AxiosError.ERR_BAD_RESPONSE, response.config, response.request, response);
     return response;
   }
 

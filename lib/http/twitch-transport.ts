@@ -1,6 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { type AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, isAxiosError, isCancel, type Method } from 'axios';
+import type { Dispatcher } from 'undici';
 import { createTwitchException } from '../exceptions/twitch-exception.factory.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
@@ -36,14 +37,16 @@ export type TwitchRetryDecision = (error: AxiosError, ctx: TwitchCallContext, si
 export class TwitchTransport implements OnApplicationShutdown {
   readonly axios: AxiosInstance;
   /** Keep-alive connections (undici), shared by Helix and OAuth calls. */
-  private readonly dispatcher = createTwitchDispatcher();
+  private readonly dispatcher: Dispatcher;
 
   constructor(
     http: HttpService,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
   ) {
     this.axios = http.axiosRef;
+    this.dispatcher = createTwitchDispatcher({ connectTimeout: options.connectTimeout });
     this.axios.defaults.timeout = options.timeout;
+    this.axios.defaults.maxContentLength = options.maxResponseBytes;
     this.axios.defaults.adapter = createTwitchUndiciAdapter(this.dispatcher);
     this.axios.defaults.paramsSerializer = (p) => serializeTwitchParams(p);
     // axios merges its defaults into every request's config. Its per-method header groups and the
@@ -60,7 +63,9 @@ export class TwitchTransport implements OnApplicationShutdown {
 
   /** An OAuth request to id.twitch.tv: no token, rate limiter or cache; a GET is retried after a 5xx or network failure. */
   oauth<T>(req: TwitchHttpRequest, label: string): Promise<AxiosResponse<T>> {
-    const ctx = new TwitchCallContext({ kind: 'oauth', label, auth: 'none', idempotent: req.method === 'GET' });
+    // Twitch's OAuth answers JSON objects, except /revoke (an empty 200).
+    const answer = req.path === '/revoke' ? 'empty' : 'object';
+    const ctx = new TwitchCallContext({ kind: 'oauth', label, auth: 'none', idempotent: req.method === 'GET', answer });
     return this.attempts<T>(toConfig(this.options.authUrl, req, ctx), ctx, [this.backOff]);
   }
 
@@ -78,26 +83,33 @@ export class TwitchTransport implements OnApplicationShutdown {
       } catch (error) {
         if (!isAxiosError(error) || !error.config?.twitch) throw error;
         if (isCancel(error) || signal?.aborted) throw signal?.reason ?? error;
+        const res = error.response;
+        // Nothing reached Twitch (no connection): a retry reuses this attempt's rate-limit point.
+        ctx.unsent = !res && NOT_SENT.has(error.code ?? '');
         let again = false;
         for (const decide of decisions) if ((again = await decide(error, ctx, signal))) break;
         if (again) continue;
-        const res = error.response;
         throw createTwitchException({
           endpoint: ctx.label,
           status: res?.status,
           body: res?.data,
           headers: res?.headers as Record<string, unknown> | undefined,
           timedOut: isTimeout(error),
+          credential: credential(error.config, ctx),
+          invalidResponse: isInvalidAnswer(error) ? invalidReason(error.message, this.options.maxResponseBytes) : undefined,
           cause: sanitize(error),
         });
       }
     }
   }
 
-  /** A 5xx or a network failure (not a timeout) of an idempotent call: back off with full jitter, try again. */
+  /**
+   * A 5xx, an unusable 2xx answer or a network failure (not a timeout) of an idempotent call: back off
+   * with full jitter, try again.
+   */
   readonly backOff: TwitchRetryDecision = async (error, ctx, signal) => {
     const res = error.response;
-    const retriable = res ? res.status >= 500 : !isTimeout(error);
+    const retriable = res ? res.status >= 500 || isInvalidAnswer(error) : !isTimeout(error);
     if (!ctx.idempotent || !retriable || ctx.attempt >= this.options.retry.maxRetries) return false;
     ctx.attempt++;
     const { baseDelayMs, maxDelayMs } = this.options.retry;
@@ -119,6 +131,29 @@ export function toConfig(base: string, req: TwitchHttpRequest, ctx: TwitchCallCo
     responseType: req.responseType ?? 'json',
     twitch: ctx,
   };
+}
+
+/** Network failures before anything was sent: nothing reached Twitch. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A 2xx in an error: the answer's body was unusable (see `checkTwitchAnswer` and the adapter's body errors). */
+function isInvalidAnswer(error: AxiosError): boolean {
+  const status = error.response?.status;
+  return status !== undefined && status >= 200 && status < 300;
+}
+
+/** What was wrong with a 2xx answer, in the module's terms. */
+function invalidReason(message: string, maxResponseBytes: number): string {
+  if (!message.startsWith('maxContentLength size of')) return message;
+  return `the answer is larger than maxResponseBytes (${maxResponseBytes} bytes)`;
+}
+
+/** Whose credential a failed request carried (see `TwitchFailure.credential`). */
+function credential(config: AxiosRequestConfig | undefined, ctx: TwitchCallContext): 'app' | 'user' | 'caller' | 'client' | undefined {
+  if (ctx.kind === 'helix') return ctx.tokenSource;
+  const data = config?.data;
+  const form = typeof data === 'string' ? new URLSearchParams(data) : data instanceof URLSearchParams ? data : undefined;
+  return form?.get('grant_type') === 'client_credentials' ? 'client' : undefined;
 }
 
 function isTimeout(error: AxiosError): boolean {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import axios, { AxiosError, AxiosHeaders, type AxiosInstance, isCancel } from 'axios';
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,22 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       case '/gzip':
         res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
         return void res.end(gzipSync(JSON.stringify({ zipped: true })));
+      case '/bomb':
+        // 20 MB of zeros, about 20 KB compressed.
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+        return void res.end(gzipSync(Buffer.alloc(20 << 20)));
+      case '/corrupt':
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Ratelimit-Remaining': '7' });
+        return void res.end(Buffer.concat([gzipSync('{"a":1}').subarray(0, 10), Buffer.from('garbage')]));
+      case '/deflate':
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'deflate' });
+        return void res.end(deflateSync(JSON.stringify({ deflated: true })));
+      case '/br':
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'br' });
+        return void res.end(brotliCompressSync(JSON.stringify({ brotli: true })));
+      case '/empty-gzip':
+        res.writeHead(204, { 'Content-Encoding': 'gzip' });
+        return void res.end();
       case '/big':
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         return void res.end('x'.repeat(10_000));
@@ -239,6 +255,53 @@ describe('createTwitchUndiciAdapter', () => {
     const big = (await http.get('/big', { maxContentLength: 1_000 }).catch((e: unknown) => e)) as AxiosError;
     expect(big.code).toBe(AxiosError.ERR_BAD_RESPONSE);
     expect(big.message).toBe('maxContentLength size of 1000 exceeded');
+  });
+
+  it('decompresses deflate and br as streams, and leaves an empty encoded body empty', async () => {
+    expect((await http.get('/deflate')).data).toEqual({ deflated: true });
+    expect((await http.get('/br')).data).toEqual({ brotli: true });
+    const empty = await http.get('/empty-gzip');
+    expect(empty.status).toBe(204);
+    expect(empty.data).toBe('');
+  });
+
+  it('applies maxContentLength to the decompressed size, stopping the inflation there', async () => {
+    const err = (await http.get('/bomb', { maxContentLength: 1 << 20 }).catch((e: unknown) => e)) as AxiosError;
+    expect(err).toBeInstanceOf(AxiosError);
+    expect(err.code).toBe(AxiosError.ERR_BAD_RESPONSE);
+    expect(err.message).toBe(`maxContentLength size of ${1 << 20} exceeded`);
+    // The status and headers of the answer, without its body.
+    expect(err.response?.status).toBe(200);
+    expect(err.response?.data).toBeUndefined();
+    // Without a bound the same body inflates whole.
+    const whole = await http.get('/bomb', { responseType: 'arraybuffer' });
+    expect((whole.data as Buffer).length).toBe(20 << 20);
+  });
+
+  it('rejects a body that cannot be decompressed with ERR_BAD_RESPONSE and the answer\'s status', async () => {
+    const err = (await http.get('/corrupt').catch((e: unknown) => e)) as AxiosError;
+    expect(err).toBeInstanceOf(AxiosError);
+    expect(err.code).toBe(AxiosError.ERR_BAD_RESPONSE);
+    expect(err.message).toMatch(/could not be decoded as gzip/);
+    expect(err.response?.status).toBe(200);
+    expect(err.response?.headers['ratelimit-remaining']).toBe('7');
+  });
+
+  it('gives up a connect after connectTimeout', async () => {
+    const silent = createNetServer((s) => s.on('error', () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const quick = createTwitchDispatcher({ connectTimeout: 200 });
+    const started = Date.now();
+    // https to a server that never answers the TLS handshake.
+    const err = (await axios
+      .get(`https://127.0.0.1:${port}/x`, { adapter: createTwitchUndiciAdapter(quick), timeout: 10_000 })
+      .catch((e: unknown) => e)) as AxiosError;
+    expect(err).toBeInstanceOf(AxiosError);
+    expect(err.code).toBe('UND_ERR_CONNECT_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await quick.destroy();
+    silent.close();
   });
 
   it('keeps connections alive between requests', async () => {

@@ -1,5 +1,5 @@
-import { Readable } from 'node:stream';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { Readable, type Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import axios, {
   type AxiosAdapter,
   AxiosError,
@@ -21,6 +21,8 @@ export interface TwitchDispatcherOptions {
   keepAliveTimeout?: number;
   /** Connections per origin; unlimited by default. */
   connections?: number;
+  /** Longest wait for a TCP connection (and its TLS handshake), ms. Default 10 s (undici's). */
+  connectTimeout?: number;
 }
 
 /**
@@ -28,7 +30,11 @@ export interface TwitchDispatcherOptions {
  * `EnvHttpProxyAgent` when `HTTP_PROXY`/`HTTPS_PROXY` is set (axios' own adapter honoured those too).
  */
 export function createTwitchDispatcher(options: TwitchDispatcherOptions = {}): Dispatcher {
-  const opts = { keepAliveTimeout: options.keepAliveTimeout ?? 30_000, connections: options.connections ?? null };
+  const opts = {
+    keepAliveTimeout: options.keepAliveTimeout ?? 30_000,
+    connections: options.connections ?? null,
+    ...(options.connectTimeout !== undefined ? { connect: { timeout: options.connectTimeout } } : {}),
+  };
   const env = process.env;
   const proxied = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
   return proxied ? new EnvHttpProxyAgent(opts) : new Agent(opts);
@@ -43,13 +49,16 @@ export function createTwitchDispatcher(options: TwitchDispatcherOptions = {}): D
  * Honoured: `baseURL`/`url`/`params`/`paramsSerializer`, `method`, `headers`, `auth`, `data`
  * (strings, buffers, `URLSearchParams`, streams; objects as JSON), `timeout`/`timeoutErrorMessage`/
  * `transitional.clarifyTimeoutError`, `signal` and `cancelToken`, `responseType` (`json`, `text`,
- * `arraybuffer`, `stream` (buffered)), `responseEncoding`, `decompress` (gzip, deflate, br),
- * `maxContentLength`, `validateStatus`. Not followed: redirects (a 3xx is returned as it is) and
- * per-request agents and proxies (the dispatcher decides).
+ * `arraybuffer`, `stream` (buffered)), `responseEncoding`, `decompress` (gzip, deflate, br: streamed,
+ * off the event loop), `maxContentLength` (the body's size both as received and decompressed: the
+ * request is stopped as soon as either passes it), `validateStatus`. Not followed: redirects (a 3xx is
+ * returned as it is) and per-request agents and proxies (the dispatcher decides).
  *
  * Errors are `AxiosError`s like axios' own: `ECONNABORTED` (or `ETIMEDOUT`) on timeout,
- * `CanceledError` on abort, the socket's code (`ECONNREFUSED`, `ECONNRESET`, ...) on network
- * failures, and `ERR_BAD_REQUEST`/`ERR_BAD_RESPONSE` with `response` set when `validateStatus` refuses.
+ * `CanceledError` on abort, the socket's code (`ECONNREFUSED`, `ECONNRESET`, `UND_ERR_CONNECT_TIMEOUT`,
+ * ...) on network failures, and `ERR_BAD_REQUEST`/`ERR_BAD_RESPONSE` with `response` set when
+ * `validateStatus` refuses. A body that passes `maxContentLength` or cannot be decompressed is an
+ * `ERR_BAD_RESPONSE` whose `response` has the status and headers but no `data`.
  */
 export function createTwitchUndiciAdapter(dispatcher: Dispatcher): AxiosAdapter {
   return (config) => send(dispatcher, config);
@@ -97,7 +106,13 @@ class UndiciCall {
   private statusText = '';
   private headers: Record<string, string | string[]> = {};
   private chunks: Buffer[] = [];
+  /** Bytes received. */
+  private received = 0;
+  /** Bytes of the body (after decompression). */
   private size = 0;
+  /** Decompresses the body as it arrives, when it is encoded. */
+  private inflater?: Transform;
+  private encoding?: string;
   private onAbortSignal?: () => void;
   private unsubscribeToken?: () => void;
 
@@ -140,22 +155,43 @@ class UndiciCall {
     this.status = statusCode;
     this.statusText = statusText;
     this.headers = responseHeaders(this.config, rawHeaders);
+    const encoding = this.headers['content-encoding'];
+    if (this.config.decompress !== false && typeof encoding === 'string' && inflaterFor(encoding)) this.encoding = encoding;
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    this.size += chunk.length;
-    const max = this.config.maxContentLength;
-    if (max !== undefined && max > -1 && this.size > max) {
-      this.abort(new AxiosError(`maxContentLength size of ${max} exceeded`, AxiosError.ERR_BAD_RESPONSE, this.config, this.request));
-      return false;
+    if (this.settled) return false;
+    this.received += chunk.length;
+    if (this.tooLarge(this.received)) return false;
+    if (this.encoding) {
+      if (!this.inflater) this.startInflater(this.encoding);
+      this.inflater!.write(chunk);
+      return true;
     }
+    this.size += chunk.length;
     this.chunks.push(chunk);
     return true;
   }
 
   onComplete(): void {
     if (this.settled) return;
+    if (this.inflater) {
+      // Settles on the inflater's 'end' (or its error).
+      this.inflater.end();
+      return;
+    }
+    this.complete();
+  }
+
+  /** The body is whole (and decompressed): settle with the response, or with `validateStatus`'s refusal. */
+  private complete(): void {
+    if (this.settled) return;
+    if (this.inflater) {
+      delete this.headers['content-encoding'];
+      delete this.headers['content-length'];
+      this.inflater = undefined;
+    }
     let response: AxiosResponse;
     try {
       const data = this.body();
@@ -168,7 +204,7 @@ class UndiciCall {
         request: this.request,
       };
     } catch (err) {
-      this.fail(AxiosError.from(err as Error, AxiosError.ERR_BAD_RESPONSE, this.config, this.request));
+      this.fail(AxiosError.from(err as Error, AxiosError.ERR_BAD_RESPONSE, this.config, this.request, this.bodiless()));
       return;
     }
     const validate = this.config.validateStatus;
@@ -179,6 +215,44 @@ class UndiciCall {
       const code = response.status >= 400 && response.status < 500 ? AxiosError.ERR_BAD_REQUEST : AxiosError.ERR_BAD_RESPONSE;
       this.fail(new AxiosError(`Request failed with status code ${response.status}`, code, this.config, this.request, response));
     }
+  }
+
+  /** Stops the request once the body passes `maxContentLength` (received or decompressed). */
+  private tooLarge(size: number): boolean {
+    const max = this.config.maxContentLength;
+    if (max === undefined || max < 0 || size <= max) return false;
+    const message = `maxContentLength size of ${max} exceeded`;
+    this.abort(new AxiosError(message, AxiosError.ERR_BAD_RESPONSE, this.config, this.request, this.bodiless()));
+    return true;
+  }
+
+  private startInflater(encoding: string): void {
+    const inflater = inflaterFor(encoding)!();
+    this.inflater = inflater;
+    inflater.on('data', (out: Buffer) => {
+      if (this.settled) return;
+      this.size += out.length;
+      if (this.tooLarge(this.size)) return;
+      this.chunks.push(out);
+    });
+    inflater.on('error', (err: Error) => {
+      const message = `the body could not be decoded as ${encoding.trim()}: ${err.message}`;
+      this.abort(new AxiosError(message, AxiosError.ERR_BAD_RESPONSE, this.config, this.request, this.bodiless()));
+    });
+    inflater.on('end', () => this.complete());
+  }
+
+  /** The response without its body: what body errors carry, so the caller sees Twitch's status and headers. */
+  private bodiless(): AxiosResponse | undefined {
+    if (!this.status) return undefined;
+    return {
+      data: undefined,
+      status: this.status,
+      statusText: this.statusText,
+      headers: this.headers as AxiosResponse['headers'],
+      config: this.config,
+      request: this.request,
+    };
   }
 
   onError(err: Error & { code?: string; cause?: { code?: string } }): void {
@@ -194,17 +268,8 @@ class UndiciCall {
 
   private body(): unknown {
     const { config } = this;
-    let buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size);
+    const buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size);
     this.chunks = [];
-    const encoding = this.headers['content-encoding'];
-    if (config.decompress !== false && typeof encoding === 'string' && buf.length) {
-      const inflated = decompress(encoding, buf);
-      if (inflated) {
-        buf = inflated;
-        delete this.headers['content-encoding'];
-        delete this.headers['content-length'];
-      }
-    }
     switch (config.responseType) {
       case 'arraybuffer':
         return buf;
@@ -246,6 +311,13 @@ class UndiciCall {
 
   private finish(): void {
     this.settled = true;
+    this.chunks = [];
+    if (this.inflater) {
+      this.inflater.removeAllListeners('data');
+      this.inflater.on('error', () => undefined);
+      this.inflater.destroy();
+      this.inflater = undefined;
+    }
     if (this.timer) clearTimeout(this.timer);
     if (this.onAbortSignal) (this.config.signal as AbortSignal).removeEventListener('abort', this.onAbortSignal);
     this.unsubscribeToken?.();
@@ -355,15 +427,16 @@ function isPlainObject(v: unknown): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function decompress(encoding: string, buf: Buffer): Buffer | undefined {
+/** A streaming decoder for a `Content-Encoding` the adapter decodes (undefined for others: the body is kept as it is). */
+function inflaterFor(encoding: string): (() => Transform) | undefined {
   switch (encoding.trim().toLowerCase()) {
     case 'gzip':
     case 'x-gzip':
-      return gunzipSync(buf);
+      return createGunzip;
     case 'deflate':
-      return inflateSync(buf);
+      return createInflate;
     case 'br':
-      return brotliDecompressSync(buf);
+      return createBrotliDecompress;
     default:
       return undefined;
   }

@@ -140,10 +140,24 @@ export interface TwitchModuleOptions {
    */
   authUrl?: string;
   /**
-   * Request timeout in ms.
+   * Request timeout in ms: the longest one attempt may take, connecting included. Retries
+   * (`retry.maxRetries`) each get their own.
    * @default 10000
    */
   timeout?: number;
+  /**
+   * Longest wait in ms for the TCP connection (and TLS handshake) to Twitch. A connect failure is a
+   * network error: retried per `retry.*` for a GET. A refused connection fails at once. At most `timeout`.
+   * @default 3000
+   */
+  connectTimeout?: number;
+  /**
+   * Largest answer accepted, in bytes, counted both as received and after decompression (gzip,
+   * deflate, br). A larger answer is stopped as soon as it passes the bound and fails with
+   * `TwitchInvalidResponseException` (502). Twitch's largest pages are a few hundred KB.
+   * @default 8388608 (8 MiB)
+   */
+  maxResponseBytes?: number;
   /**
    * Prefix of every Redis key and cache key the module writes.
    * @default 'twitch:'
