@@ -299,7 +299,12 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
       baseDelayMs: retry.baseDelayMs ?? d.retry.baseDelayMs,
       maxDelayMs: retry.maxDelayMs ?? d.retry.maxDelayMs,
     },
-    cache: { defaultTtl: cache.defaultTtl ?? 0, localMaxEntries: cache.localMaxEntries ?? TWITCH_DEFAULTS.cacheLocalMaxEntries, manager: cache.manager },
+    cache: {
+      defaultTtl: cache.defaultTtl ?? 0,
+      localMaxEntries: cache.localMaxEntries ?? TWITCH_DEFAULTS.cacheLocalMaxEntries,
+      // A cache-manager Cache at run time (checked above); typed by its get and set only, see TwitchCacheManager.
+      manager: cache.manager as Cache | undefined,
+    },
     tokens: {
       store: tokens.store,
       encryptionKey,
