@@ -1,12 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
 
-/** A user's app: loads the built package by name, starts the fake Twitch, calls Get Users, closes. */
+/** A user's app: loads the installed package by name, starts the fake Twitch, calls Get Users, closes. */
 const body = (load: string) => `
 ${load}
 const { Module } = common;
@@ -21,20 +22,66 @@ await app.close();
 await fake.close();
 `;
 
-describe('the built package', () => {
+/** What a consumer's type checker sees of the installed package (ESM or CommonJS). */
+const typesCheck = `
+import { TwitchModule, type TwitchIdentity, type TwitchModuleOptions } from 'nestjs-twitch';
+import { FakeTwitch } from 'nestjs-twitch/testing';
+const options: TwitchModuleOptions = { clientId: 'id', redis: { url: 'redis://127.0.0.1:6379' } };
+export const mod = TwitchModule.forRoot({ ...options, isGlobal: true });
+export const start: typeof FakeTwitch.start = FakeTwitch.start;
+export type Who = TwitchIdentity['userId'];
+`;
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/**
+ * The package as npm publishes it: built into a temporary folder (the working tree's `dist/` is left
+ * alone), packed with `npm pack`, and unpacked into a user's `node_modules`.
+ */
+describe('the packed package', () => {
   let dir: string;
+  let app: string;
+  let packed: string[];
+
   beforeAll(() => {
-    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
     dir = mkdtempSync(join(tmpdir(), 'nestjs-twitch-pack-'));
-    mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(root, join(dir, 'node_modules', 'nestjs-twitch'));
-    for (const dep of ['reflect-metadata', '@nestjs']) symlinkSync(join(root, 'node_modules', dep), join(dir, 'node_modules', dep));
+    const pkg = join(dir, 'pkg');
+    mkdirSync(pkg);
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) copyFileSync(join(root, f), join(pkg, f));
+    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], {
+      stdio: 'pipe',
+    });
+    const [info] = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: pkg, encoding: 'utf8', stdio: 'pipe' }),
+    ) as { filename: string; files: { path: string }[] }[];
+    packed = info.files.map((f) => f.path).sort();
+
+    app = join(dir, 'app');
+    const installed = join(app, 'node_modules', 'nestjs-twitch');
+    mkdirSync(installed, { recursive: true });
+    execFileSync('tar', ['-xzf', join(dir, info.filename), '-C', installed, '--strip-components=1']);
+    // The app's other dependencies: the ones this repository installed.
+    for (const dep of readdirSync(join(root, 'node_modules'))) {
+      if (dep !== 'nestjs-twitch' && dep !== '.bin') symlinkSync(join(root, 'node_modules', dep), join(app, 'node_modules', dep));
+    }
   }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('holds dist (JavaScript and declarations, no source maps), package.json, README, LICENSE and CHANGELOG', () => {
+    expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']));
+    expect(packed.filter((p) => !/^dist\/.+\.(js|d\.ts)$/.test(p) && !['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json'].includes(p))).toEqual([]);
+    expect(packed.some((p) => p.includes('.spec.'))).toBe(false);
+    const js = walk(join(app, 'node_modules', 'nestjs-twitch', 'dist')).filter((f) => f.endsWith('.js'));
+    expect(js.length).toBeGreaterThan(100);
+    expect(js.filter((f) => readFileSync(f, 'utf8').includes('sourceMappingURL'))).toEqual([]);
+    expect(readFileSync(join(app, 'node_modules', 'nestjs-twitch', 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+  });
+
   function run(file: string, code: string) {
-    writeFileSync(join(dir, file), code);
-    const out = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    writeFileSync(join(app, file), code);
+    const out = spawnSync(process.execPath, [file], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     expect(out.stderr.replace(/.*ExperimentalWarning.*\n|.*--trace-warnings.*\n/g, '')).toBe('');
     expect(out.status).toBe(0);
     return JSON.parse(out.stdout.trim().split('\n').pop()!);
@@ -63,4 +110,23 @@ const testing = require('nestjs-twitch/testing');`)}})().catch((e) => { console.
     );
     expect(result).toEqual({ login: 'twitchdev', endpoints: 144, dto: 'GetUsersResponse' });
   });
+
+  it('gives its types to ESM and CommonJS apps (strict, NodeNext)', () => {
+    writeFileSync(join(app, 'types.mts'), typesCheck);
+    writeFileSync(join(app, 'types.cts'), typesCheck);
+    const program = ts.createProgram([join(app, 'types.mts'), join(app, 'types.cts')], {
+      target: ts.ScriptTarget.ES2023,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+      types: ['node'],
+      typeRoots: [join(app, 'node_modules', '@types')],
+    });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(errors).toEqual([]);
+    // The declarations came from the installed package, not from the sources.
+    expect(program.getSourceFiles().some((f) => f.fileName.includes('/app/node_modules/nestjs-twitch/dist/index.d.ts'))).toBe(true);
+  }, 60_000);
 });
