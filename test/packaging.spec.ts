@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -18,6 +19,42 @@ Module({ imports: [twitch.TwitchModule.forRoot({ ...fake.moduleOptions() })] })(
 const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
 const res = await app.get(twitch.TwitchApiService).users.getUsers({ login: ['twitchdev'] });
 console.log(JSON.stringify({ login: res.data[0].login, endpoints: twitch.TWITCH_ENDPOINTS.length, dto: res.constructor.name }));
+await app.close();
+await fake.close();
+`;
+
+/**
+ * A user's HTTP app (Express or Fastify) with Redis: a route guarded by \`@TwitchAuth()\` that calls Twitch as the
+ * bearer caller with \`{ user }\`, decorated by hand as compiled TypeScript would.
+ */
+const httpBody = (load: string, platform: 'express' | 'fastify', redisUrl: string, keyPrefix: string) => `
+${load}
+const { Controller, Get, Inject, Module } = common;
+const fake = await testing.FakeTwitch.start();
+fake.respondWith('GET', '/channels/followed', 200, { total: 0, data: [], pagination: {} });
+class MeController {
+  constructor(twitch) { this.twitch = twitch; }
+  async follows(user) {
+    const res = await this.twitch.channels.getFollowedChannels({ userId: user.userId }, { user });
+    return { login: user.login, total: res.total };
+  }
+}
+Inject(twitch.TwitchApiService)(MeController, undefined, 0);
+const follows = Object.getOwnPropertyDescriptor(MeController.prototype, 'follows');
+for (const d of [Get('follows'), twitch.TwitchAuth('user:read:follows')]) d(MeController.prototype, 'follows', follows);
+twitch.TwitchUser()(MeController.prototype, 'follows', 0);
+Controller('me')(MeController);
+class AppModule {}
+Module({
+  imports: [twitch.TwitchModule.forRoot({ ...fake.moduleOptions(), redis: { url: ${JSON.stringify(redisUrl)} }, keyPrefix: ${JSON.stringify(keyPrefix)}, isGlobal: true })],
+  controllers: [MeController],
+})(AppModule);
+const app = ${platform === 'fastify' ? 'await core.NestFactory.create(AppModule, new (fastify.FastifyAdapter)(), { logger: false })' : 'await core.NestFactory.create(AppModule, { logger: false })'};
+await app.listen(0, '127.0.0.1');
+const { accessToken } = fake.issueUserToken({ userId: '141981764', scopes: ['user:read:follows'] });
+const res = await fetch(\`\${await app.getUrl()}/me/follows\`, { headers: { authorization: \`Bearer \${accessToken}\` } });
+const sent = fake.requestsTo('GET', '/channels/followed')[0];
+console.log(JSON.stringify({ status: res.status, body: await res.json(), asUser: sent?.headers.authorization === \`Bearer \${accessToken}\` }));
 await app.close();
 await fake.close();
 `;
@@ -67,7 +104,11 @@ describe('the packed package', () => {
       if (dep !== 'nestjs-twitch' && dep !== '.bin') symlinkSync(join(root, 'node_modules', dep), join(app, 'node_modules', dep));
     }
   }, 180_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const keyPrefix = uniquePrefix();
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await flushPrefix(keyPrefix);
+  });
 
   it('holds dist (JavaScript and declarations, no source maps), package.json, README, LICENSE and CHANGELOG', () => {
     expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']));
@@ -109,6 +150,34 @@ const twitch = require('nestjs-twitch');
 const testing = require('nestjs-twitch/testing');`)}})().catch((e) => { console.error(e); process.exit(1); });`,
     );
     expect(result).toEqual({ login: 'twitchdev', endpoints: 144, dto: 'GetUsersResponse' });
+  });
+
+  const loaders = {
+    esm: `import 'reflect-metadata';
+import * as common from '@nestjs/common';
+import * as core from '@nestjs/core';
+import * as fastify from '@nestjs/platform-fastify';
+import * as twitch from 'nestjs-twitch';
+import * as testing from 'nestjs-twitch/testing';`,
+    cjs: `require('reflect-metadata');
+const common = require('@nestjs/common');
+const core = require('@nestjs/core');
+const fastify = require('@nestjs/platform-fastify');
+const twitch = require('nestjs-twitch');
+const testing = require('nestjs-twitch/testing');`,
+  };
+  it.each([
+    ['esm', 'express'],
+    ['esm', 'fastify'],
+    ['cjs', 'express'],
+    ['cjs', 'fastify'],
+  ] as const)('serves a guarded route calling Twitch as the bearer user (%s, %s, Redis)', (kind, platform) => {
+    const code = httpBody(loaders[kind], platform, REDIS_URL(), `${keyPrefix}${kind}-${platform}:`);
+    const result =
+      kind === 'esm'
+        ? run(`http-${platform}.mjs`, code)
+        : run(`http-${platform}.cjs`, `(async () => {${code}})().catch((e) => { console.error(e); process.exit(1); });`);
+    expect(result).toEqual({ status: 200, body: { login: 'twitchdev', total: 0 }, asUser: true });
   });
 
   it('gives its types to ESM and CommonJS apps (strict, NodeNext)', () => {
