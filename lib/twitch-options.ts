@@ -86,7 +86,15 @@ const KNOWN_OPTIONS: TwitchOptionKeys = keysOf<TwitchModuleOptions>({
 });
 
 /** Keys that belong to `forRoot()` / `forRootAsync()` themselves, not to the options object. */
-const REGISTRATION_KEYS = new Set(['isGlobal', 'imports', 'inject', 'useFactory', 'useClass', 'useExisting', 'provideInjectionTokensFrom']);
+const REGISTRATION_KEYS = new Set([
+  'isGlobal',
+  'imports',
+  'inject',
+  'useFactory',
+  'useClass',
+  'useExisting',
+  'provideInjectionTokensFrom',
+]);
 
 /** Throws on the first key `known` does not describe, naming it and the closest known key. */
 function checkKnownKeys(value: Record<string, unknown>, known: TwitchOptionKeys, path: string): void {
@@ -94,7 +102,8 @@ function checkKnownKeys(value: Record<string, unknown>, known: TwitchOptionKeys,
     const option = path + key;
     if (!Object.hasOwn(known, key)) {
       if (!path && REGISTRATION_KEYS.has(key)) {
-        throw new TwitchOptionsError(option, `is not an option of the module: give it to TwitchModule.forRoot() or forRootAsync() itself`);
+        const where = 'give it to TwitchModule.forRoot() or forRootAsync() itself';
+        throw new TwitchOptionsError(option, `is not an option of the module: ${where}`);
       }
       const near = closestKey(key, Object.keys(known));
       throw new TwitchOptionsError(

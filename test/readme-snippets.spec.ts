@@ -77,14 +77,16 @@ function compile(snippets: Snippet[], canaries: Snippet[]): string[] {
   for (const s of canaries) files.set(join(snippetDir, `canary-${s.line}.ts`), `${s.code}\nexport {};\n`);
   // Blocks without top-level await also as CommonJS (an app without "type": "module"), which loads the package by require().
   for (const s of snippets) {
-    if (!/^\s*(const|let|for|await)\b.*\bawait\b/m.test(s.code)) files.set(join(snippetDir, `line-${s.line}.cts`), `${s.code}\nexport {};\n`);
+    const topLevelAwait = /^\s*(const|let|for|await)\b.*\bawait\b/m.test(s.code);
+    if (!topLevelAwait) files.set(join(snippetDir, `line-${s.line}.cts`), `${s.code}\nexport {};\n`);
   }
 
   const host = ts.createCompilerHost(COMPILER_OPTIONS, true);
   const { getSourceFile, fileExists, readFile } = host;
   host.getSourceFile = (name, version, onError, create) => {
     const text = files.get(resolve(name));
-    return text !== undefined ? ts.createSourceFile(name, text, version, true) : getSourceFile.call(host, name, version, onError, create);
+    if (text === undefined) return getSourceFile.call(host, name, version, onError, create);
+    return ts.createSourceFile(name, text, version, true);
   };
   host.fileExists = (name) => files.has(resolve(name)) || fileExists.call(host, name);
   host.readFile = (name) => files.get(resolve(name)) ?? readFile.call(host, name);
@@ -111,7 +113,10 @@ function compile(snippets: Snippet[], canaries: Snippet[]): string[] {
 const CANARIES: Snippet[] = [
   {
     line: 1,
-    code: `import { TwitchModule } from 'nestjs-twitch';\nTwitchModule.forRoot({ clientId: 'x', redis: { url: process.env.REDIS_URL } });`,
+    code: [
+      `import { TwitchModule } from 'nestjs-twitch';`,
+      `TwitchModule.forRoot({ clientId: 'x', redis: { url: process.env.REDIS_URL } });`,
+    ].join('\n'),
   },
   {
     line: 101,

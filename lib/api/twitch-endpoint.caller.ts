@@ -174,7 +174,7 @@ function flatten(errors: ValidationError[], prefix = ''): TwitchInvalidParam[] {
  * bearer caller, or its user ID (the stored, refreshable tokens) for a session; otherwise `accessToken`
  * and `userId` as given.
  */
-function callerOf(options: TwitchRequestOptions, label: string): Pick<TwitchRequestOptions, 'accessToken' | 'userId'> {
+function callerOf(options: TwitchRequestOptions, label: string): TwitchCaller {
   const { user } = options;
   if (user === undefined) return { accessToken: options.accessToken, userId: options.userId };
   if (user === null || typeof user !== 'object' || typeof user.userId !== 'string' || user.userId === '') {
@@ -186,12 +186,16 @@ function callerOf(options: TwitchRequestOptions, label: string): Pick<TwitchRequ
   }
   if (user.source === 'session') return { userId: user.userId };
   if (typeof user.accessToken !== 'string' || user.accessToken === '') {
-    throw new TypeError(`${label}: options.user has no access token (pass the TwitchIdentity of @TwitchUser() itself, not a copy)`);
+    throw new TypeError(
+      `${label}: options.user has no access token (pass the TwitchIdentity of @TwitchUser() itself, not a copy)`,
+    );
   }
   return { accessToken: user.accessToken, userId: user.userId };
 }
 
-function checkToken(endpoint: TwitchEndpoint, options: Pick<TwitchRequestOptions, 'accessToken' | 'userId'>, label: string): void {
+type TwitchCaller = Pick<TwitchRequestOptions, 'accessToken' | 'userId'>;
+
+function checkToken(endpoint: TwitchEndpoint, options: TwitchCaller, label: string): void {
   if (options.accessToken) return;
   if (endpoint.auth === 'user' && !options.userId) {
     throw new TwitchTokenRequiredException(label, 'a user access token (options.user, options.userId or options.accessToken)');

@@ -31,7 +31,8 @@ afterAll(async () => {
   }
   if (left.length) {
     throw new Error(
-      `This test file left ${left.length} key(s) in Redis (now deleted); delete them with flushPrefix(): ${left.slice(0, 5).join(', ')}`,
+      `This test file left ${left.length} key(s) in Redis (now deleted); delete them with flushPrefix(): ` +
+        left.slice(0, 5).join(', '),
     );
   }
 });
