@@ -14,6 +14,8 @@ export default defineConfig({
   test: {
     include: ['lib/**/*.spec.ts', 'test/**/*.spec.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // Fails a test file that leaves keys in the shared Redis under a prefix from uniquePrefix().
+    setupFiles: ['test/support/redis-leaks.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -21,7 +21,7 @@ async function moduleClient(cfg, fake) {
     clientSecret: fake.clientSecret,
     helixUrl: fake.helixUrl,
     authUrl: fake.authUrl,
-    keyPrefix: cfg.keyPrefix ?? `bench:${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`,
+    keyPrefix: cfg.keyPrefix ?? `${process.env.BENCH_KEY_PREFIX ?? 'bench:'}${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`,
     ...(cfg.redisUrl ? { redis: { url: cfg.redisUrl } } : {}),
     ...(cfg.moduleOptions ?? {}),
     ...(custom ? { cache: { manager: custom.manager } } : {}),

@@ -152,7 +152,7 @@ async function main() {
   let rateLimitRun;
   if (GROUPS.has('ratelimit')) {
     log(`  [rate limit] ${RL_PROCESSES} processes, ${RL_REQUESTS} requests, bucket ${RL_CAPACITY} points / ${RL_REFILL_MS} ms (≈ ${fmt(estimateRl(), 0)} s, alongside the next scenarios)`);
-    const keyPrefix = `bench:rl:${Date.now().toString(36)}:`;
+    const keyPrefix = `${process.env.BENCH_KEY_PREFIX ?? 'bench:'}rl:${Date.now().toString(36)}:`;
     const per = Math.ceil(RL_REQUESTS / RL_PROCESSES);
     let markStarted;
     const allStarted = new Promise((r) => (markStarted = r));

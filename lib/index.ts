@@ -4,6 +4,7 @@ export { TWITCH_AUTH_URL, TWITCH_DEFAULTS, TWITCH_HELIX_URL, TWITCH_RESOLVED_OPT
 export { resolveTwitchOptions, TwitchOptionsError, type TwitchResolvedOptions } from './twitch-options.js';
 export type {
   TwitchTokenOptions,
+  TwitchCacheManager,
   TwitchCacheOptions,
   TwitchModuleOptions,
   TwitchRateLimitOptions,

@@ -46,11 +46,147 @@ export class TwitchOptionsError extends Error {
   }
 }
 
+/**
+ * A description of the option keys known at one level: `true` for a value, a nested description for an
+ * object whose keys are checked too. Adding an option is one line here (and its validation below).
+ */
+type TwitchOptionKeys = { readonly [key: string]: true | TwitchOptionKeys };
+
+/** Keys of `T` (all of them: the compiler refuses a description that forgets one), plus keys not yet typed. */
+function keysOf<T>(keys: { readonly [K in keyof Required<T>]: true | TwitchOptionKeys } & TwitchOptionKeys): TwitchOptionKeys {
+  return keys;
+}
+
+/** Every option key the module knows, level by level. */
+const KNOWN_OPTIONS: TwitchOptionKeys = keysOf<TwitchModuleOptions>({
+  clientId: true,
+  clientSecret: true,
+  redirectUri: true,
+  redis: { url: true, client: true, commandTimeoutMs: true },
+  helixUrl: true,
+  authUrl: true,
+  timeout: true,
+  connectTimeout: true,
+  maxResponseBytes: true,
+  keyPrefix: true,
+  rateLimit: keysOf<TwitchRateLimitOptions>({ enabled: true, windowMs: true, reserve: true, maxRetries: true, maxWaitMs: true }),
+  retry: keysOf<TwitchRetryOptions>({ maxRetries: true, baseDelayMs: true, maxDelayMs: true }),
+  cache: keysOf<TwitchCacheOptions>({ defaultTtl: true, localMaxEntries: true, manager: true }),
+  tokens: keysOf<TwitchTokenOptions>({ store: true, encryptionKey: true, validateIntervalMs: true, validateOnStartup: true }),
+  login: keysOf<TwitchLoginOptions>({
+    scopes: true,
+    successRedirect: true,
+    logoutRedirect: true,
+    forceVerify: true,
+    stateTtlMs: true,
+    sessionTtlMs: true,
+    cookieName: true,
+    secureCookie: true,
+    validationCacheTtlMs: true,
+    invalidTokenCacheTtlMs: true,
+    revalidateAfterMs: true,
+    onLogin: true,
+  }),
+});
+
+/** Keys that belong to `forRoot()` / `forRootAsync()` themselves, not to the options object. */
+const REGISTRATION_KEYS = new Set([
+  'isGlobal',
+  'imports',
+  'inject',
+  'useFactory',
+  'useClass',
+  'useExisting',
+  'provideInjectionTokensFrom',
+]);
+
+/** Throws on the first key `known` does not describe, naming it and the closest known key. */
+function checkKnownKeys(value: Record<string, unknown>, known: TwitchOptionKeys, path: string): void {
+  for (const key of Object.keys(value)) {
+    const option = path + key;
+    if (!Object.hasOwn(known, key)) {
+      if (!path && REGISTRATION_KEYS.has(key)) {
+        const where = 'give it to TwitchModule.forRoot() or forRootAsync() itself';
+        throw new TwitchOptionsError(option, `is not an option of the module: ${where}`);
+      }
+      const near = closestKey(key, Object.keys(known));
+      throw new TwitchOptionsError(
+        option,
+        near ? `is not known; did you mean "${path + near}"?` : `is not known (known here: ${Object.keys(known).join(', ')})`,
+      );
+    }
+    const spec = known[key];
+    const nested = value[key];
+    if (spec !== true && isPlainObject(nested)) checkKnownKeys(nested, spec, `${option}.`);
+  }
+}
+
+/** The known key a misspelt one most likely meant: same letters in another case, a prefix, or a few edits away. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  const k = key.toLowerCase();
+  const sameLetters = known.find((c) => c.toLowerCase() === k);
+  if (sameLetters) return sameLetters;
+  const prefixes = known
+    .filter((c) => c.length >= 3 && (k.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(k)) && k.length >= 3)
+    .sort((a, b) => b.length - a.length);
+  if (prefixes.length) return prefixes[0];
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.ceil(k.length / 3)) + 1;
+  for (const c of known) {
+    const d = editDistance(k, c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * What was received, for error messages: the type, and the value itself for numbers and booleans only
+ * (strings may be secrets or URLs with passwords, so their content is never shown).
+ */
+function received(value: unknown): string {
+  if (value === null) return 'got null';
+  if (Array.isArray(value)) return 'got an array';
+  switch (typeof value) {
+    case 'undefined':
+      return 'got nothing';
+    case 'string':
+      return value.trim() === '' ? 'got an empty string' : 'got a string';
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `got ${typeof value === 'bigint' ? `${value}n` : String(value)}`;
+    case 'object':
+      return 'got an object';
+    case 'function':
+      return 'got a function';
+    default:
+      return `got a ${typeof value}`;
+  }
+}
+
+function fail(option: string, expected: string, value: unknown): never {
+  throw new TwitchOptionsError(option, `${expected} (${received(value)})`);
+}
+
 function nonEmptyString(value: unknown, option: string, required: boolean): void {
   if (value === undefined && !required) return;
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new TwitchOptionsError(option, 'must be a non-empty string');
-  }
+  if (typeof value !== 'string' || value.trim() === '') fail(option, 'must be a non-empty string', value);
 }
 
 function httpUrl(value: unknown, option: string, required: boolean): void {
@@ -63,28 +199,31 @@ function httpUrl(value: unknown, option: string, required: boolean): void {
     throw new TwitchOptionsError(option, `must be an absolute URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TwitchOptionsError(option, 'must be an http(s) URL');
+    throw new TwitchOptionsError(option, `must be an http(s) URL (got one with ${url.protocol.replace(/:$/, '')}:)`);
   }
 }
 
 function number(value: unknown, option: string, min: number, max = Number.MAX_SAFE_INTEGER, integer = true): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new TwitchOptionsError(option, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+    fail(option, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
   }
+}
+
+function boolean(value: unknown, option: string): void {
+  if (value !== undefined && typeof value !== 'boolean') fail(option, 'must be a boolean', value);
 }
 
 function object(value: unknown, option: string): Record<string, unknown> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TwitchOptionsError(option, 'must be an object');
-  }
-  return value as Record<string, unknown>;
+  if (!isPlainObject(value)) fail(option, 'must be an object', value);
+  return value;
 }
 
 /** Validates the module options and fills in defaults. Throws `TwitchOptionsError` naming the first bad option. */
 export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolvedOptions {
   const options = object(input, 'options') as Partial<TwitchModuleOptions>;
+  checkKnownKeys(options, KNOWN_OPTIONS, '');
   nonEmptyString(options.clientId, 'clientId', true);
   nonEmptyString(options.clientSecret, 'clientSecret', false);
   httpUrl(options.redirectUri, 'redirectUri', false);
@@ -93,16 +232,14 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   number(options.timeout, 'timeout', 1, 600_000);
   number(options.connectTimeout, 'connectTimeout', 1, 600_000);
   number(options.maxResponseBytes, 'maxResponseBytes', 1_024, 1_073_741_824);
-  if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
-    throw new TwitchOptionsError('keyPrefix', 'must be a string');
-  }
+  if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') fail('keyPrefix', 'must be a string', options.keyPrefix);
 
   if (options.redis !== undefined) {
     const redis = object(options.redis, 'redis');
     if ('client' in redis) {
       const client = redis.client as { sendCommand?: unknown } | undefined;
       if (!client || typeof client.sendCommand !== 'function') {
-        throw new TwitchOptionsError('redis.client', 'must be a node-redis client (createClient from "redis")');
+        fail('redis.client', 'must be a node-redis client (createClient from "redis")', client);
       }
     } else if (redis.url !== undefined) {
       nonEmptyString(redis.url, 'redis.url', true);
@@ -110,15 +247,13 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
         throw new TwitchOptionsError('redis.url', 'must start with redis:// or rediss://');
       }
     } else {
-      throw new TwitchOptionsError('redis', 'must have a "url" or a "client"');
+      throw new TwitchOptionsError('redis', 'must have a "url" or a "client" (got neither)');
     }
     number(redis.commandTimeoutMs, 'redis.commandTimeoutMs', 1, 60_000);
   }
 
   const rl = object(options.rateLimit, 'rateLimit') as TwitchRateLimitOptions;
-  if (rl.enabled !== undefined && typeof rl.enabled !== 'boolean') {
-    throw new TwitchOptionsError('rateLimit.enabled', 'must be a boolean');
-  }
+  boolean(rl.enabled, 'rateLimit.enabled');
   number(rl.windowMs, 'rateLimit.windowMs', 1);
   number(rl.reserve, 'rateLimit.reserve', 0);
   number(rl.maxRetries, 'rateLimit.maxRetries', 0, 100);
@@ -135,7 +270,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   if (cache.manager !== undefined) {
     const m = cache.manager as unknown as { get?: unknown; set?: unknown };
     if (!m || typeof m.get !== 'function' || typeof m.set !== 'function') {
-      throw new TwitchOptionsError('cache.manager', 'must be a cache-manager Cache (with get and set)');
+      fail('cache.manager', 'must be a cache-manager Cache (with get and set)', cache.manager);
     }
   }
 
@@ -143,7 +278,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   if (tokens.store !== undefined) {
     const st = tokens.store as unknown as Record<string, unknown>;
     if (!st || ['get', 'set', 'delete', 'userIds'].some((m) => typeof st[m] !== 'function')) {
-      throw new TwitchOptionsError('tokens.store', 'must be a TwitchTokenStore (get, set, delete, userIds)');
+      fail('tokens.store', 'must be a TwitchTokenStore (get, set, delete, userIds)', tokens.store);
     }
   }
   let encryptionKey: Buffer | undefined;
@@ -156,9 +291,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
     }
   }
   number(tokens.validateIntervalMs, 'tokens.validateIntervalMs', 1_000);
-  if (tokens.validateOnStartup !== undefined && typeof tokens.validateOnStartup !== 'boolean') {
-    throw new TwitchOptionsError('tokens.validateOnStartup', 'must be a boolean');
-  }
+  boolean(tokens.validateOnStartup, 'tokens.validateOnStartup');
 
   const d = TWITCH_DEFAULTS;
   return {
@@ -186,7 +319,12 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
       baseDelayMs: retry.baseDelayMs ?? d.retry.baseDelayMs,
       maxDelayMs: retry.maxDelayMs ?? d.retry.maxDelayMs,
     },
-    cache: { defaultTtl: cache.defaultTtl ?? 0, localMaxEntries: cache.localMaxEntries ?? TWITCH_DEFAULTS.cacheLocalMaxEntries, manager: cache.manager },
+    cache: {
+      defaultTtl: cache.defaultTtl ?? 0,
+      localMaxEntries: cache.localMaxEntries ?? TWITCH_DEFAULTS.cacheLocalMaxEntries,
+      // A cache-manager Cache at run time (checked above); typed by its get and set only, see TwitchCacheManager.
+      manager: cache.manager as Cache | undefined,
+    },
     tokens: {
       store: tokens.store,
       encryptionKey,
@@ -202,7 +340,7 @@ function resolveLoginOptions(input: TwitchLoginOptions | undefined): TwitchResol
   const login = object(input, 'login') as TwitchLoginOptions;
   if (login.scopes !== undefined) {
     if (!Array.isArray(login.scopes) || login.scopes.some((s) => typeof s !== 'string' || !/^\S+$/.test(s))) {
-      throw new TwitchOptionsError('login.scopes', 'must be an array of scope strings without spaces');
+      fail('login.scopes', 'must be an array of scope strings without spaces', login.scopes);
     }
   }
   for (const key of ['successRedirect', 'logoutRedirect'] as const) {
@@ -211,22 +349,20 @@ function resolveLoginOptions(input: TwitchLoginOptions | undefined): TwitchResol
     nonEmptyString(v, `login.${key}`, true);
     if (!v.startsWith('/') || v.startsWith('//')) httpUrl(v, `login.${key}`, true);
   }
-  if (login.forceVerify !== undefined && typeof login.forceVerify !== 'boolean') {
-    throw new TwitchOptionsError('login.forceVerify', 'must be a boolean');
-  }
+  boolean(login.forceVerify, 'login.forceVerify');
   number(login.stateTtlMs, 'login.stateTtlMs', 1_000);
   number(login.sessionTtlMs, 'login.sessionTtlMs', 1_000);
   number(login.validationCacheTtlMs, 'login.validationCacheTtlMs', 0);
   number(login.invalidTokenCacheTtlMs, 'login.invalidTokenCacheTtlMs', 0);
   number(login.revalidateAfterMs, 'login.revalidateAfterMs', 0);
   if (login.cookieName !== undefined && (typeof login.cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(login.cookieName))) {
-    throw new TwitchOptionsError('login.cookieName', 'must be a valid cookie name (letters, digits and !#$%&\'*+-.^_`|~)');
+    fail('login.cookieName', 'must be a valid cookie name (letters, digits and !#$%&\'*+-.^_`|~)', login.cookieName);
   }
   if (login.secureCookie !== undefined && typeof login.secureCookie !== 'boolean' && login.secureCookie !== 'auto') {
-    throw new TwitchOptionsError('login.secureCookie', 'must be true, false or "auto"');
+    fail('login.secureCookie', 'must be true, false or "auto"', login.secureCookie);
   }
   if (login.onLogin !== undefined && typeof login.onLogin !== 'function') {
-    throw new TwitchOptionsError('login.onLogin', 'must be a function');
+    fail('login.onLogin', 'must be a function', login.onLogin);
   }
   const validationCacheTtlMs = login.validationCacheTtlMs ?? 60_000;
   return {

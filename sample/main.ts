@@ -17,6 +17,7 @@ async function bootstrap() {
     process.env.TWITCH_CLIENT_SECRET = fake.clientSecret;
     process.env.TWITCH_HELIX_URL = fake.helixUrl;
     process.env.TWITCH_AUTH_URL = fake.authUrl;
+    process.env.SAMPLE_FAKE_TWITCH_URL = fake.url; // the home page says so
     logger.log(`No TWITCH_CLIENT_ID/TWITCH_CLIENT_SECRET set: using the embedded fake Twitch at ${fake.url}`);
     // EventSub with the fake: a development secret, and a broadcaster who has granted the scopes the live page needs.
     process.env.TWITCH_EVENTSUB_SECRET ??= DEV_EVENTSUB_SECRET;

@@ -1,11 +1,33 @@
-import { Controller, Get, Header, Query } from '@nestjs/common';
-import { TwitchApiService, TwitchAuth, type TwitchIdentity, TwitchScopes, TwitchUser } from '../lib/index.js';
+import { Controller, Get, Header, Inject, Query } from '@nestjs/common';
+import {
+  TWITCH_RESOLVED_OPTIONS,
+  TwitchApiService,
+  TwitchAuth,
+  type TwitchIdentity,
+  type TwitchResolvedOptions,
+  TwitchScopes,
+  TwitchUser,
+} from '../lib/index.js';
 import { escapeHtml, page } from './html.js';
 
 /** Server-rendered pages: a home page with "Log in with Twitch", and a page only for logged-in users. */
 @Controller()
 export class WebController {
-  constructor(private readonly twitch: TwitchApiService) {}
+  constructor(
+    private readonly twitch: TwitchApiService,
+    @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
+  ) {}
+
+  /** Which Twitch the sample talks to: the embedded fake (started by main.ts without credentials) or another. */
+  private twitchNotice(): string {
+    const fake = process.env.SAMPLE_FAKE_TWITCH_URL;
+    if (fake) {
+      return `<p class="notice" id="twitch">This sample runs on the <strong>embedded fake Twitch</strong> at <code>${escapeHtml(fake)}</code>,
+because no <code>TWITCH_CLIENT_ID</code>/<code>TWITCH_CLIENT_SECRET</code> are set: its users, streams and consent
+screen are made up, and nothing reaches twitch.tv. Set both (and register the callback URL) to use Twitch.</p>`;
+    }
+    return `<p class="notice" id="twitch">Helix at <code>${escapeHtml(this.options.helixUrl)}</code>, OAuth at <code>${escapeHtml(this.options.authUrl)}</code>.</p>`;
+  }
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
@@ -15,6 +37,7 @@ export class WebController {
     return page(
       'nestjs-twitch sample',
       `<h1>nestjs-twitch sample</h1>
+${this.twitchNotice()}
 ${notice}
 <p><a class="button" id="login" href="/auth/twitch/login?returnTo=${encodeURIComponent(returnTo)}">Log in with Twitch</a></p>
 <p>Then see <a href="/me">your page</a>: who you are and the channels you follow.</p>
@@ -30,7 +53,7 @@ ${notice}
     );
   }
 
-  /** Only for logged-in users with `user:read:follows`; calls Helix as the user with `{ userId }`. */
+  /** Only for logged-in users with `user:read:follows`; calls Helix as the user with `{ user }`. */
   @Get('me')
   @TwitchAuth(TwitchScopes.USER_READ_FOLLOWS)
   @Header('Content-Type', 'text/html; charset=utf-8')
@@ -38,7 +61,7 @@ ${notice}
   async me(@TwitchUser() user: TwitchIdentity) {
     let followed: string;
     try {
-      const res = await this.twitch.channels.getFollowedChannels({ userId: user.userId, first: 20 }, { userId: user.userId });
+      const res = await this.twitch.channels.getFollowedChannels({ userId: user.userId, first: 20 }, { user });
       followed = res.data.length
         ? `<ul id="followed">\n${res.data
             .map((c) => `<li data-login="${escapeHtml(c.broadcasterLogin)}">${escapeHtml(c.broadcasterName)} <small>since ${escapeHtml(c.followedAt.toISOString().slice(0, 10))}</small></li>`)

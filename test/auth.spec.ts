@@ -6,7 +6,7 @@ import {
   TwitchUnauthorizedException,
 } from '../lib/exceptions/twitch.exception.js';
 import { TwitchScopes } from '../lib/generated/scopes.js';
-import { createTwitchApp, FakeTwitch, REDIS_URL, type TestApp, uniquePrefix } from './support/app.js';
+import { createTwitchApp, FakeTwitch, flushPrefix, REDIS_URL, type TestApp, uniquePrefix } from './support/app.js';
 
 /** Follows the fake authorize page's auto-approve and returns the `code` of the redirect. */
 async function authorize(t: TestApp, scopes = [TwitchScopes.USER_READ_EMAIL], state = 'xyz'): Promise<{ code: string; state: string }> {
@@ -180,6 +180,7 @@ describe('managed app token', () => {
     expect(auths).toEqual([`Bearer ${ta}`, `Bearer ${ta}`]);
     await a.close();
     await b.close();
+    await flushPrefix(keyPrefix);
   });
 
   it('is renewed after Twitch refuses it with a 401, once', async () => {

@@ -2,17 +2,21 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { REDIS_URL } from './support/app.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
 
 const root = resolve(import.meta.dirname, '..');
+
+/** Every Redis key the bench's module instances write starts with this (removed after the test). */
+const keyPrefix = uniquePrefix();
+afterAll(() => flushPrefix(keyPrefix));
 
 /** Runs `node bench/run.mjs` with tiny counts (no benchmark is part of the tests: only the harness). */
 function runBench(args: string[], script = 'run.mjs'): Promise<{ code: number | null; out: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [join(root, 'bench', script), ...args], {
       cwd: root,
-      env: { ...process.env, REDIS_URL: REDIS_URL() },
+      env: { ...process.env, REDIS_URL: REDIS_URL(), BENCH_KEY_PREFIX: keyPrefix },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -1,16 +1,27 @@
 import 'reflect-metadata';
-import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchAuth } from '../lib/auth/decorators/twitch-auth.decorator.js';
 import { TwitchUser } from '../lib/auth/decorators/twitch-user.decorator.js';
-import type { TwitchIdentity } from '../lib/auth/guards/twitch-identity.js';
+import { TWITCH_MODULE_MISSING } from '../lib/auth/guards/twitch-auth.guard.js';
+import { type TwitchIdentity, twitchIdentity } from '../lib/auth/guards/twitch-identity.js';
+import { TwitchApiService } from '../lib/api/twitch-api.service.js';
+import { TwitchUserTokenService } from '../lib/auth/twitch-user-token.service.js';
+import { TwitchModule } from '../lib/twitch.module.js';
 import type { TwitchLoginOptions } from '../lib/interfaces/twitch-login-options.interface.js';
 import { FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
 import { createHttpApp, type Platform } from './support/http-app.js';
 
 const TWITCHDEV = { userId: '141981764', login: 'twitchdev' };
+/** Get Followed Channels' answer (the fake serves it as given). */
+const FOLLOWED = {
+  total: 1,
+  data: [{ broadcaster_id: '527115020', broadcaster_login: 'twitchgaming', broadcaster_name: 'TwitchGaming', followed_at: '2022-05-24T22:22:08Z' }],
+  pagination: {},
+};
 
 @Controller('me')
 class MeController {
@@ -65,8 +76,31 @@ class PublicController {
   }
 }
 
+/** Calls Twitch as the authenticated user, the way the README shows. */
+@Controller('as-user')
+class AsUserController {
+  constructor(private readonly twitch: TwitchApiService) {}
+
+  @Get('follows')
+  @TwitchAuth('user:read:follows')
+  follows(@TwitchUser() user: TwitchIdentity) {
+    return this.twitch.channels.getFollowedChannels({ userId: user.userId }, { user });
+  }
+
+  /** `{ userId }` alone means "the user's stored tokens", which a bearer caller does not have. */
+  @Get('by-id')
+  @TwitchAuth('user:read:follows')
+  byId(@TwitchUser('userId') userId: string) {
+    return this.twitch.channels.getFollowedChannels({ userId }, { userId });
+  }
+}
+
 function createApp(platform: Platform, fake: FakeTwitch, keyPrefix: string, login: TwitchLoginOptions = {}): Promise<INestApplication> {
-  return createHttpApp(platform, fake, { keyPrefix, login, controllers: [MeController, ScopedController, PublicController] });
+  return createHttpApp(platform, fake, {
+    keyPrefix,
+    login,
+    controllers: [MeController, ScopedController, PublicController, AsUserController],
+  });
 }
 
 /** Every key and value under a prefix. */
@@ -210,6 +244,32 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchAuth / @TwitchUser on %s
     expect(validations()).toBe(2);
   });
 
+  it('calls Twitch as a bearer-authenticated user with { user } from @TwitchUser(), sending their own token', async () => {
+    const issued = fake.issueUserToken({ ...TWITCHDEV, scopes: ['user:read:follows'] });
+    fake.respondWith('GET', '/channels/followed', 200, FOLLOWED);
+    const res = await http().get('/as-user/follows').set('Authorization', `Bearer ${issued.accessToken}`).expect(200);
+    expect(res.body).toMatchObject({ total: 1, data: [{ broadcasterLogin: 'twitchgaming' }] });
+    const sent = fake.requestsTo('GET', '/channels/followed');
+    expect(sent).toHaveLength(1);
+    expect(sent[0].query).toMatchObject({ user_id: [TWITCHDEV.userId] });
+    expect(sent[0].headers.authorization).toBe(`Bearer ${issued.accessToken}`);
+    expect(sent[0].headers['client-id']).toBe(fake.clientId);
+    // Neither an app token nor a stored user token was involved.
+    expect(fake.requestsTo('POST', '/oauth2/token')).toHaveLength(0);
+    // The user's rate-limit bucket, named by user ID (never by the token).
+    const dump = await dumpPrefix(keyPrefix);
+    expect(dump).toContain(`user:${TWITCHDEV.userId}`);
+    expect(dump).not.toContain(issued.accessToken);
+  });
+
+  it('says how to call as a bearer user when { userId } finds no stored tokens', async () => {
+    const issued = fake.issueUserToken({ ...TWITCHDEV, scopes: ['user:read:follows'] });
+    const res = await http().get('/as-user/by-id').set('Authorization', `Bearer ${issued.accessToken}`).expect(401);
+    expect(res.body.message).toContain('has no stored tokens');
+    expect(res.body.message).toContain('{ user } from @TwitchUser()');
+    expect(fake.requestsTo('GET', '/channels/followed')).toHaveLength(0);
+  });
+
   it('leaves @TwitchUser() undefined on routes without @TwitchAuth()', async () => {
     await http().get('/public').expect(200, { user: null });
   });
@@ -240,5 +300,66 @@ describe('validation cache TTL', () => {
     await new Promise((r) => setTimeout(r, 700));
     await http().get('/me').set('Authorization', `Bearer ${issued.accessToken}`).expect(401);
     expect(fake.requestsTo('GET', '/oauth2/validate')).toHaveLength(2);
+  });
+});
+
+describe('{ user } request option', () => {
+  let fake: FakeTwitch;
+  let app: INestApplication;
+  const keyPrefix = uniquePrefix();
+  beforeAll(async () => {
+    fake = await FakeTwitch.start();
+    app = await createApp('express', fake, keyPrefix);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await fake?.close();
+    await flushPrefix(keyPrefix);
+  });
+
+  it('uses the stored (refreshable) tokens for a session identity', async () => {
+    const issued = fake.issueUserToken({ ...TWITCHDEV, scopes: ['user:read:follows'] });
+    await app.get(TwitchUserTokenService).save(issued);
+    const user = twitchIdentity({ ...TWITCHDEV, scopes: ['user:read:follows'] }, 'session', 'a-copy-of-an-older-token');
+    fake.clearRequests();
+    fake.respondWith('GET', '/channels/followed', 200, FOLLOWED);
+    await app.get(TwitchApiService).channels.getFollowedChannels({ userId: TWITCHDEV.userId }, { user });
+    expect(fake.requestsTo('GET', '/channels/followed')[0].headers.authorization).toBe(`Bearer ${issued.accessToken}`);
+  });
+
+  it('refuses a user that is not an identity, or given with accessToken or another userId, and sends nothing', async () => {
+    const api = app.get(TwitchApiService);
+    const user = twitchIdentity({ ...TWITCHDEV, scopes: [] }, 'bearer', 'tok');
+    const params = { userId: TWITCHDEV.userId };
+    fake.clearRequests();
+    await expect(api.channels.getFollowedChannels(params, { user: {} as TwitchIdentity })).rejects.toThrow(
+      'options.user must be the TwitchIdentity of @TwitchUser()',
+    );
+    await expect(api.channels.getFollowedChannels(params, { user: { ...user } })).rejects.toThrow('options.user has no access token');
+    await expect(api.channels.getFollowedChannels(params, { user, accessToken: 'other' })).rejects.toThrow(
+      'give options.user or options.accessToken, not both',
+    );
+    await expect(api.channels.getFollowedChannels(params, { user, userId: '1' })).rejects.toThrow('name different users');
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('@TwitchAuth() without TwitchModule', () => {
+  it('fails the bootstrap saying what to import', async () => {
+    @Module({ controllers: [MeController] })
+    class NoTwitchModule {}
+    await expect(NestFactory.create(NoTwitchModule, { logger: false, abortOnError: false })).rejects.toThrow(TWITCH_MODULE_MISSING);
+  });
+
+  it('fails the same way when TwitchModule is registered, not globally, in another module', async () => {
+    @Module({ imports: [TwitchModule.forRoot({ clientId: 'id', clientSecret: 'secret' })] })
+    class TwitchHolder {}
+    @Module({ controllers: [MeController] })
+    class FeatureModule {}
+    @Module({ imports: [TwitchHolder, FeatureModule] })
+    class RootModule {}
+    await expect(NestFactory.create(RootModule, { logger: false, abortOnError: false })).rejects.toThrow(
+      /cannot see TwitchModule.*isGlobal: true/,
+    );
   });
 });

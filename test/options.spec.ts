@@ -50,6 +50,121 @@ describe('option validation', () => {
     expect(() => resolveTwitchOptions(input as unknown as TwitchModuleOptions)).toThrow(`option "${option}"`);
   });
 
+  it.each([
+    [{ clientId: 'a', cache: { defaultTTL: 1000 } }, 'cache.defaultTTL', 'cache.defaultTtl'],
+    [{ clientId: 'a', rateLimit: { windowMS: 1000 } }, 'rateLimit.windowMS', 'rateLimit.windowMs'],
+    [{ clientId: 'a', redisUrl: 'redis://127.0.0.1:6379' }, 'redisUrl', 'redis'],
+    [{ clientId: 'a', keyprefix: 'x:' }, 'keyprefix', 'keyPrefix'],
+    [{ clientID: 'a' }, 'clientID', 'clientId'],
+    [{ clientId: 'a', clientSecert: 's' }, 'clientSecert', 'clientSecret'],
+    [{ clientId: 'a', redis: { uri: 'redis://x' } }, 'redis.uri', 'redis.url'],
+    [{ clientId: 'a', retry: { maxRetry: 1 } }, 'retry.maxRetry', 'retry.maxRetries'],
+    [{ clientId: 'a', tokens: { encryptionkey: 'k' } }, 'tokens.encryptionkey', 'tokens.encryptionKey'],
+    [{ clientId: 'a', login: { scope: [] } }, 'login.scope', 'login.scopes'],
+    [{ clientId: 'a', login: { cookiename: 'x' } }, 'login.cookiename', 'login.cookieName'],
+  ])('refuses the unknown key in %j, naming %s and suggesting %s', (input, option, suggestion) => {
+    expect(() => resolveTwitchOptions(input as unknown as TwitchModuleOptions)).toThrow(
+      `TwitchModule: option "${option}" is not known; did you mean "${suggestion}"?`,
+    );
+  });
+
+  it('refuses an unknown key unlike any known one, listing the known keys of its level', () => {
+    expect(() => resolveTwitchOptions({ clientId: 'a', cache: { zzz: 1 } } as never)).toThrow(
+      'option "cache.zzz" is not known (known here: defaultTtl, localMaxEntries, manager)',
+    );
+  });
+
+  it('refuses an unknown key even when its value is undefined (a typo fed by a missing variable)', () => {
+    expect(() => resolveTwitchOptions({ clientId: 'a', redisUrl: undefined } as never)).toThrow('option "redisUrl" is not known');
+  });
+
+  it('says where isGlobal belongs when a factory returns it with the options', () => {
+    expect(() => resolveTwitchOptions({ clientId: 'a', isGlobal: true } as never)).toThrow(
+      'option "isGlobal" is not an option of the module: give it to TwitchModule.forRoot() or forRootAsync() itself',
+    );
+  });
+
+  it('knows the options of every level (nothing valid is refused as unknown)', () => {
+    const all = {
+      clientId: 'a',
+      clientSecret: 's',
+      redirectUri: 'http://127.0.0.1/cb',
+      redis: { url: 'redis://127.0.0.1:6379' },
+      helixUrl: 'http://127.0.0.1/helix',
+      authUrl: 'http://127.0.0.1/oauth2',
+      timeout: 1000,
+      keyPrefix: 'x:',
+      rateLimit: { enabled: true, windowMs: 1000, reserve: 1, maxRetries: 1, maxWaitMs: 10 },
+      retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 },
+      cache: { defaultTtl: 1, localMaxEntries: 1 },
+      tokens: { validateIntervalMs: 1000, validateOnStartup: false },
+      login: {
+        scopes: ['user:read:email'],
+        successRedirect: '/',
+        logoutRedirect: '/',
+        forceVerify: false,
+        stateTtlMs: 1000,
+        sessionTtlMs: 1000,
+        cookieName: 's',
+        secureCookie: 'auto',
+        validationCacheTtlMs: 0,
+        invalidTokenCacheTtlMs: 0,
+        revalidateAfterMs: 0,
+        onLogin: () => undefined,
+      },
+    } satisfies TwitchModuleOptions;
+    expect(() => resolveTwitchOptions(all)).not.toThrow();
+  });
+
+  it.each([
+    [{ clientId: 'a', timeout: '5000' }, 'timeout', 'must be an integer from 1 to 600000 (got a string)'],
+    [{ clientId: 'a', timeout: 0 }, 'timeout', 'must be an integer from 1 to 600000 (got 0)'],
+    [{ clientId: 'a', retry: { maxRetries: 1.5 } }, 'retry.maxRetries', 'must be an integer from 0 to 20 (got 1.5)'],
+    [{ clientId: 'a', rateLimit: { enabled: 'yes' } }, 'rateLimit.enabled', 'must be a boolean (got a string)'],
+    [{ clientId: 'a', cache: [] }, 'cache', 'must be an object (got an array)'],
+    [{ clientId: 'a', login: null }, 'login', 'must be an object (got null)'],
+    [{ clientId: 42 }, 'clientId', 'must be a non-empty string (got 42)'],
+    [{ clientId: '  ' }, 'clientId', 'must be a non-empty string (got an empty string)'],
+    [{}, 'clientId', 'must be a non-empty string (got nothing)'],
+    [{ clientId: 'a', keyPrefix: 1 }, 'keyPrefix', 'must be a string (got 1)'],
+    [{ clientId: 'a', tokens: { validateOnStartup: 'no' } }, 'tokens.validateOnStartup', 'must be a boolean (got a string)'],
+  ])('says what it received: %j', (input, option, message) => {
+    expect(() => resolveTwitchOptions(input as unknown as TwitchModuleOptions)).toThrow(`TwitchModule: option "${option}" ${message}`);
+  });
+
+  it('never shows the content of a string it refuses (secrets, URLs with passwords)', () => {
+    const messages = [
+      { clientId: 'a', clientSecret: ['s3cr3t-value'] },
+      { clientId: 'a', redis: { url: 'http://user:s3cr3t-value@127.0.0.1' } },
+      { clientId: 'a', helixUrl: 'ftp://s3cr3t-value' },
+      { clientId: 'a', timeout: 's3cr3t-value' },
+      { clientId: 'a', tokens: { encryptionKey: 's3cr3t-value' } },
+    ].map((input) => {
+      try {
+        resolveTwitchOptions(input as unknown as TwitchModuleOptions);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'did not throw';
+    });
+    for (const m of messages) expect(m).toMatch(/^TwitchModule: option "/);
+    expect(messages.join('\n')).not.toContain('s3cr3t');
+  });
+
+  it('fails the bootstrap of a forRootAsync app whose factory misspells an option', async () => {
+    @Module({
+      imports: [
+        TwitchModule.forRootAsync({
+          useFactory: () => ({ clientId: 'id', redisUrl: 'redis://127.0.0.1:6379' }) as TwitchModuleOptions,
+        }),
+      ],
+    })
+    class TypoModule {}
+    await expect(NestFactory.createApplicationContext(TypoModule, { logger: false, abortOnError: false })).rejects.toThrow(
+      'option "redisUrl" is not known; did you mean "redis"?',
+    );
+  });
+
   it('fails the bootstrap of a Nest app with the option named', async () => {
     @Module({ imports: [TwitchModule.forRoot({ clientId: 'id', timeout: 0 })] })
     class BadModule {}

@@ -6,7 +6,7 @@ import { TwitchEndpointCaller } from './twitch-endpoint.caller.js';
  * Typed access to every Helix endpoint, one property per Twitch category:
  * `twitch.streams.getStreams({ gameId: ['509658'] }, { cacheTtl: 30_000 })`.
  * Every method takes its params object and optional request options
- * (`accessToken`, `userId`, `cacheTtl`, `signal`, `timeout`); paginated endpoints also have an
+ * (`accessToken`, `userId`, `user`, `cacheTtl`, `signal`, `timeout`); paginated endpoints also have an
  * `iterate…` method yielding every item across pages.
  */
 @Injectable()

@@ -29,13 +29,14 @@ export class TwitchEndpointCaller implements TwitchEndpointClient {
     const { endpoint } = binding;
     const label = `${endpoint.method} ${endpoint.path} (${endpoint.name})`;
     const input = checkParams(binding, params ?? ({} as P), label);
-    checkToken(endpoint, options, label);
+    const caller = callerOf(options, label);
+    checkToken(endpoint, caller, label);
     const ctx = new TwitchCallContext({
       kind: 'helix',
       label,
       auth: endpoint.auth,
-      accessToken: options.accessToken,
-      userId: options.userId,
+      accessToken: caller.accessToken,
+      userId: caller.userId,
       scopes: endpoint.scopes,
       cacheTtl: options.cacheTtl,
       idempotent: endpoint.method === 'GET',
@@ -184,10 +185,36 @@ function flatten(errors: ValidationError[], prefix = ''): TwitchInvalidParam[] {
   return out;
 }
 
-function checkToken(endpoint: TwitchEndpoint, options: TwitchRequestOptions, label: string): void {
+/**
+ * Who the call is made as: `user` (the identity of `@TwitchUser()`) becomes its token and user ID for a
+ * bearer caller, or its user ID (the stored, refreshable tokens) for a session; otherwise `accessToken`
+ * and `userId` as given.
+ */
+function callerOf(options: TwitchRequestOptions, label: string): TwitchCaller {
+  const { user } = options;
+  if (user === undefined) return { accessToken: options.accessToken, userId: options.userId };
+  if (user === null || typeof user !== 'object' || typeof user.userId !== 'string' || user.userId === '') {
+    throw new TypeError(`${label}: options.user must be the TwitchIdentity of @TwitchUser()`);
+  }
+  if (options.accessToken !== undefined) throw new TypeError(`${label}: give options.user or options.accessToken, not both`);
+  if (options.userId !== undefined && options.userId !== user.userId) {
+    throw new TypeError(`${label}: options.userId and options.user name different users`);
+  }
+  if (user.source === 'session') return { userId: user.userId };
+  if (typeof user.accessToken !== 'string' || user.accessToken === '') {
+    throw new TypeError(
+      `${label}: options.user has no access token (pass the TwitchIdentity of @TwitchUser() itself, not a copy)`,
+    );
+  }
+  return { accessToken: user.accessToken, userId: user.userId };
+}
+
+type TwitchCaller = Pick<TwitchRequestOptions, 'accessToken' | 'userId'>;
+
+function checkToken(endpoint: TwitchEndpoint, options: TwitchCaller, label: string): void {
   if (options.accessToken) return;
   if (endpoint.auth === 'user' && !options.userId) {
-    throw new TwitchTokenRequiredException(label, 'a user access token (options.userId or options.accessToken)');
+    throw new TwitchTokenRequiredException(label, 'a user access token (options.user, options.userId or options.accessToken)');
   }
   if (endpoint.auth === 'jwt') throw new TwitchTokenRequiredException(label, 'a signed Extension JWT (options.accessToken)');
 }

@@ -31,8 +31,16 @@ export class TwitchLoginRequiredException extends TwitchException {
     readonly reason: 'no_tokens' | 'refresh_rejected' | 'token_invalid',
     endpoint = 'user tokens',
   ) {
-    super(HttpStatus.UNAUTHORIZED, `Twitch user ${userId} must log in again (${reason.replace('_', ' ')})`, { endpoint }, 'TWITCH_LOGIN_REQUIRED');
+    super(HttpStatus.UNAUTHORIZED, loginRequiredMessage(userId, reason), { endpoint }, 'TWITCH_LOGIN_REQUIRED');
   }
+}
+
+function loginRequiredMessage(userId: string, reason: TwitchLoginRequiredException['reason']): string {
+  if (reason !== 'no_tokens') return `Twitch user ${userId} must log in again (${reason.replace('_', ' ')})`;
+  return (
+    `Twitch user ${userId} has no stored tokens: they must log in (TwitchLoginModule, or TwitchUserTokenService.save()); ` +
+    'to call as a user authenticated by a bearer token, pass { user } from @TwitchUser()'
+  );
 }
 
 /**

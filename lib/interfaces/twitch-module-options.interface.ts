@@ -72,6 +72,12 @@ export interface TwitchRetryOptions {
   maxDelayMs?: number;
 }
 
+/**
+ * What the module uses of a cache-manager `Cache`: its `get` and `set`. Any cache-manager 7 `Cache` fits,
+ * whether the app imports cache-manager as ESM or as CommonJS (whose declarations TypeScript keeps apart).
+ */
+export type TwitchCacheManager = Pick<Cache, 'get' | 'set'>;
+
 export interface TwitchCacheOptions {
   /**
    * TTL in ms applied to every GET that does not set `cacheTtl` itself. `0` caches only on request.
@@ -91,7 +97,7 @@ export interface TwitchCacheOptions {
    * of `@nestjs/cache-manager`, with any Keyv store such as `cache-manager-redis-yet` through `KeyvAdapter`).
    * The module never closes a cache it did not create.
    */
-  manager?: Cache;
+  manager?: TwitchCacheManager;
 }
 
 export interface TwitchTokenOptions {

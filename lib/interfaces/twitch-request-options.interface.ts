@@ -1,3 +1,5 @@
+import type { TwitchIdentity } from '../auth/guards/twitch-identity.js';
+
 /** Options accepted by every `TwitchApiService` method as its last argument. */
 export interface TwitchRequestOptions {
   /**
@@ -10,6 +12,12 @@ export interface TwitchRequestOptions {
    * identity in cache keys without hashing the token.
    */
   userId?: string;
+  /**
+   * Call as the user `@TwitchAuth()` authenticated: the identity given by `@TwitchUser()`. A bearer
+   * caller's own token is sent (with their rate-limit bucket); for a session, the user's stored tokens
+   * are used and refreshed as with `userId`. Not together with `accessToken`.
+   */
+  user?: TwitchIdentity;
   /** Serve this GET from the cache when a fresh answer is there, and keep the answer this long (ms). */
   cacheTtl?: number;
   /** Aborts the request (and any wait for the rate limiter). */

@@ -11,9 +11,17 @@ import { TwitchAuthService } from '../../lib/auth/twitch-auth.service.js';
 
 export const REDIS_URL = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A unique key prefix per test, so tests sharing one Redis never see each other's keys. */
+/** Prefixes handed out in this test file; `test/support/redis-leaks.ts` checks that none keeps keys. */
+export const issuedPrefixes = new Set<string>();
+
+/**
+ * A unique key prefix per test, so tests sharing one Redis never see each other's keys. A test that
+ * writes to Redis under it deletes its keys (`flushPrefix`) before its file ends, or the file fails.
+ */
 export function uniquePrefix(): string {
-  return `test:${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`;
+  const prefix = `test:${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`;
+  issuedPrefixes.add(prefix);
+  return prefix;
 }
 
 export interface TestApp {
@@ -25,12 +33,13 @@ export interface TestApp {
 
 /** A real Nest application context with TwitchModule pointed at the fake Twitch. */
 export async function createTwitchApp(fake: FakeTwitch, overrides: Partial<TwitchModuleOptions> = {}): Promise<TestApp> {
+  const keyPrefix = uniquePrefix();
   @Module({
     imports: [
       TwitchModule.forRoot({
         ...fake.moduleOptions(),
         redirectUri: 'http://127.0.0.1:3000/auth/callback',
-        keyPrefix: uniquePrefix(),
+        keyPrefix,
         retry: { baseDelayMs: 5, maxDelayMs: 20 },
         ...overrides,
       }),
@@ -42,7 +51,13 @@ export async function createTwitchApp(fake: FakeTwitch, overrides: Partial<Twitc
     app,
     api: app.get(TwitchApiService),
     auth: app.get(TwitchAuthService),
-    close: () => app.close(),
+    // The generated prefix is this app's alone: its keys in the shared Redis go with it. A prefix the test
+    // chose may be shared with other instances, so the test deletes those keys itself.
+    close: async () => {
+      await app.close();
+      const shared = overrides.redis && 'url' in overrides.redis && overrides.redis.url === REDIS_URL();
+      if (overrides.keyPrefix === undefined && shared) await flushPrefix(keyPrefix);
+    },
   };
 }
 

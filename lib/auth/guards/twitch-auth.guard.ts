@@ -1,4 +1,4 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { TwitchLoginRequiredException } from '../../exceptions/twitch-auth.exception.js';
 import { TwitchException } from '../../exceptions/twitch.exception.js';
@@ -22,6 +22,11 @@ type CachedValidation =
 const BEARER = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i;
 /** A session token expiring within this time is refreshed before use. */
 const EXPIRY_SKEW_MS = 10_000;
+
+/** Bootstrap error of a module that uses `@TwitchAuth()` but cannot see what `TwitchModule` exports. */
+export const TWITCH_MODULE_MISSING =
+  '@TwitchAuth() is used in a module that cannot see TwitchModule: register TwitchModule.forRoot() or forRootAsync() ' +
+  'with isGlobal: true, or import that registration into the module that declares the guarded controller';
 
 const MESSAGES = {
   no_credentials: 'Twitch login required: send "Authorization: Bearer <user access token>" or log in with Twitch',
@@ -49,14 +54,27 @@ const MESSAGES = {
 @Injectable()
 export class TwitchAuthGuard implements CanActivate {
   private readonly sessions: TwitchSessions;
+  private readonly auth: TwitchAuthService;
+  private readonly tokens: TwitchUserTokenService;
+  private readonly kv: TwitchKvStore;
+  private readonly options: TwitchResolvedOptions;
 
+  /**
+   * The services come from `TwitchModule`; they are optional only so that a module that uses
+   * `@TwitchAuth()` without `TwitchModule` fails its bootstrap with a message saying what to import.
+   */
   constructor(
     private readonly reflector: Reflector,
-    private readonly auth: TwitchAuthService,
-    private readonly tokens: TwitchUserTokenService,
-    private readonly kv: TwitchKvStore,
-    @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
+    @Optional() @Inject(TwitchAuthService) auth: TwitchAuthService | undefined,
+    @Optional() @Inject(TwitchUserTokenService) tokens: TwitchUserTokenService | undefined,
+    @Optional() @Inject(TwitchKvStore) kv: TwitchKvStore | undefined,
+    @Optional() @Inject(TWITCH_RESOLVED_OPTIONS) options: TwitchResolvedOptions | undefined,
   ) {
+    if (!auth || !tokens || !kv || !options) throw new Error(TWITCH_MODULE_MISSING);
+    this.auth = auth;
+    this.tokens = tokens;
+    this.kv = kv;
+    this.options = options;
     this.sessions = new TwitchSessions(kv, options);
   }
 

@@ -1,0 +1,38 @@
+import { createClient } from 'redis';
+import { afterAll } from 'vitest';
+import { issuedPrefixes, REDIS_URL } from './app.js';
+
+/**
+ * Runs after every other hook of each test file (vitest runs "after" hooks in reverse order of
+ * registration, and this file registers first): fails the file when keys are left in the shared Redis
+ * under a prefix `uniquePrefix()` gave it, and deletes them.
+ */
+afterAll(async () => {
+  if (issuedPrefixes.size === 0) return;
+  const client = createClient({ url: REDIS_URL(), socket: { connectTimeout: 2_000, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch {
+    return; // no shared Redis to leave keys in
+  }
+  const left: string[] = [];
+  try {
+    for (const prefix of issuedPrefixes) {
+      for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+        if (keys.length) {
+          left.push(...keys);
+          await client.del(keys);
+        }
+      }
+    }
+  } finally {
+    await client.close();
+  }
+  if (left.length) {
+    throw new Error(
+      `This test file left ${left.length} key(s) in Redis (now deleted); delete them with flushPrefix(): ` +
+        left.slice(0, 5).join(', '),
+    );
+  }
+});
