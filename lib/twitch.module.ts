@@ -84,6 +84,8 @@ class TwitchRedisCloser implements OnApplicationShutdown {
     TwitchRateLimitStore,
     TwitchCache,
     TWITCH_RESOLVED_OPTIONS,
+    TwitchEndpointCaller,
+    TWITCH_REDIS,
   ],
 })
 export class TwitchModule extends TwitchConfigurableModule {}
