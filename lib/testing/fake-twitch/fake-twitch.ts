@@ -18,6 +18,7 @@ import { setMaxListeners } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthStore } from './auth-store.js';
+import { FakeExtensions } from './extensions.js';
 import { BUILT_IN_ROUTES, PUBLIC_ROUTES, findUserByLogin, type HelixContext } from './helix-routes.js';
 import { handleActivate, handleOAuth, type OAuthContext } from './oauth.js';
 import { baseUsers, makeChannel, makeUser, seededStreamer, seededViewer, GAMES } from './seed.js';
@@ -89,6 +90,13 @@ export class FakeTwitch {
     streams: [],
     eventSubSubscriptions: new Map(),
   };
+
+  /**
+   * Twitch Extensions: `fake.extensions.add({ ownerId, secret })` registers one (its client ID is the
+   * fake's `clientId` unless given); then the EBS routes check its JWTs and limits, and
+   * `extension.issueJwt({ channelId, role, userId })` makes frontend JWTs. See `extensions.ts`.
+   */
+  readonly extensions = new FakeExtensions(() => this.clientId);
 
   /** The registered application's client id. */
   readonly clientId: string;
@@ -574,6 +582,8 @@ export class FakeTwitch {
   /** Authenticate, rate-limit and dispatch a Helix request. */
   private async helix(req: FakeTwitchRequest, helixPath: string): Promise<{ response: FakeTwitchResponse; rateLimit?: RateLimitSnapshot }> {
     const key = `${req.method} ${helixPath}`;
+    const ebs = this.extensions.answer(req, helixPath);
+    if (ebs) return ebs;
     const custom = this.routes.get(key);
     const builtIn = BUILT_IN_ROUTES.get(key);
     const now = Date.now();
