@@ -62,8 +62,8 @@ export function resolveTwitchExtensionOptions(
   if (!input || typeof input !== 'object') throw new TwitchExtensionOptionsError('options', 'must be an object');
   const d = TWITCH_EXTENSION_DEFAULTS;
   const extensionId = input.extensionId ?? twitch.clientId;
-  if (typeof extensionId !== 'string' || !/^[A-Za-z0-9]{1,64}$/.test(extensionId)) {
-    throw new TwitchExtensionOptionsError('extensionId', 'must be the extension\'s client ID (letters and digits)');
+  if (typeof extensionId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(extensionId)) {
+    throw new TwitchExtensionOptionsError('extensionId', 'must be the extension\'s client ID (letters, digits, - and _)');
   }
   const secrets: string[] = [];
   if (input.secrets !== undefined) {
