@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TwitchApiService } from '../api/twitch-api.service.js';
 import { signExtensionJwt } from '../auth/extension-jwt.js';
 import { TwitchTokenCipher } from '../auth/token-store/twitch-token-cipher.js';
+import { TwitchException } from '../exceptions/twitch.exception.js';
 import { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
@@ -166,9 +167,22 @@ export class TwitchExtensionSecretsService {
   }
 
   private async fetchFromTwitch(): Promise<StoredSecrets> {
-    const signWith = pickSigning(this.fetched?.secrets ?? this.configured, Date.now());
-    const jwt = await signExtensionJwt({ secret: signWith, ownerId: this.options.ownerId!, expiresInSeconds: this.options.jwtTtlSeconds });
-    const res = await this.api.extensions.getExtensionSecrets({}, { accessToken: jwt, userId: `extension:${this.options.extensionId}` });
+    // The newest active secret first; when Twitch refuses it (retired sooner than it said), the others.
+    const now = Date.now();
+    const known = this.fetched?.secrets ?? this.configured;
+    const candidates = [
+      ...new Set([pickSigning(known, now), ...known.filter((s) => s.expiresAt > now).map((s) => s.content), ...this.options.secrets]),
+    ];
+    let res: Awaited<ReturnType<TwitchApiService['extensions']['getExtensionSecrets']>> | undefined;
+    for (const [i, secret] of candidates.entries()) {
+      const jwt = await signExtensionJwt({ secret, ownerId: this.options.ownerId!, expiresInSeconds: this.options.jwtTtlSeconds });
+      try {
+        res = await this.api.extensions.getExtensionSecrets({}, { accessToken: jwt, userId: `extension:${this.options.extensionId}` });
+        break;
+      } catch (err) {
+        if (!(err instanceof TwitchException && err.twitchStatus === 401) || i === candidates.length - 1) throw err;
+      }
+    }
     const sets = [...(res?.data ?? [])].sort((a, b) => (b.formatVersion ?? 0) - (a.formatVersion ?? 0));
     const secrets = (sets[0]?.secrets ?? [])
       .map((s) => ({ content: String(s.content ?? '').trim(), activeAt: time(s.activeAt, 0), expiresAt: time(s.expiresAt, Infinity) }))
