@@ -27,12 +27,16 @@ export class TwitchExtensionJwtSigner {
 
   /** The JWT of one Send Extension PubSub Message call. */
   pubsub(channelId: string, targets: readonly string[]): Promise<string> {
-    return this.sign('POST /extensions/pubsub (Send Extension PubSub Message)', { channelId, pubsubPerms: { send: [...targets] } });
+    const endpoint = 'POST /extensions/pubsub (Send Extension PubSub Message)';
+    return this.sign(endpoint, { channelId, pubsubPerms: { send: [...targets] } });
   }
 
   private async sign(endpoint: string, extra: { channelId?: string; pubsubPerms?: TwitchExtensionPubSubPerms }): Promise<string> {
     if (!this.options.ownerId) {
-      throw new TwitchExtensionConfigException(endpoint, 'TwitchExtensionModule needs "ownerId" (the extension owner\'s user ID) to sign EBS JWTs');
+      throw new TwitchExtensionConfigException(
+        endpoint,
+        'TwitchExtensionModule needs "ownerId" (the extension owner\'s user ID) to sign EBS JWTs',
+      );
     }
     return signExtensionJwt({
       secret: await this.secrets.signingSecret(),

@@ -37,7 +37,9 @@ export class TwitchExtensionJwtVerifier {
     } catch {
       throw new TwitchExtensionAuthException('malformed_authorization', 'unreadable JWT header');
     }
-    if (header.alg !== 'HS256') throw new TwitchExtensionAuthException('unsupported_algorithm', `got ${JSON.stringify(String(header.alg)).slice(0, 20)}`);
+    if (header.alg !== 'HS256') {
+      throw new TwitchExtensionAuthException('unsupported_algorithm', `got ${JSON.stringify(String(header.alg)).slice(0, 20)}`);
+    }
 
     let payload = await this.tryVerify(j, token);
     if (!payload && (await this.secrets.refreshAfterUnknownSignature())) payload = await this.tryVerify(j, token);

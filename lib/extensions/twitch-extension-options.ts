@@ -29,7 +29,9 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A
 const USER_ID = /^[0-9]{1,20}$/;
 
 function secretValue(value: unknown, option: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new TwitchExtensionOptionsError(option, 'must be a non-empty base64 string');
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new TwitchExtensionOptionsError(option, 'must be a non-empty base64 string');
+  }
   const s = value.trim();
   if (!BASE64.test(s) || Buffer.from(s, 'base64').length === 0) {
     throw new TwitchExtensionOptionsError(option, 'must be the base64 extension secret shown by the developer console');
@@ -74,7 +76,9 @@ export function resolveTwitchExtensionOptions(
     const s = secretValue(input.secret, 'secret');
     if (!secrets.includes(s)) secrets.unshift(s);
   }
-  if (secrets.length === 0) throw new TwitchExtensionOptionsError('secret', 'is required (or "secrets"): the base64 extension secret');
+  if (secrets.length === 0) {
+    throw new TwitchExtensionOptionsError('secret', 'is required (or "secrets"): the base64 extension secret');
+  }
   if (input.ownerId !== undefined && (typeof input.ownerId !== 'string' || !USER_ID.test(input.ownerId))) {
     throw new TwitchExtensionOptionsError('ownerId', 'must be a Twitch user ID (digits, as a string)');
   }
@@ -83,7 +87,9 @@ export function resolveTwitchExtensionOptions(
     throw new TwitchExtensionOptionsError('fetchSecrets', 'needs "ownerId" (Get Extension Secrets is signed as the owner)');
   }
   const p = input.pubsub ?? {};
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new TwitchExtensionOptionsError('pubsub', 'must be an object');
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) {
+    throw new TwitchExtensionOptionsError('pubsub', 'must be an object');
+  }
   return {
     extensionId,
     secrets,

@@ -76,7 +76,8 @@ export class TwitchExtensionPubSubPacer {
   async acquire(channel: string, signal?: AbortSignal): Promise<TwitchExtensionPubSubSlot> {
     if (!this.options.pubsub.enabled) return { release: () => Promise.resolve() };
     const key = `${this.options.keyPrefix}ext:${this.options.extensionId}:pubsub:${channel}`;
-    const member = `${process.pid}:${Date.now().toString(36)}:${(++this.seq).toString(36)}:${Math.random().toString(36).slice(2, 8)}`;
+    const member = [process.pid, Date.now().toString(36), (++this.seq).toString(36), Math.random().toString(36).slice(2, 8)]
+      .join(':');
     const deadline = Date.now() + this.options.pubsub.maxWaitMs;
     for (;;) {
       signal?.throwIfAborted();
@@ -92,9 +93,8 @@ export class TwitchExtensionPubSubPacer {
   private async tryTake(key: string, member: string): Promise<{ wait: number; store: 'redis' | 'memory' }> {
     if (this.redis && Date.now() >= this.redisDownUntil) {
       try {
-        const wait = Number(
-          await this.redis.eval(ACQUIRE, { keys: [key], arguments: [String(this.options.pubsub.limit), String(this.holdMs), member] }),
-        );
+        const args = [String(this.options.pubsub.limit), String(this.holdMs), member];
+        const wait = Number(await this.redis.eval(ACQUIRE, { keys: [key], arguments: args }));
         return { wait, store: 'redis' };
       } catch (err) {
         this.redisDownUntil = Date.now() + 5_000;

@@ -29,6 +29,8 @@ interface StoredSecrets {
 const STORE_TTL_MS = 24 * 60 * 60 * 1000;
 /** A forced refresh (after an unknown signature) happens at most this often (ms). */
 const FORCED_REFRESH_MIN_MS = 10_000;
+/** Wait after a failed fetch before the next one (ms). */
+const FAILED_FETCH_BACKOFF_MS = 10_000;
 /** The lock of a fetch shared by the instances (ms). */
 const FETCH_LOCK_MS = 15_000;
 
@@ -50,6 +52,8 @@ export class TwitchExtensionSecretsService {
   private fetched?: { fetchedAt: number; secrets: TwitchExtensionSecret[] };
   private refreshing?: Promise<void>;
   private lastForcedAt = 0;
+  /** After a failed fetch, no other is tried before this time (Twitch away: no fetch per request). */
+  private retryAt = 0;
   private readonly keys = new Map<string, Uint8Array>();
 
   constructor(
@@ -113,15 +117,20 @@ export class TwitchExtensionSecretsService {
 
   private async list(): Promise<TwitchExtensionSecret[]> {
     if (!this.options.fetchSecrets) return this.configured;
+    if (Date.now() < this.retryAt) return this.fetched?.secrets ?? this.configured;
     if (!this.fetched) {
       try {
         await this.fetchShared(false);
       } catch (err) {
+        this.retryAt = Date.now() + FAILED_FETCH_BACKOFF_MS;
         this.logger.warn(`Cannot fetch the extension secrets, using the configured ones: ${describe(err)}`);
       }
     } else if (Date.now() - this.fetched.fetchedAt >= this.options.secretsRefreshMs) {
       // Due: refresh in the background, keep answering with the list we have.
-      this.fetchShared(false).catch((err: unknown) => this.logger.warn(`Cannot refresh the extension secrets: ${describe(err)}`));
+      this.fetchShared(false).catch((err: unknown) => {
+        this.retryAt = Date.now() + FAILED_FETCH_BACKOFF_MS;
+        this.logger.warn(`Cannot refresh the extension secrets: ${describe(err)}`);
+      });
     }
     return this.fetched?.secrets ?? this.configured;
   }
@@ -171,13 +180,18 @@ export class TwitchExtensionSecretsService {
     const now = Date.now();
     const known = this.fetched?.secrets ?? this.configured;
     const candidates = [
-      ...new Set([pickSigning(known, now), ...known.filter((s) => s.expiresAt > now).map((s) => s.content), ...this.options.secrets]),
+      ...new Set([
+        pickSigning(known, now),
+        ...known.filter((s) => s.expiresAt > now).map((s) => s.content),
+        ...this.options.secrets,
+      ]),
     ];
     let res: Awaited<ReturnType<TwitchApiService['extensions']['getExtensionSecrets']>> | undefined;
     for (const [i, secret] of candidates.entries()) {
-      const jwt = await signExtensionJwt({ secret, ownerId: this.options.ownerId!, expiresInSeconds: this.options.jwtTtlSeconds });
+      const { ownerId, jwtTtlSeconds, extensionId } = this.options;
+      const jwt = await signExtensionJwt({ secret, ownerId: ownerId!, expiresInSeconds: jwtTtlSeconds });
       try {
-        res = await this.api.extensions.getExtensionSecrets({}, { accessToken: jwt, userId: `extension:${this.options.extensionId}` });
+        res = await this.api.extensions.getExtensionSecrets({}, { accessToken: jwt, userId: `extension:${extensionId}` });
         break;
       } catch (err) {
         if (!(err instanceof TwitchException && err.twitchStatus === 401) || i === candidates.length - 1) throw err;
@@ -185,10 +199,17 @@ export class TwitchExtensionSecretsService {
     }
     const sets = [...(res?.data ?? [])].sort((a, b) => (b.formatVersion ?? 0) - (a.formatVersion ?? 0));
     const secrets = (sets[0]?.secrets ?? [])
-      .map((s) => ({ content: String(s.content ?? '').trim(), activeAt: time(s.activeAt, 0), expiresAt: time(s.expiresAt, Infinity) }))
+      .map((s) => ({
+        content: String(s.content ?? '').trim(),
+        activeAt: time(s.activeAt, 0),
+        expiresAt: time(s.expiresAt, Infinity),
+      }))
       .filter((s) => s.content !== '');
     if (secrets.length === 0) throw new Error('Get Extension Secrets answered with no secret');
-    return { fetchedAt: Date.now(), secrets: secrets.map((s) => ({ ...s, expiresAt: Number.isFinite(s.expiresAt) ? s.expiresAt : null })) };
+    return {
+      fetchedAt: Date.now(),
+      secrets: secrets.map((s) => ({ ...s, expiresAt: Number.isFinite(s.expiresAt) ? s.expiresAt : null })),
+    };
   }
 
   private adopt(stored: StoredSecrets): void {

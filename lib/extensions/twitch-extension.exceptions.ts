@@ -69,7 +69,8 @@ export class TwitchExtensionPubSubLimitException extends TwitchException {
   ) {
     super(
       HttpStatus.TOO_MANY_REQUESTS,
-      `POST /extensions/pubsub (Send Extension PubSub Message): the PubSub limit of channel ${channel} is used up; not sent (retry in ${retryAfter} s)`,
+      `POST /extensions/pubsub (Send Extension PubSub Message): the PubSub limit of channel ${channel} is used up; ` +
+        `not sent (retry in ${retryAfter} s)`,
       { endpoint: 'POST /extensions/pubsub (Send Extension PubSub Message)' },
       'TWITCH_EXTENSION_PUBSUB_LIMIT',
     );

@@ -28,7 +28,8 @@ import { TwitchExtensionSecretsService } from './twitch-extension-secrets.servic
         const resolved = resolveTwitchExtensionOptions(options, twitch);
         if (resolved.extensionId !== twitch.clientId) {
           new Logger('TwitchExtensionModule').warn(
-            `extensionId ${resolved.extensionId} is not TwitchModule's clientId ${twitch.clientId}: Twitch expects the extension's client ID as Client-Id on EBS calls`,
+            `extensionId ${resolved.extensionId} is not TwitchModule's clientId ${twitch.clientId}: ` +
+              "Twitch expects the extension's client ID as Client-Id on EBS calls",
           );
         }
         return resolved;

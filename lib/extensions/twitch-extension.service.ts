@@ -57,7 +57,10 @@ class PubSubParams {
   message!: string;
 }
 
-const PUBSUB_BINDING: TwitchEndpointBinding<PubSubParams, void> = { endpoint: SEND_EXTENSION_PUB_SUB_MESSAGE, params: PubSubParams };
+const PUBSUB_BINDING: TwitchEndpointBinding<PubSubParams, void> = {
+  endpoint: SEND_EXTENSION_PUB_SUB_MESSAGE,
+  params: PubSubParams,
+};
 
 /**
  * The EBS calls of Twitch's Extensions API, each with its own JWT signed by the module (see
@@ -114,7 +117,12 @@ export class TwitchExtensionService {
     checkUserId(params.broadcasterId, 'broadcasterId', label);
     const jwt = await this.signer.external(label);
     await this.api.extensions.sendExtensionChatMessage(
-      { broadcasterId: params.broadcasterId, text: params.text, extensionVersion: params.extensionVersion, extensionId: this.extensionId },
+      {
+        broadcasterId: params.broadcasterId,
+        text: params.text,
+        extensionVersion: params.extensionVersion,
+        extensionId: this.extensionId,
+      },
       this.requestOptions(jwt, options),
     );
   }
@@ -131,7 +139,11 @@ export class TwitchExtensionService {
     checkSegment(params, label);
     const jwt = await this.signer.external(label);
     const res = await this.api.extensions.getExtensionConfigurationSegment(
-      { extensionId: this.extensionId, segment: params.segment, ...(params.broadcasterId !== undefined ? { broadcasterId: params.broadcasterId } : {}) },
+      {
+        extensionId: this.extensionId,
+        segment: params.segment,
+        ...(params.broadcasterId !== undefined ? { broadcasterId: params.broadcasterId } : {}),
+      },
       this.requestOptions(jwt, options),
     );
     return res?.data?.[0];
@@ -191,7 +203,10 @@ export class TwitchExtensionService {
   async createSecret(delaySeconds = 300, options: TwitchExtensionCallOptions = {}): Promise<void> {
     const label = 'POST /extensions/jwt/secrets (Create Extension Secret)';
     const jwt = await this.signer.external(label);
-    await this.api.extensions.createExtensionSecret({ extensionId: this.extensionId, delay: delaySeconds }, this.requestOptions(jwt, options));
+    await this.api.extensions.createExtensionSecret(
+      { extensionId: this.extensionId, delay: delaySeconds },
+      this.requestOptions(jwt, options),
+    );
     await this.secrets.refresh();
   }
 
@@ -248,7 +263,9 @@ function checkPubSub(input: TwitchExtensionPubSubMessage): PubSubParams {
   }
   const message = encode(input.message, 'message', PUBSUB_LABEL);
   if (input.isGlobalBroadcast) {
-    if (input.broadcasterId !== undefined) throw invalid(PUBSUB_LABEL, 'broadcasterId', 'must be left out with isGlobalBroadcast');
+    if (input.broadcasterId !== undefined) {
+      throw invalid(PUBSUB_LABEL, 'broadcasterId', 'must be left out with isGlobalBroadcast');
+    }
     if (targets.some((t) => t !== 'global')) throw invalid(PUBSUB_LABEL, 'target', 'must be global with isGlobalBroadcast');
     return { target: ['global'], isGlobalBroadcast: true, message };
   }

@@ -7,8 +7,10 @@ import type { TwitchExtensionViewer } from '../twitch-extension-viewer.js';
  * or one field with `@TwitchExtensionUser('channelId') channelId: string`. `undefined` on a route
  * without `@TwitchExtensionAuth()`.
  */
-export const TwitchExtensionUser = createParamDecorator((field: keyof TwitchExtensionViewer | undefined, ctx: ExecutionContext) => {
-  const request = ctx.switchToHttp().getRequest<Record<string, unknown>>();
-  const user = request[TWITCH_EXTENSION_USER_REQUEST_KEY] as TwitchExtensionViewer | undefined;
-  return field ? user?.[field] : user;
-});
+export const TwitchExtensionUser = createParamDecorator(
+  (field: keyof TwitchExtensionViewer | undefined, ctx: ExecutionContext) => {
+    const request = ctx.switchToHttp().getRequest<Record<string, unknown>>();
+    const user = request[TWITCH_EXTENSION_USER_REQUEST_KEY] as TwitchExtensionViewer | undefined;
+    return field ? user?.[field] : user;
+  },
+);

@@ -42,12 +42,15 @@ export class TwitchExtensionAuthGuard implements CanActivate {
         context.getHandler(),
         context.getClass(),
       ]) ?? {};
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> } & Record<string, unknown>>();
+    type Request = { headers: Record<string, string | string[] | undefined> } & Record<string, unknown>;
+    const request = context.switchToHttp().getRequest<Request>();
     const user = await this.authenticate(request.headers.authorization);
     if (required.roles?.length && !required.roles.includes(user.role)) {
       throw new TwitchExtensionAuthException('role_not_allowed', `${user.role}; allowed: ${required.roles.join(', ')}`);
     }
-    if (required.linkedUser && (user.userId === undefined || user.isUnlinked)) throw new TwitchExtensionAuthException('identity_not_shared');
+    if (required.linkedUser && (user.userId === undefined || user.isUnlinked)) {
+      throw new TwitchExtensionAuthException('identity_not_shared');
+    }
     request[TWITCH_EXTENSION_USER_REQUEST_KEY] = user;
     return true;
   }

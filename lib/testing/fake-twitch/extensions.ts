@@ -76,6 +76,8 @@ export interface FakeExtensionJwtOptions {
 }
 
 const MAX_5KB = 5 * 1024;
+/** An expiry a century away: a secret without a rotation. */
+const FOREVER = () => Date.now() + 100 * 365 * 86_400_000;
 const ROLES = ['broadcaster', 'moderator', 'viewer', 'external'];
 
 function b64url(data: Buffer | string): string {
@@ -83,7 +85,11 @@ function b64url(data: Buffer | string): string {
 }
 
 /** An HS256 JWT of `claims` signed with the base64 secret. */
-export function signFakeExtensionJwt(claims: Record<string, unknown>, secret: string, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }): string {
+export function signFakeExtensionJwt(
+  claims: Record<string, unknown>,
+  secret: string,
+  header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' },
+): string {
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
   const sig = createHmac('sha256', Buffer.from(secret, 'base64')).update(input).digest();
   return `${input}.${b64url(sig)}`;
@@ -138,7 +144,8 @@ export class FakeExtension {
     this.version = options.version ?? '1.0.0';
     this.name = options.name ?? 'Fake Extension';
     this.overlapMs = (options.rotationOverlapSeconds ?? 3600) * 1000;
-    this.secrets.push({ content: options.secret ?? randomBytes(32).toString('base64'), activeAt: Date.now() - 60_000, expiresAt: Date.now() + 100 * 365 * 86_400_000 });
+    const first = options.secret ?? randomBytes(32).toString('base64');
+    this.secrets.push({ content: first, activeAt: Date.now() - 60_000, expiresAt: FOREVER() });
     this.pubsubWindow = new SlidingWindow(options.pubsubLimit ?? { limit: 100, windowMs: 60_000 });
     this.chatWindow = new SlidingWindow(options.chatLimit ?? { limit: 12, windowMs: 60_000 });
     this.segmentWindow = new SlidingWindow(options.segmentLimit ?? { limit: 20, windowMs: 60_000 });
@@ -158,7 +165,7 @@ export class FakeExtension {
   rotateSecret(delaySeconds = 300, secret = randomBytes(32).toString('base64')): string {
     const activeAt = Date.now() + delaySeconds * 1000;
     for (const s of this.secrets) s.expiresAt = Math.min(s.expiresAt, activeAt + this.overlapMs);
-    this.secrets.push({ content: secret, activeAt, expiresAt: Date.now() + 100 * 365 * 86_400_000 });
+    this.secrets.push({ content: secret, activeAt, expiresAt: FOREVER() });
     return secret;
   }
 
@@ -210,7 +217,8 @@ export class FakeExtension {
 
   secretsBody(): unknown {
     const iso = (ms: number) => new Date(ms).toISOString();
-    return { data: [{ format_version: 1, secrets: this.secrets.map((s) => ({ content: s.content, active_at: iso(s.activeAt), expires_at: iso(s.expiresAt) })) }] };
+    const secrets = this.secrets.map((s) => ({ content: s.content, active_at: iso(s.activeAt), expires_at: iso(s.expiresAt) }));
+    return { data: [{ format_version: 1, secrets }] };
   }
 }
 
@@ -248,7 +256,9 @@ export class FakeExtensions {
     const verified = ext.verify(match[1], now);
     if ('error' in verified) return { response: twitchError(401, verified.error), rateLimit: ext.bucket.snapshot(now) };
     const claims = verified.claims;
-    if (claims.role !== 'external') return { response: twitchError(401, 'JWT role must be external'), rateLimit: ext.bucket.snapshot(now) };
+    if (claims.role !== 'external') {
+      return { response: twitchError(401, 'JWT role must be external'), rateLimit: ext.bucket.snapshot(now) };
+    }
     if (route.needsUserId && typeof claims.user_id !== 'string') {
       return { response: twitchError(401, 'JWT user_id must be a string'), rateLimit: ext.bucket.snapshot(now) };
     }
@@ -299,7 +309,8 @@ const ROUTES: Record<string, EbsRoute> = {
     handle: (ext, req, claims, now) => {
       const b = body(req);
       const target = b.target;
-      if (!Array.isArray(target) || target.length === 0 || !target.every((t) => typeof t === 'string' && /^(broadcast|global|whisper-\d+)$/.test(t))) {
+      const valid = (t: unknown) => typeof t === 'string' && /^(broadcast|global|whisper-\d+)$/.test(t);
+      if (!Array.isArray(target) || target.length === 0 || !target.every(valid)) {
         return twitchError(400, 'target must be a list of broadcast, global or whisper-<user-id>');
       }
       if (typeof b.message !== 'string') return twitchError(400, 'message is required');
@@ -307,10 +318,13 @@ const ROUTES: Record<string, EbsRoute> = {
       const global = b.is_global_broadcast === true;
       const broadcasterId = typeof b.broadcaster_id === 'string' ? b.broadcaster_id : undefined;
       if (global ? broadcasterId !== undefined : !broadcasterId) {
-        return twitchError(400, global ? 'broadcaster_id must be left out with is_global_broadcast' : 'broadcaster_id is required');
+        const message = global ? 'broadcaster_id must be left out with is_global_broadcast' : 'broadcaster_id is required';
+        return twitchError(400, message);
       }
       const channel = global ? 'all' : broadcasterId!;
-      if (claims.channel_id !== channel) return twitchError(401, `JWT channel_id must be ${global ? '"all"' : 'the broadcaster_id'}`);
+      if (claims.channel_id !== channel) {
+        return twitchError(401, `JWT channel_id must be ${global ? '"all"' : 'the broadcaster_id'}`);
+      }
       const send = (claims.pubsub_perms as { send?: unknown } | undefined)?.send;
       if (!Array.isArray(send) || !target.every((t) => send.includes(t) || send.includes('*'))) {
         return twitchError(401, 'JWT pubsub_perms.send does not allow the target');
@@ -319,7 +333,8 @@ const ROUTES: Record<string, EbsRoute> = {
         ext.refusals.pubsub++;
         return twitchError(429, 'Too many PubSub messages for this channel');
       }
-      ext.pubsubMessages.push({ broadcasterId, isGlobalBroadcast: global, target: [...target], message: b.message, claims, at: now });
+      const message = b.message;
+      ext.pubsubMessages.push({ broadcasterId, isGlobalBroadcast: global, target: [...target], message, claims, at: now });
       return { status: 204 };
     },
   },
@@ -332,8 +347,12 @@ const ROUTES: Record<string, EbsRoute> = {
       const broadcasterId = q(req, 'broadcaster_id');
       if (!broadcasterId) return twitchError(400, 'broadcaster_id is required');
       if (b.extension_id !== ext.id) return twitchError(400, 'extension_id must be the Client-Id');
-      if (typeof b.extension_version !== 'string' || b.extension_version === '') return twitchError(400, 'extension_version is required');
-      if (typeof b.text !== 'string' || b.text === '' || [...b.text].length > 280) return twitchError(400, 'text must have 1 to 280 characters');
+      if (typeof b.extension_version !== 'string' || b.extension_version === '') {
+        return twitchError(400, 'extension_version is required');
+      }
+      if (typeof b.text !== 'string' || b.text === '' || [...b.text].length > 280) {
+        return twitchError(400, 'text must have 1 to 280 characters');
+      }
       if (!ext.chatWindow.take(broadcasterId, now)) {
         ext.refusals.chat++;
         return twitchError(429, 'Too many chat messages for this channel');
@@ -359,7 +378,18 @@ const ROUTES: Record<string, EbsRoute> = {
       const s = ext.segments.get(key);
       return {
         status: 200,
-        body: { data: s ? [{ segment: s.segment, ...(s.broadcasterId ? { broadcaster_id: s.broadcasterId } : {}), content: s.content, version: s.version }] : [] },
+        body: {
+          data: s
+            ? [
+                {
+                  segment: s.segment,
+                  ...(s.broadcasterId ? { broadcaster_id: s.broadcasterId } : {}),
+                  content: s.content,
+                  version: s.version,
+                },
+              ]
+            : [],
+        },
       };
     },
   },
@@ -380,7 +410,8 @@ const ROUTES: Record<string, EbsRoute> = {
         ext.refusals.segments++;
         return twitchError(429, 'Too many requests for this segment');
       }
-      ext.segments.set(key, { segment: segment!, broadcasterId, content, version: typeof b.version === 'string' ? b.version : '' });
+      const version = typeof b.version === 'string' ? b.version : '';
+      ext.segments.set(key, { segment: segment!, broadcasterId, content, version });
       return { status: 204 };
     },
   },
@@ -396,7 +427,8 @@ const ROUTES: Record<string, EbsRoute> = {
       if (typeof b.extension_version !== 'string' || typeof b.required_configuration !== 'string') {
         return twitchError(400, 'extension_version and required_configuration are required');
       }
-      ext.requiredConfigurations.set(broadcasterId, { extensionVersion: b.extension_version, requiredConfiguration: b.required_configuration });
+      const config = { extensionVersion: b.extension_version, requiredConfiguration: b.required_configuration };
+      ext.requiredConfigurations.set(broadcasterId, config);
       return { status: 204 };
     },
   },
@@ -448,10 +480,19 @@ function segmentKey(segment: string, broadcasterId?: string): string {
   return segment === 'global' ? 'global' : `${segment}:${broadcasterId}`;
 }
 
-function segmentError(ext: FakeExtension, extensionId: unknown, segment?: string, broadcasterId?: string): FakeTwitchResponse | undefined {
+function segmentError(
+  ext: FakeExtension,
+  extensionId: unknown,
+  segment?: string,
+  broadcasterId?: string,
+): FakeTwitchResponse | undefined {
   if (extensionId !== ext.id) return twitchError(400, 'extension_id must be the Client-Id');
-  if (!segment || !['broadcaster', 'developer', 'global'].includes(segment)) return twitchError(400, 'segment must be broadcaster, developer or global');
-  if (segment === 'global' && broadcasterId !== undefined) return twitchError(400, 'broadcaster_id must be left out for the global segment');
+  if (!segment || !['broadcaster', 'developer', 'global'].includes(segment)) {
+    return twitchError(400, 'segment must be broadcaster, developer or global');
+  }
+  if (segment === 'global' && broadcasterId !== undefined) {
+    return twitchError(400, 'broadcaster_id must be left out for the global segment');
+  }
   if (segment !== 'global' && !broadcasterId) return twitchError(400, 'broadcaster_id is required for this segment');
   return undefined;
 }
