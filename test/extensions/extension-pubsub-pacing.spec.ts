@@ -71,6 +71,21 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
     expect(ext.pubsubMessages.filter((m) => m.broadcasterId === '777')).toHaveLength(5);
   });
 
+  it('keeps to the limit when requests take long on the way: a slot counts until its answer came back', async () => {
+    const services = await setUp({ limit: LIMIT, windowMs: WINDOW_MS, marginMs: 50, maxWaitMs: 30_000 }, 3);
+    // The first window's messages are held 600 ms before the fake counts them (a slow network on the way in),
+    // the next ones are not: had their slots been freed a window after they were taken, the next window's
+    // messages would reach the fake together with them.
+    fake.inject({ method: 'POST', path: '/extensions/pubsub', delayMs: 600, times: LIMIT });
+    const sends = services.flatMap((ebs, i) =>
+      Array.from({ length: 10 }, (_, n) => ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: `${i}:${n}` })),
+    );
+    const results = await Promise.allSettled(sends);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(ext.refusals.pubsub).toBe(0);
+    expect(busiestWindow(ext.pubsubMessages.map((m) => m.at), WINDOW_MS)).toBeLessThanOrEqual(LIMIT);
+  });
+
   it('without pacing the same load is refused by the fake (the check above can fail)', async () => {
     const services = await setUp({ enabled: false }, 3);
     const sends = services.flatMap((ebs) =>

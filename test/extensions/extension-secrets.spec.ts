@@ -125,6 +125,9 @@ describe('extension secrets: fetched, shared through Redis, rotated', () => {
     fake.inject({ method: 'GET', path: '/extensions/jwt/secrets', status: 503, times: 5 });
     const a = await start();
     await expect(a.verifier.verify(ext.issueJwt({ channelId: CHANNEL }))).resolves.toMatchObject({ channelId: CHANNEL });
+    // And it waits before trying again: not one fetch per request while Twitch is away.
+    for (let i = 0; i < 3; i++) await a.verifier.verify(ext.issueJwt({ channelId: CHANNEL }));
+    expect(fake.requestsTo('GET', '/extensions/jwt/secrets')).toHaveLength(1);
   });
 
   it('without fetchSecrets, accepts every configured secret and never calls Twitch', async () => {
