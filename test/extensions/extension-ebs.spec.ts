@@ -5,7 +5,7 @@ import { TwitchApiService } from '../../lib/api/twitch-api.service.js';
 import { signExtensionJwt } from '../../lib/auth/extension-jwt.js';
 import { TwitchExtensionService } from '../../lib/extensions/twitch-extension.service.js';
 import { TwitchValidationException } from '../../lib/exceptions/twitch-validation.exception.js';
-import { TwitchException } from '../../lib/exceptions/twitch.exception.js';
+import { TwitchException, TwitchRateLimitException } from '../../lib/exceptions/twitch.exception.js';
 import type { FakeExtension } from '../../lib/testing/fake-twitch/index.js';
 import { FakeTwitch, flushPrefix, uniquePrefix } from '../support/app.js';
 import { bearerOf, claimsOf, createExtensionApp } from './support.js';
@@ -125,6 +125,14 @@ describe('TwitchExtensionService: EBS calls sign their own JWTs', () => {
       expect((err as TwitchValidationException).fields.map((f) => f.field)).toContain(field);
     }
     expect(fake.requests.filter((r) => r.route === 'helix')).toHaveLength(0);
+  });
+
+  it('a 13th chat message in a minute is refused by the fake and surfaces at once as a 429', async () => {
+    for (let i = 0; i < 12; i++) await ebs.sendChatMessage({ broadcasterId: '5550001', text: `m${i}`, extensionVersion: '0.0.1' });
+    const err = await ebs.sendChatMessage({ broadcasterId: '5550001', text: 'one too many', extensionVersion: '0.0.1' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TwitchRateLimitException);
+    expect(ext.refusals.chat).toBe(1);
+    expect(fake.requestsTo('POST', '/extensions/chat')).toHaveLength(13);
   });
 
   it('surfaces Twitch refusals as TwitchExceptions without the JWT or the secret', async () => {

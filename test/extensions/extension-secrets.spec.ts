@@ -6,7 +6,7 @@ import { TwitchExtensionJwtVerifier } from '../../lib/extensions/twitch-extensio
 import { TwitchExtensionSecretsService } from '../../lib/extensions/twitch-extension-secrets.service.js';
 import type { FakeExtension } from '../../lib/testing/fake-twitch/index.js';
 import { FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } from '../support/app.js';
-import { bearerOf, claimsOf, createExtensionApp } from './support.js';
+import { bearerOf, claimsOf, createExtensionApp, recordingLogger } from './support.js';
 
 const OWNER = '141981764';
 const CHANNEL = '141981764';
@@ -128,6 +128,22 @@ describe('extension secrets: fetched, shared through Redis, rotated', () => {
     // And it waits before trying again: not one fetch per request while Twitch is away.
     for (let i = 0; i < 3; i++) await a.verifier.verify(ext.issueJwt({ channelId: CHANNEL }));
     expect(fake.requestsTo('GET', '/extensions/jwt/secrets')).toHaveLength(1);
+  });
+
+  it('logs no secret and no JWT when fetching fails or a token is refused', async () => {
+    const logger = recordingLogger();
+    fake.inject({ method: 'GET', path: '/extensions/jwt/secrets', status: 401, message: 'JWT could not be verified', times: 10 });
+    const app = await createExtensionApp(fake, prefix, { secret: ext.currentSecret, ownerId: OWNER }, {}, logger);
+    apps.push(app);
+    const verifier = app.get(TwitchExtensionJwtVerifier);
+    const good = ext.issueJwt({ channelId: CHANNEL });
+    await verifier.verify(good);
+    const forged = ext.issueJwt({ channelId: CHANNEL, secret: Buffer.from('guess').toString('base64') });
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ reason: 'invalid_signature' });
+    expect(logger.lines.some((l) => l.includes('Cannot fetch the extension secrets'))).toBe(true);
+    const sent = fake.requestsTo('GET', '/extensions/jwt/secrets').map((r) => bearerOf(r.headers));
+    const text = logger.lines.join('\n');
+    for (const secret of [ext.currentSecret, ...sent, good, forged]) expect(text).not.toContain(secret);
   });
 
   it('without fetchSecrets, accepts every configured secret and never calls Twitch', async () => {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type INestApplicationContext, Module } from '@nestjs/common';
+import { type INestApplicationContext, type LoggerService, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TwitchExtensionModule } from '../../lib/extensions/twitch-extension.module.js';
 import type { TwitchExtensionModuleOptions } from '../../lib/extensions/twitch-extension-options.interface.js';
@@ -13,6 +13,7 @@ export async function createExtensionApp(
   keyPrefix: string,
   extension: TwitchExtensionModuleOptions,
   twitch: Partial<TwitchModuleOptions> = {},
+  logger: LoggerService | false = false,
 ): Promise<INestApplicationContext> {
   @Module({
     imports: [
@@ -28,7 +29,7 @@ export async function createExtensionApp(
     ],
   })
   class ExtensionAppModule {}
-  return NestFactory.createApplicationContext(ExtensionAppModule, { logger: false, abortOnError: false });
+  return NestFactory.createApplicationContext(ExtensionAppModule, { logger, abortOnError: false });
 }
 
 export function claimsOf(jwt: string): Record<string, unknown> {
@@ -38,4 +39,11 @@ export function claimsOf(jwt: string): Record<string, unknown> {
 /** The JWT a recorded request carried. */
 export function bearerOf(headers: Record<string, string>): string {
   return (headers.authorization ?? '').replace(/^Bearer\s+/i, '');
+}
+
+/** A logger that keeps every line. */
+export function recordingLogger(): LoggerService & { lines: string[] } {
+  const lines: string[] = [];
+  const keep = (...args: unknown[]) => void lines.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(' '));
+  return { lines, log: keep, error: keep, warn: keep, debug: keep, verbose: keep, fatal: keep };
 }
