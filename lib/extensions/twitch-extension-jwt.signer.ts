@@ -31,16 +31,21 @@ export class TwitchExtensionJwtSigner {
     return this.sign(endpoint, { channelId, pubsubPerms: { send: [...targets] } });
   }
 
-  private async sign(endpoint: string, extra: { channelId?: string; pubsubPerms?: TwitchExtensionPubSubPerms }): Promise<string> {
+  /** Throws `TwitchExtensionConfigException` when EBS JWTs cannot be signed (no `ownerId`). */
+  assertCanSign(endpoint: string): void {
     if (!this.options.ownerId) {
       throw new TwitchExtensionConfigException(
         endpoint,
         'TwitchExtensionModule needs "ownerId" (the extension owner\'s user ID) to sign EBS JWTs',
       );
     }
+  }
+
+  private async sign(endpoint: string, extra: { channelId?: string; pubsubPerms?: TwitchExtensionPubSubPerms }): Promise<string> {
+    this.assertCanSign(endpoint);
     return signExtensionJwt({
       secret: await this.secrets.signingSecret(),
-      ownerId: this.options.ownerId,
+      ownerId: this.options.ownerId!,
       role: 'external',
       expiresInSeconds: this.options.jwtTtlSeconds,
       ...extra,

@@ -86,7 +86,11 @@ export class TwitchExtensionPubSubPacer {
       if (Date.now() + Math.min(wait, this.pollMs) > deadline) {
         throw new TwitchExtensionPubSubLimitException(channel, Math.max(1, Math.ceil(wait / 1000)));
       }
-      await sleep(Math.min(wait, this.pollMs), undefined, signal ? { signal } : undefined);
+      try {
+        await sleep(Math.min(wait, this.pollMs), undefined, signal ? { signal } : undefined);
+      } catch (err) {
+        throw signal?.aborted ? signal.reason : err;
+      }
     }
   }
 

@@ -95,6 +95,7 @@ export class TwitchExtensionService {
   async sendPubSubMessage(input: TwitchExtensionPubSubMessage, options: TwitchExtensionCallOptions = {}): Promise<void> {
     const params = checkPubSub(input);
     const channel = params.isGlobalBroadcast ? 'all' : params.broadcasterId!;
+    this.signer.assertCanSign(PUBSUB_LABEL);
     const slot = await this.pacer.acquire(channel, options.signal);
     try {
       const jwt = await this.signer.pubsub(channel, params.target);

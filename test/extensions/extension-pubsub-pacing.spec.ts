@@ -112,8 +112,9 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
     await ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: '1' });
     const controller = new AbortController();
     const pending = ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: '2' }, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
-    await expect(pending).rejects.toThrow();
+    const reason = new Error('viewer left');
+    setTimeout(() => controller.abort(reason), 50);
+    await expect(pending).rejects.toBe(reason);
     expect(ext.pubsubMessages).toHaveLength(1);
   });
 });
