@@ -151,3 +151,38 @@ export {
   TwitchEventSubWebhookException,
   type TwitchEventSubWebhookRejection,
 } from './eventsub/twitch-eventsub.exceptions.js';
+export { TwitchExtensionModule } from './extensions/twitch-extension.module.js';
+export { TWITCH_EXTENSION_MODULE_OPTIONS, type TwitchExtensionOptionsFactory } from './extensions/twitch-extension.module-definition.js';
+export type { TwitchExtensionModuleOptions, TwitchExtensionPubSubOptions } from './extensions/twitch-extension-options.interface.js';
+export {
+  resolveTwitchExtensionOptions,
+  TwitchExtensionOptionsError,
+  type TwitchExtensionResolvedOptions,
+} from './extensions/twitch-extension-options.js';
+export {
+  TWITCH_EXTENSION_DEFAULTS,
+  TWITCH_EXTENSION_RESOLVED_OPTIONS,
+  TWITCH_EXTENSION_AUTH_REQUIREMENTS,
+  TWITCH_EXTENSION_USER_REQUEST_KEY,
+} from './extensions/twitch-extension.constants.js';
+export { TwitchExtensionAuth } from './extensions/decorators/twitch-extension-auth.decorator.js';
+export { TwitchExtensionUser } from './extensions/decorators/twitch-extension-user.decorator.js';
+export { TwitchExtensionAuthGuard, type TwitchExtensionAuthRequirements } from './extensions/guards/twitch-extension-auth.guard.js';
+export type { TwitchExtensionRole, TwitchExtensionViewer } from './extensions/twitch-extension-viewer.js';
+export { TwitchExtensionJwtVerifier } from './extensions/twitch-extension-jwt.verifier.js';
+export { TwitchExtensionJwtSigner } from './extensions/twitch-extension-jwt.signer.js';
+export { TwitchExtensionSecretsService, type TwitchExtensionSecret } from './extensions/twitch-extension-secrets.service.js';
+export { TwitchExtensionPubSubPacer, type TwitchExtensionPubSubSlot } from './extensions/twitch-extension-pubsub.pacer.js';
+export {
+  TwitchExtensionService,
+  type TwitchExtensionCallOptions,
+  type TwitchExtensionPubSubMessage,
+  type TwitchExtensionPubSubTarget,
+  type TwitchExtensionSegment,
+} from './extensions/twitch-extension.service.js';
+export {
+  TwitchExtensionAuthException,
+  TwitchExtensionConfigException,
+  TwitchExtensionPubSubLimitException,
+  type TwitchExtensionAuthFailureReason,
+} from './extensions/twitch-extension.exceptions.js';

@@ -100,6 +100,7 @@ function warnClearTokens(userTokensInRedis: boolean): void {
     TwitchRateLimitStore,
     TwitchCache,
     TWITCH_RESOLVED_OPTIONS,
+    TwitchEndpointCaller,
     TWITCH_REDIS,
   ],
 })

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { TwitchLoginModule, TwitchModule, TwitchScopes } from '../lib/index.js';
+import { randomBytes } from 'node:crypto';
+import { TwitchExtensionModule, TwitchLoginModule, TwitchModule, TwitchScopes } from '../lib/index.js';
 import { EventSubSampleModule } from './eventsub-sample.module.js';
+import { ExtensionController } from './extension.controller.js';
 import { LoginPagesFilter } from './login-pages.filter.js';
 import { StreamsController } from './streams.controller.js';
 import { WebController } from './web.controller.js';
@@ -40,8 +42,18 @@ import { WebController } from './web.controller.js';
     TwitchLoginModule.forRoot({ path: 'auth/twitch' }),
     // POST /eventsub (webhooks), GET /live, GET /events.json
     EventSubSampleModule,
+    // The extension backend at /extension (TWITCH_EXTENSION_SECRET, TWITCH_EXTENSION_OWNER_ID; the fake's own without credentials).
+    TwitchExtensionModule.forRootAsync({
+      imports: [ConfigModule],
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => ({
+        // Without a secret the routes exist but refuse every JWT.
+        secret: config.get<string>('TWITCH_EXTENSION_SECRET') ?? randomBytes(32).toString('base64'),
+        ownerId: config.get<string>('TWITCH_EXTENSION_OWNER_ID'),
+      }),
+    }),
   ],
-  controllers: [WebController, StreamsController],
+  controllers: [WebController, StreamsController, ExtensionController],
   providers: [{ provide: APP_FILTER, useClass: LoginPagesFilter }],
 })
 export class AppModule {}

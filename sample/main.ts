@@ -5,6 +5,7 @@ import { FakeTwitch } from '../lib/testing/index.js';
 import { AppModule } from './app.module.js';
 import { installSampleFakeRoutes } from './fake-extras.js';
 import { DEV_BROADCASTER_ID, DEV_EVENTSUB_SECRET, setSampleFake } from './live-state.js';
+import { sampleExtension } from './extension-dev.js';
 
 async function bootstrap() {
   const logger = new Logger('Sample');
@@ -13,6 +14,9 @@ async function bootstrap() {
   if (!process.env.TWITCH_CLIENT_ID || !process.env.TWITCH_CLIENT_SECRET) {
     fake = await FakeTwitch.start({ seed: { streams: 250 } });
     installSampleFakeRoutes(fake);
+    sampleExtension.fake = fake.extensions.add({ ownerId: '141981764' });
+    process.env.TWITCH_EXTENSION_SECRET = sampleExtension.fake.currentSecret;
+    process.env.TWITCH_EXTENSION_OWNER_ID = sampleExtension.fake.ownerId;
     process.env.TWITCH_CLIENT_ID = fake.clientId;
     process.env.TWITCH_CLIENT_SECRET = fake.clientSecret;
     process.env.TWITCH_HELIX_URL = fake.helixUrl;

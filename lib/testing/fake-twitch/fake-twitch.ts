@@ -29,6 +29,7 @@ import {
 } from './helix-catalog.js';
 import { BUILT_IN_ROUTES, PUBLIC_ROUTES, findUserByLogin, type BuiltInRoute, type HelixContext } from './helix-routes.js';
 import { FakeEventSub } from './eventsub.js';
+import { FakeExtensions } from './extensions.js';
 import { handleActivate, handleOAuth, type OAuthContext } from './oauth.js';
 import { baseUsers, makeChannel, makeUser, seededStreamer, seededViewer, GAMES } from './seed.js';
 import { TokenBucket, type RateLimitSnapshot } from './token-bucket.js';
@@ -102,6 +103,12 @@ export class FakeTwitch {
 
   /** EventSub: subscriptions, webhook challenges and signed deliveries (`fake.eventSub.emit(...)`). See {@link FakeEventSub}. */
   readonly eventSub: FakeEventSub;
+  /**
+   * Twitch Extensions: `fake.extensions.add({ ownerId, secret })` registers one (its client ID is the
+   * fake's `clientId` unless given); then the EBS routes check its JWTs and limits, and
+   * `extension.issueJwt({ channelId, role, userId })` makes frontend JWTs. See `extensions.ts`.
+   */
+  readonly extensions = new FakeExtensions(() => this.clientId);
 
   /** The registered application's client id. */
   readonly clientId: string;
@@ -611,6 +618,8 @@ export class FakeTwitch {
    */
   private async helix(req: FakeTwitchRequest, helixPath: string): Promise<{ response: FakeTwitchResponse; rateLimit?: RateLimitSnapshot }> {
     const key = `${req.method} ${helixPath}`;
+    const ebs = this.extensions.answer(req, helixPath);
+    if (ebs) return ebs;
     const custom = this.routes.get(key);
     const builtIn = BUILT_IN_ROUTES.get(key);
     const catalog = catalogRoute(req.method, helixPath);

@@ -5,6 +5,16 @@
 export { FakeTwitch } from './fake-twitch.js';
 export { FakeEventSub, type FakeEventSubDelivery, type FakeEventSubEmitOptions } from './eventsub.js';
 export { twitchError } from './util.js';
+export {
+  FakeExtension,
+  FakeExtensions,
+  signFakeExtensionJwt,
+  type FakeExtensionJwtOptions,
+  type FakeExtensionOptions,
+  type FakeExtensionPubSubMessage,
+  type FakeExtensionSecret,
+  type FakeWindowLimit,
+} from './extensions.js';
 export type {
   FakeChannel,
   FakeEventSubSubscription,
