@@ -192,7 +192,8 @@ export class TwitchHttpClient implements OnApplicationShutdown {
 
   private async rateLimit(config: Config, ctx: TwitchCallContext): Promise<void> {
     if (ctx.kind !== 'helix' || ctx.fromCache || !ctx.bucket || !this.limiter.enabled) return;
-    await this.limiter.acquire(ctx.bucket, ctx.label, config.signal as AbortSignal | undefined);
+    const left = this.options.rateLimit.maxWaitMs - ctx.rateLimitWaitedMs;
+    ctx.rateLimitWaitedMs += await this.limiter.acquire(ctx.bucket, ctx.label, config.signal as AbortSignal | undefined, left);
   }
 
   // ---- response steps ---------------------------------------------------------------------------
@@ -216,17 +217,20 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     const ctx = config.twitch;
     const res = error.response;
     try {
-      if (res) await this.observe(ctx, res.headers as Record<string, unknown>);
+      await this.observe(ctx, res?.headers as Record<string, unknown> | undefined);
       const signal = config.signal as AbortSignal | undefined;
       if (isCancel(error) || signal?.aborted) throw signal?.reason ?? error;
 
       if (res?.status === 429 && ctx.kind === 'helix' && ctx.rateLimitRetries < this.options.rateLimit.maxRetries) {
         const state = readRateLimitHeaders(res.headers as Record<string, unknown>);
         // Only an empty general bucket is worth waiting for; other 429s are the endpoint's own limits.
-        if (state?.remaining === undefined || state.remaining <= 0) {
+        // The waits of one call, for the bucket and after 429s, add up to at most rateLimit.maxWaitMs.
+        const wait = Math.max(0, state?.reset ? state.reset.getTime() - Date.now() : 1_000) + 50;
+        const empty = state?.remaining === undefined || state.remaining <= 0;
+        if (empty && ctx.rateLimitWaitedMs + wait <= this.options.rateLimit.maxWaitMs) {
           ctx.rateLimitRetries++;
-          const until = state?.reset ? state.reset.getTime() - Date.now() : 1_000;
-          await sleep(Math.min(Math.max(until, 0) + 50, this.options.rateLimit.maxWaitMs), signal);
+          ctx.rateLimitWaitedMs += wait;
+          await sleep(wait, signal);
           return await this.axios.request(config);
         }
       }
@@ -289,10 +293,10 @@ export class TwitchHttpClient implements OnApplicationShutdown {
     return false;
   }
 
-  private async observe(ctx: TwitchCallContext, headers: Record<string, unknown>): Promise<void> {
+  /** Every outcome reaches the limiter: headers correct the bucket, and any answer (or none) ends a probe. */
+  private async observe(ctx: TwitchCallContext, headers: Record<string, unknown> | undefined): Promise<void> {
     if (ctx.kind !== 'helix' || !ctx.bucket || !this.limiter.enabled) return;
-    const state = readRateLimitHeaders(headers);
-    if (state) await this.limiter.observe(ctx.bucket, state.limit, state.remaining);
+    await this.limiter.observe(ctx.bucket, readRateLimitHeaders(headers), headers !== undefined);
   }
 }
 

@@ -1,10 +1,21 @@
-import { type TwitchBucketObservation, type TwitchBucketSettings, TwitchRateLimitStore } from './twitch-rate-limit.store.js';
+import {
+  learnWindowMs,
+  type TwitchBucketGrant,
+  type TwitchBucketObservation,
+  type TwitchBucketSettings,
+  TwitchRateLimitStore,
+  waitForPoints,
+} from './twitch-rate-limit.store.js';
 
 interface Bucket {
   limit?: number;
   tokens: number;
   ts: number;
+  /** Refill time learnt from `Ratelimit-Reset` (ms). */
+  windowMs?: number;
   probeUntil: number;
+  /** Answers came without `Ratelimit-*` headers: not paced until one has them. */
+  bare: boolean;
   touched: number;
 }
 
@@ -17,37 +28,46 @@ export class TwitchMemoryRateLimitStore extends TwitchRateLimitStore {
     super();
   }
 
-  take(key: string, cost: number, s: TwitchBucketSettings): Promise<number> {
-    return Promise.resolve(this.takeSync(key, cost, s));
+  take(key: string, cost: number, s: TwitchBucketSettings, maxWaitMs: number): Promise<TwitchBucketGrant> {
+    return Promise.resolve(this.takeSync(key, cost, s, maxWaitMs));
   }
 
   observe(key: string, seen: TwitchBucketObservation, s: TwitchBucketSettings): Promise<void> {
     const now = this.now();
     const b = this.bucket(key, now, s);
+    b.probeUntil = 0;
+    if (seen.answered === false) return Promise.resolve();
+    if (seen.limit === undefined || seen.remaining === undefined) {
+      if (b.limit === undefined) b.bare = true;
+      return Promise.resolve();
+    }
     this.refill(b, now, s);
     b.tokens = b.limit === undefined ? seen.remaining : Math.min(b.tokens, seen.remaining);
+    b.windowMs = learnWindowMs(b.windowMs ?? s.windowMs, seen, s);
     b.limit = seen.limit;
-    b.ts = now;
-    b.probeUntil = 0;
+    b.bare = false;
     return Promise.resolve();
   }
 
-  takeSync(key: string, cost: number, s: TwitchBucketSettings): number {
+  takeSync(key: string, cost: number, s: TwitchBucketSettings, maxWaitMs: number): TwitchBucketGrant {
     const now = this.now();
     const b = this.bucket(key, now, s);
     if (b.limit === undefined) {
-      if (b.probeUntil > now) return -1;
+      if (b.bare) return { status: 'taken', waitMs: 0 };
+      if (b.probeUntil > now) return { status: 'pending', waitMs: 0 };
       b.probeUntil = now + s.probeMs;
-      return 0;
+      return { status: 'probe', waitMs: 0 };
     }
     this.refill(b, now, s);
+    const waitMs = waitForPoints(b.tokens - cost, b.limit, b.windowMs ?? s.windowMs, s.reserve);
+    if (waitMs > maxWaitMs) return { status: 'refused', waitMs };
     b.tokens -= cost;
-    const deficit = s.reserve - b.tokens;
-    return deficit <= 0 ? 0 : Math.ceil((deficit * s.windowMs) / b.limit);
+    return { status: 'taken', waitMs };
   }
 
   private refill(b: Bucket, now: number, s: TwitchBucketSettings): void {
-    if (b.limit !== undefined) b.tokens = Math.min(b.limit, b.tokens + ((now - b.ts) * b.limit) / s.windowMs);
+    const elapsed = Math.max(0, now - b.ts);
+    if (b.limit !== undefined) b.tokens = Math.min(b.limit, b.tokens + (elapsed * b.limit) / (b.windowMs ?? s.windowMs));
     b.ts = now;
   }
 
@@ -55,7 +75,7 @@ export class TwitchMemoryRateLimitStore extends TwitchRateLimitStore {
     let b = this.buckets.get(key);
     if (!b) {
       this.sweep(now, s.ttlMs);
-      b = { tokens: 0, ts: now, probeUntil: 0, touched: now };
+      b = { tokens: 0, ts: now, probeUntil: 0, bare: false, touched: now };
       this.buckets.set(key, b);
     }
     b.touched = now;
