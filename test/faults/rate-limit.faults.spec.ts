@@ -212,10 +212,13 @@ describe('rate limiter against hostile or unusual answers', () => {
     });
   });
 
-  describe('behaviours the limiter must keep', () => {
+  describe.each(['memory', 'redis'] as const)('behaviours the limiter must keep (%s store)', (store) => {
+    const stored = (keyPrefix: string) => ({ keyPrefix, ...(store === 'redis' ? { redis: { url: REDIS_URL() } } : {}) });
+
     it('slows down once Twitch reports the bucket empty, though the points went elsewhere', async () => {
       fake.setRateLimit({ capacity: 10, refillMs: 5_000 });
-      const ours = await createTwitchApp(fake);
+      const keyPrefix = uniquePrefix();
+      const ours = await createTwitchApp(fake, stored(keyPrefix));
       // Another process with the same client ID, not sharing our bucket's state.
       const other = await createTwitchApp(fake, { rateLimit: { enabled: false } });
       await ours.auth.getAppToken();
@@ -228,11 +231,13 @@ describe('rate limiter against hostile or unusual answers', () => {
       expect(statuses()).toEqual([200, 200, 200, 200]);
       await ours.close();
       await other.close();
+      await flushPrefix(keyPrefix);
     });
 
     it('fails at once, sending nothing, when the bucket needs a wait longer than rateLimit.maxWaitMs', async () => {
       fake.setRateLimit({ capacity: 3, refillMs: 60_000 });
-      const t = await createTwitchApp(fake, { rateLimit: { maxWaitMs: 1_000 } });
+      const keyPrefix = uniquePrefix();
+      const t = await createTwitchApp(fake, { ...stored(keyPrefix), rateLimit: { maxWaitMs: 1_000 } });
       await t.auth.getAppToken();
       await users(t);
       await users(t);
@@ -243,6 +248,7 @@ describe('rate limiter against hostile or unusual answers', () => {
       expect(err.retryAfter).toBeGreaterThan(1);
       expect(helix()).toHaveLength(2);
       await t.close();
+      await flushPrefix(keyPrefix);
     });
   });
 
