@@ -1,4 +1,5 @@
 import {
+  deficitOf,
   learnWindowMs,
   type TwitchBucketGrant,
   type TwitchBucketObservation,
@@ -11,6 +12,8 @@ interface Bucket {
   limit?: number;
   tokens: number;
   ts: number;
+  /** Points refilled since the bucket was created: the clock of the waiters' tickets. */
+  filled: number;
   /** Refill time learnt from `Ratelimit-Reset` (ms). */
   windowMs?: number;
   probeUntil: number;
@@ -59,15 +62,29 @@ export class TwitchMemoryRateLimitStore extends TwitchRateLimitStore {
       return { status: 'probe', waitMs: 0 };
     }
     this.refill(b, now, s);
-    const waitMs = waitForPoints(b.tokens - cost, b.limit, b.windowMs ?? s.windowMs, s.reserve);
+    const windowMs = b.windowMs ?? s.windowMs;
+    const waitMs = waitForPoints(b.tokens - cost, b.limit, windowMs, s.reserve);
     if (waitMs > maxWaitMs) return { status: 'refused', waitMs };
     b.tokens -= cost;
-    return { status: 'taken', waitMs };
+    if (waitMs === 0) return { status: 'taken', waitMs };
+    return { status: 'taken', waitMs, ticket: b.filled + deficitOf(b.tokens, b.limit, s.reserve) };
+  }
+
+  override due(key: string, ticket: number, s: TwitchBucketSettings): Promise<number | undefined> {
+    const b = this.buckets.get(key);
+    if (!b || b.limit === undefined) return Promise.resolve(0);
+    this.refill(b, this.now(), s);
+    const left = ticket - b.filled;
+    return Promise.resolve(left <= 0 ? 0 : Math.ceil((left * (b.windowMs ?? s.windowMs)) / b.limit));
   }
 
   private refill(b: Bucket, now: number, s: TwitchBucketSettings): void {
     const elapsed = Math.max(0, now - b.ts);
-    if (b.limit !== undefined) b.tokens = Math.min(b.limit, b.tokens + (elapsed * b.limit) / (b.windowMs ?? s.windowMs));
+    if (b.limit !== undefined) {
+      const tokens = Math.min(b.limit, b.tokens + (elapsed * b.limit) / (b.windowMs ?? s.windowMs));
+      if (tokens > b.tokens) b.filled += tokens - b.tokens;
+      b.tokens = tokens;
+    }
     b.ts = now;
   }
 
@@ -75,7 +92,7 @@ export class TwitchMemoryRateLimitStore extends TwitchRateLimitStore {
     let b = this.buckets.get(key);
     if (!b) {
       this.sweep(now, s.ttlMs);
-      b = { tokens: 0, ts: now, probeUntil: 0, bare: false, touched: now };
+      b = { tokens: 0, ts: now, filled: 0, probeUntil: 0, bare: false, touched: now };
       this.buckets.set(key, b);
     }
     b.touched = now;

@@ -64,6 +64,23 @@ describe('token bucket arithmetic (memory store, injected clock)', () => {
     expect((await store.take('b', 1, base, Infinity)).waitMs).toBe(500);
   });
 
+  it('shortens a wait handed out before the refill time was learnt', async () => {
+    let now = 0;
+    const store = new TwitchMemoryRateLimitStore(() => now);
+    await store.take('b', 1, base, Infinity);
+    await store.observe('b', { limit: 40, remaining: 0 }, base);
+    const grants = [];
+    for (let i = 0; i < 4; i++) grants.push(await store.take('b', 1, base, Infinity));
+    expect(grants.map((g) => g.waitMs)).toEqual([1_500, 3_000, 4_500, 6_000]); // 60 s / 40 a point
+    now += 1_000;
+    await store.observe('b', { limit: 40, remaining: 0, fullInMs: 10_000 }, base); // 250 ms a point
+    // 2/3 of a point refilled in the first second, the 3 1/3 others at 250 ms each (not 1.5 s).
+    expect(await store.due('b', grants[3].ticket!, base)).toBe(834);
+    expect(await store.due('b', grants[0].ticket!, base)).toBe(84); // was 1.5 s
+    now += 834;
+    expect(await store.due('b', grants[3].ticket!, base)).toBe(0);
+  });
+
   it('never keeps more than half the bucket in reserve', async () => {
     const store = new TwitchMemoryRateLimitStore(() => 0);
     const s = { ...base, reserve: 2 };
@@ -79,7 +96,7 @@ describe('token bucket arithmetic (memory store, injected clock)', () => {
     await store.observe('b', {}, base);
     for (let i = 0; i < 5; i++) expect(await store.take('b', 1, base, Infinity)).toEqual({ status: 'taken', waitMs: 0 });
     await store.observe('b', { limit: 2, remaining: 0, fullInMs: 2_000 }, base);
-    expect(await store.take('b', 1, base, Infinity)).toEqual({ status: 'taken', waitMs: 1_000 });
+    expect(await store.take('b', 1, base, Infinity)).toMatchObject({ status: 'taken', waitMs: 1_000 });
   });
 
   it('ends a probe that got no answer, and probes again', async () => {
@@ -147,7 +164,7 @@ describe('memory and Redis stores agree', () => {
 
   it('refusals cost nothing', async () => {
     const [mem, red] = await both([take(), observe({ limit: 10, remaining: 0, fullInMs: 10_000 }), take(500), take(500), take(500), take()]);
-    expect(mem.slice(2)).toEqual([
+    expect(mem.slice(2)).toMatchObject([
       { status: 'refused', waitMs: 1_000 },
       { status: 'refused', waitMs: 1_000 },
       { status: 'refused', waitMs: 1_000 },
@@ -163,7 +180,7 @@ describe('memory and Redis stores agree', () => {
       observe({ limit: 40, remaining: 0 }),
       take(),
     ]);
-    expect(mem[3]).toEqual({ status: 'taken', waitMs: 1_188 }); // 47.5 s / 40
+    expect(mem[3]).toMatchObject({ status: 'taken', waitMs: 1_188 }); // 47.5 s / 40
     close(mem, red);
   });
 
@@ -176,7 +193,7 @@ describe('memory and Redis stores agree', () => {
       take(),
       take(),
     ]);
-    expect(mem.slice(4)).toEqual([
+    expect(mem.slice(4)).toMatchObject([
       { status: 'taken', waitMs: 0 },
       { status: 'taken', waitMs: 6_000 },
     ]);
@@ -185,7 +202,7 @@ describe('memory and Redis stores agree', () => {
 
   it('header-less answers leave the bucket unpaced until an answer has them', async () => {
     const [mem, red] = await both([take(), observe({}), take(0), take(0), observe({ limit: 2, remaining: 0, fullInMs: 2_000 }), take()]);
-    expect(mem).toEqual([
+    expect(mem).toMatchObject([
       { status: 'probe', waitMs: 0 },
       undefined,
       { status: 'taken', waitMs: 0 },
@@ -199,6 +216,28 @@ describe('memory and Redis stores agree', () => {
   it('no answer ends the probe without marking the bucket', async () => {
     const [mem, red] = await both([take(), observe({ answered: false }), take(), take()]);
     expect(mem.map((g) => (g as { status?: string } | undefined)?.status)).toEqual(['probe', undefined, 'probe', 'pending']);
+    close(mem, red);
+  });
+
+  it('answer the same wait left for a ticket once the refill time is learnt', async () => {
+    const tickets: number[] = [];
+    const keep = (p: Promise<{ status: string; waitMs: number; ticket?: number }>) =>
+      p.then((g) => {
+        if (g.ticket !== undefined) tickets.push(g.ticket);
+        return g;
+      });
+    const due: Step = (st, k) => st.due(k, tickets[tickets.length - 1], base);
+    const [mem, red] = await both([
+      take(),
+      observe({ limit: 40, remaining: 0 }),
+      (st, k) => keep(st.take(k, 1, base, Infinity)),
+      (st, k) => keep(st.take(k, 1, base, Infinity)),
+      observe({ limit: 40, remaining: 0, fullInMs: 10_000 }),
+      due,
+    ]);
+    expect(mem[3]).toMatchObject({ status: 'taken', waitMs: 3_000 });
+    expect(mem[5]).toBe(500);
+    expect(Math.abs((red[5] as number) - 500)).toBeLessThanOrEqual(5);
     close(mem, red);
   });
 

@@ -12,21 +12,31 @@ import {
  * The arithmetic is the memory store's (`learnWindowMs`, `waitForPoints`).
  *
  * ARGV: mode, windowMs, reserve, ttlMs, then for `take`: cost, maxWaitMs, probeMs; for `observe`:
- * answered (1/0), limit, remaining, fullInMs ('' when absent), minWindowMs, maxWindowMs.
- * `take` returns {status, waitMs}.
+ * answered (1/0), limit, remaining, fullInMs ('' when absent), minWindowMs, maxWindowMs; for `due`: ticket.
+ * `take` returns {status, waitMs, ticket?} (the ticket as a string: Redis would truncate a Lua number);
+ * `due` the ms still to wait. `filled` counts the points refilled since the bucket was created.
  */
 const BUCKET_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local key = KEYS[1]
 local ttl = tonumber(ARGV[4])
-local s = redis.call('HMGET', key, 'limit', 'tokens', 'ts', 'probe', 'win', 'bare')
+local s = redis.call('HMGET', key, 'limit', 'tokens', 'ts', 'probe', 'win', 'bare', 'filled')
 local limit = tonumber(s[1])
 local tokens = tonumber(s[2])
 local ts = tonumber(s[3])
 local win = tonumber(s[5]) or tonumber(ARGV[2])
+local filled = tonumber(s[7]) or 0
 if limit and tokens and ts then
-  tokens = math.min(limit, tokens + math.max(0, now - ts) * limit / win)
+  local refilled = math.min(limit, tokens + math.max(0, now - ts) * limit / win)
+  if refilled > tokens then filled = filled + refilled - tokens end
+  tokens = refilled
+end
+if ARGV[1] == 'due' then
+  if not limit then return 0 end
+  local left = tonumber(ARGV[5]) - filled
+  if left <= 0 then return 0 end
+  return math.ceil(left * win / limit)
 end
 if ARGV[1] == 'take' then
   if not limit then
@@ -43,9 +53,10 @@ if ARGV[1] == 'take' then
   local wait = 0
   if deficit > 0 then wait = math.ceil(deficit * win / limit) end
   if wait > tonumber(ARGV[6]) then return {'refused', wait} end
-  redis.call('HSET', key, 'tokens', tostring(after), 'ts', now)
+  redis.call('HSET', key, 'tokens', tostring(after), 'ts', now, 'filled', tostring(filled))
   redis.call('PEXPIRE', key, ttl)
-  return {'taken', wait}
+  if wait == 0 then return {'taken', 0} end
+  return {'taken', wait, tostring(filled + deficit)}
 end
 redis.call('HDEL', key, 'probe')
 if ARGV[5] == '0' then return 0 end
@@ -69,7 +80,7 @@ if full and full > 0 and missing >= 1 then
   local estimate = math.min(tonumber(ARGV[10]), math.max(tonumber(ARGV[9]), seenLimit * full / missing))
   win = win + (missing / seenLimit) * (estimate - win)
 end
-redis.call('HSET', key, 'limit', tostring(seenLimit), 'tokens', tostring(tokens), 'ts', now, 'win', tostring(win))
+redis.call('HSET', key, 'limit', tostring(seenLimit), 'tokens', tostring(tokens), 'ts', now, 'win', tostring(win), 'filled', tostring(filled))
 redis.call('HDEL', key, 'bare')
 redis.call('PEXPIRE', key, ttl)
 return 0
@@ -87,8 +98,14 @@ export class TwitchRedisRateLimitStore extends TwitchRateLimitStore {
 
   async take(key: string, cost: number, s: TwitchBucketSettings, maxWaitMs: number): Promise<TwitchBucketGrant> {
     const wait = Number.isFinite(maxWaitMs) ? String(Math.max(0, Math.floor(maxWaitMs))) : '1e308';
-    const out = (await this.run(key, ['take', ...common(s), String(cost), wait, String(s.probeMs)])) as [string, number];
-    return { status: out[0] as TwitchBucketGrant['status'], waitMs: Number(out[1]) };
+    const out = (await this.run(key, ['take', ...common(s), String(cost), wait, String(s.probeMs)])) as [string, number, string?];
+    const grant: TwitchBucketGrant = { status: out[0] as TwitchBucketGrant['status'], waitMs: Number(out[1]) };
+    if (out[2] !== undefined) grant.ticket = Number(out[2]);
+    return grant;
+  }
+
+  override async due(key: string, ticket: number, s: TwitchBucketSettings): Promise<number | undefined> {
+    return Number(await this.run(key, ['due', ...common(s), String(ticket)]));
   }
 
   async observe(key: string, seen: TwitchBucketObservation, s: TwitchBucketSettings): Promise<void> {

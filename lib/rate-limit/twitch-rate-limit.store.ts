@@ -54,6 +54,11 @@ export interface TwitchBucketGrant {
   status: 'taken' | 'probe' | 'pending' | 'refused';
   /** ms to wait before sending (`taken`), or the wait that was refused (`refused`); 0 otherwise. */
   waitMs: number;
+  /**
+   * With a `taken` wait: the bucket's refill count (points refilled since it was created) at which the
+   * caller may go. {@link TwitchRateLimitStore.due} turns it into the wait left at the bucket's current rate.
+   */
+  ticket?: number;
 }
 
 /**
@@ -78,6 +83,18 @@ export abstract class TwitchRateLimitStore {
    * point count above what is known) and teach its refill time; any outcome ends a probe.
    */
   abstract observe(key: string, seen: TwitchBucketObservation, settings: TwitchBucketSettings): Promise<void>;
+
+  /**
+   * The ms still to wait for a `ticket` from `take`, at the refill rate known now (a waiter re-asks during
+   * long waits, so waits handed out before the bucket's refill time was learnt shrink once it is).
+   * Resolves to undefined when the store cannot tell: the caller keeps its first wait.
+   */
+  due(key: string, ticket: number, settings: TwitchBucketSettings): Promise<number | undefined> {
+    void key;
+    void ticket;
+    void settings;
+    return Promise.resolve(undefined);
+  }
 }
 
 /**
@@ -96,6 +113,11 @@ export function learnWindowMs(prior: number, seen: TwitchBucketObservation, s: T
 
 /** The wait in ms before `tokens` (after taking) are back above the reserve. The Redis script computes the same. */
 export function waitForPoints(tokens: number, limit: number, windowMs: number, reserve: number): number {
-  const deficit = Math.min(reserve, Math.floor(limit / 2)) - tokens;
+  const deficit = deficitOf(tokens, limit, reserve);
   return deficit <= 0 ? 0 : Math.ceil((deficit * windowMs) / limit);
+}
+
+/** Points to be refilled before `tokens` (after taking) are back above the reserve (at most half the bucket). */
+export function deficitOf(tokens: number, limit: number, reserve: number): number {
+  return Math.min(reserve, Math.floor(limit / 2)) - tokens;
 }

@@ -14,6 +14,8 @@ import {
 
 /** How often a request asks again while another one probes a new bucket (ms). */
 const PROBE_POLL_MS = 10;
+/** How often a request waiting for its point asks whether the bucket now refills faster (ms). */
+const RECHECK_MS = 1_000;
 
 /**
  * Paces requests per Twitch bucket. Each request takes a point and waits for the moment its point
@@ -64,7 +66,7 @@ export class TwitchRateLimiter {
         return Date.now() - started;
       }
       if (grant.status === 'taken') {
-        if (grant.waitMs > 0) await sleep(grant.waitMs, signal);
+        await this.waitForTurn(bucket, grant, signal);
         return Date.now() - started;
       }
       if (grant.status === 'refused') {
@@ -101,6 +103,26 @@ export class TwitchRateLimiter {
     } catch (err) {
       this.fail(err);
       await this.fallback.observe(bucket, seen, this.settings);
+    }
+  }
+
+  /**
+   * Sleeps until the granted point is there. A long wait re-asks the store now and then: when the bucket's
+   * refill time was learnt after the wait was handed out, the turn comes sooner (never later).
+   */
+  private async waitForTurn(bucket: string, grant: TwitchBucketGrant, signal?: AbortSignal): Promise<void> {
+    let wait = grant.waitMs;
+    while (wait > 0) {
+      const step = Math.min(wait, RECHECK_MS);
+      await sleep(step, signal);
+      wait -= step;
+      if (wait <= 0 || grant.ticket === undefined || this.failing) continue;
+      try {
+        const left = await this.store.due(bucket, grant.ticket, this.settings);
+        if (left !== undefined && Number.isFinite(left)) wait = Math.min(wait, Math.max(0, left));
+      } catch (err) {
+        this.fail(err);
+      }
     }
   }
 
