@@ -193,7 +193,13 @@ export class TwitchHttpClient implements OnApplicationShutdown {
   private async rateLimit(config: Config, ctx: TwitchCallContext): Promise<void> {
     if (ctx.kind !== 'helix' || ctx.fromCache || !ctx.bucket || !this.limiter.enabled) return;
     const left = this.options.rateLimit.maxWaitMs - ctx.rateLimitWaitedMs;
-    ctx.rateLimitWaitedMs += await this.limiter.acquire(ctx.bucket, ctx.label, config.signal as AbortSignal | undefined, left);
+    try {
+      ctx.rateLimitWaitedMs += await this.limiter.acquire(ctx.bucket, ctx.label, config.signal as AbortSignal | undefined, left);
+    } catch (err) {
+      // Refused (or aborted) before sending: identical requests waiting on this one get the same error.
+      ctx.settle?.reject(err);
+      throw err;
+    }
   }
 
   // ---- response steps ---------------------------------------------------------------------------

@@ -252,6 +252,19 @@ describe('rate limiter against hostile or unusual answers', () => {
     });
   });
 
+  it('a refused call also fails the identical cacheable calls waiting on it', async () => {
+    fake.setRateLimit({ capacity: 3, refillMs: 60_000 });
+    const t = await createTwitchApp(fake, { rateLimit: { maxWaitMs: 1_000 } });
+    await t.auth.getAppToken();
+    await users(t);
+    await users(t);
+    const same = () => t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 60_000 }).catch((e) => e);
+    const [a, b] = await Promise.all([within(same(), 5_000), within(same(), 5_000)]);
+    expect(a).toBeInstanceOf(TwitchRateLimitException);
+    expect(b).toBeInstanceOf(TwitchRateLimitException);
+    await t.close();
+  });
+
   it('four instances on one Redis reach the rate of a bucket that refills in 10 s, without windowMs, and no 429', async () => {
     const capacity = 40;
     const refillMs = 10_000;
