@@ -60,13 +60,13 @@ export class TwitchRateLimiter {
     const started = Date.now();
     for (;;) {
       const left = Math.max(0, budgetMs - (Date.now() - started));
-      const grant = await this.take(bucket, left);
+      const { grant, from } = await this.take(bucket, left);
       if (grant.status === 'probe') {
         this.probing.add(bucket);
         return Date.now() - started;
       }
       if (grant.status === 'taken') {
-        await this.waitForTurn(bucket, grant, signal);
+        await this.waitForTurn(from, bucket, grant, signal);
         return Date.now() - started;
       }
       if (grant.status === 'refused') {
@@ -110,15 +110,16 @@ export class TwitchRateLimiter {
    * Sleeps until the granted point is there. A long wait re-asks the store now and then: when the bucket's
    * refill time was learnt after the wait was handed out, the turn comes sooner (never later).
    */
-  private async waitForTurn(bucket: string, grant: TwitchBucketGrant, signal?: AbortSignal): Promise<void> {
+  private async waitForTurn(from: TwitchRateLimitStore, bucket: string, grant: TwitchBucketGrant, signal?: AbortSignal): Promise<void> {
     let wait = grant.waitMs;
     while (wait > 0) {
       const step = Math.min(wait, RECHECK_MS);
       await sleep(step, signal);
       wait -= step;
-      if (wait <= 0 || grant.ticket === undefined || this.failing) continue;
+      // A ticket means something only to the store that issued it.
+      if (wait <= 0 || grant.ticket === undefined || (from === this.store && this.failing)) continue;
       try {
-        const left = await this.store.due(bucket, grant.ticket, this.settings);
+        const left = await from.due(bucket, grant.ticket, this.settings);
         if (left !== undefined && Number.isFinite(left)) wait = Math.min(wait, Math.max(0, left));
       } catch (err) {
         this.fail(err);
@@ -126,13 +127,14 @@ export class TwitchRateLimiter {
     }
   }
 
-  private async take(bucket: string, maxWaitMs: number): Promise<TwitchBucketGrant> {
-    if (this.failing) return this.fallback.take(bucket, 1, this.settings, maxWaitMs);
+  private async take(bucket: string, maxWaitMs: number): Promise<{ grant: TwitchBucketGrant; from: TwitchRateLimitStore }> {
+    const fallback = async () => ({ grant: await this.fallback.take(bucket, 1, this.settings, maxWaitMs), from: this.fallback });
+    if (this.failing) return fallback();
     try {
-      return await this.store.take(bucket, 1, this.settings, maxWaitMs);
+      return { grant: await this.store.take(bucket, 1, this.settings, maxWaitMs), from: this.store };
     } catch (err) {
       this.fail(err);
-      return this.fallback.take(bucket, 1, this.settings, maxWaitMs);
+      return fallback();
     }
   }
 
