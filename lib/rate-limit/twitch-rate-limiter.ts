@@ -118,12 +118,22 @@ export class TwitchRateLimiter {
       wait -= step;
       // A ticket means something only to the store that issued it.
       if (wait <= 0 || grant.ticket === undefined || (from === this.store && this.failing)) continue;
-      try {
-        const left = await from.due(bucket, grant.ticket, this.settings);
-        if (left !== undefined && Number.isFinite(left)) wait = Math.min(wait, Math.max(0, left));
-      } catch (err) {
+      // The answer may not take longer than the wait itself (a stalled Redis): then it is simply the turn.
+      const asked = Date.now();
+      const stop = new AbortController();
+      const due = from.due(bucket, grant.ticket, this.settings).catch((err) => {
         this.fail(err);
+        return undefined;
+      });
+      const timer = sleep(wait, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal).then(() => 0);
+      let left: number | undefined;
+      try {
+        left = await Promise.race([due, timer]);
+      } finally {
+        stop.abort();
       }
+      wait -= Date.now() - asked;
+      if (left !== undefined && Number.isFinite(left)) wait = Math.min(wait, Math.max(0, left));
     }
   }
 
