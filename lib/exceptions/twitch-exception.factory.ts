@@ -51,7 +51,10 @@ export interface TwitchFailure {
  * When the answer's `Date` is more than 5 s away from this machine's clock, `reset` is read on Twitch's clock
  * (relative to `Date`) and returned on this machine's.
  */
-export function readRateLimitHeaders(headers: Record<string, unknown> | undefined, now = Date.now()): TwitchRateLimitState | undefined {
+export function readRateLimitHeaders(
+  headers: Record<string, unknown> | undefined,
+  now: number = Date.now(),
+): TwitchRateLimitState | undefined {
   if (!headers) return undefined;
   const rawLimit = num(headers['ratelimit-limit']);
   const rawRemaining = num(headers['ratelimit-remaining']);

@@ -6,7 +6,8 @@ const epoch = (ms: number) => String(Math.floor(ms / 1000));
 
 describe('readRateLimitHeaders', () => {
   it('reads what Twitch sends', () => {
-    const state = readRateLimitHeaders({ 'ratelimit-limit': '800', 'ratelimit-remaining': '799', 'ratelimit-reset': epoch(now + 2_000) }, now);
+    const headers = { 'ratelimit-limit': '800', 'ratelimit-remaining': '799', 'ratelimit-reset': epoch(now + 2_000) };
+    const state = readRateLimitHeaders(headers, now);
     expect(state).toEqual({ limit: 800, remaining: 799, reset: new Date(now + 2_000) });
   });
 
@@ -21,13 +22,12 @@ describe('readRateLimitHeaders', () => {
   });
 
   it('clamps the limit to 1 … 100000 and the remaining points to 0 … limit', () => {
-    expect(readRateLimitHeaders({ 'ratelimit-limit': '0', 'ratelimit-remaining': '7' }, now)).toMatchObject({ limit: 1, remaining: 1 });
-    expect(readRateLimitHeaders({ 'ratelimit-limit': '-5', 'ratelimit-remaining': '-100000' }, now)).toMatchObject({ limit: 1, remaining: 0 });
-    expect(readRateLimitHeaders({ 'ratelimit-limit': '1e12', 'ratelimit-remaining': '1e12' }, now)).toMatchObject({
-      limit: 100_000,
-      remaining: 100_000,
-    });
-    expect(readRateLimitHeaders({ 'ratelimit-limit': '800', 'ratelimit-remaining': '12.9' }, now)).toMatchObject({ remaining: 12 });
+    const read = (limit: string, remaining: string) =>
+      readRateLimitHeaders({ 'ratelimit-limit': limit, 'ratelimit-remaining': remaining }, now);
+    expect(read('0', '7')).toMatchObject({ limit: 1, remaining: 1 });
+    expect(read('-5', '-100000')).toMatchObject({ limit: 1, remaining: 0 });
+    expect(read('1e12', '1e12')).toMatchObject({ limit: 100_000, remaining: 100_000 });
+    expect(read('800', '12.9')).toMatchObject({ remaining: 12 });
   });
 
   it('clamps the reset to now … now + 5 min', () => {

@@ -2,7 +2,12 @@ import { createClient, type RedisClientType } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchMemoryRateLimitStore } from './memory-rate-limit.store.js';
 import { TwitchRedisRateLimitStore } from './redis-rate-limit.store.js';
-import { learnWindowMs, TWITCH_RATE_LIMIT_BOUNDS, type TwitchBucketSettings, type TwitchRateLimitStore } from './twitch-rate-limit.store.js';
+import {
+  learnWindowMs,
+  TWITCH_RATE_LIMIT_BOUNDS,
+  type TwitchBucketSettings,
+  type TwitchRateLimitStore,
+} from './twitch-rate-limit.store.js';
 
 const base: TwitchBucketSettings = {
   windowMs: 60_000,
@@ -159,13 +164,15 @@ describe('memory and Redis stores agree', () => {
 
   it('probe, pending, then paced one slot apart', async () => {
     const [mem, red] = await both([take(), take(), observe({ limit: 10, remaining: 2 }), take(), take(), take(), take()]);
-    expect(mem.map((g) => (g as { status?: string } | undefined)?.status)).toEqual(['probe', 'pending', undefined, 'taken', 'taken', 'taken', 'taken']);
+    const status = mem.map((g) => (g as { status?: string } | undefined)?.status);
+    expect(status).toEqual(['probe', 'pending', undefined, 'taken', 'taken', 'taken', 'taken']);
     expect((mem[6] as { waitMs: number }).waitMs).toBe(12_000);
     close(mem, red);
   });
 
   it('refusals cost nothing', async () => {
-    const [mem, red] = await both([take(), observe({ limit: 10, remaining: 0, fullInMs: 10_000 }), take(500), take(500), take(500), take()]);
+    const empty = observe({ limit: 10, remaining: 0, fullInMs: 10_000 });
+    const [mem, red] = await both([take(), empty, take(500), take(500), take(500), take()]);
     expect(mem.slice(2)).toMatchObject([
       { status: 'refused', waitMs: 1_000 },
       { status: 'refused', waitMs: 1_000 },
@@ -203,7 +210,8 @@ describe('memory and Redis stores agree', () => {
   });
 
   it('header-less answers leave the bucket unpaced until an answer has them', async () => {
-    const [mem, red] = await both([take(), observe({}), take(0), take(0), observe({ limit: 2, remaining: 0, fullInMs: 2_000 }), take()]);
+    const headers = observe({ limit: 2, remaining: 0, fullInMs: 2_000 });
+    const [mem, red] = await both([take(), observe({}), take(0), take(0), headers, take()]);
     expect(mem).toMatchObject([
       { status: 'probe', waitMs: 0 },
       undefined,

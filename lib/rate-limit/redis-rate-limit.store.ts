@@ -80,7 +80,8 @@ if full and full > 0 and missing >= 1 then
   local estimate = math.min(tonumber(ARGV[10]), math.max(tonumber(ARGV[9]), seenLimit * full / missing))
   win = win + (missing / seenLimit) * (estimate - win)
 end
-redis.call('HSET', key, 'limit', tostring(seenLimit), 'tokens', tostring(tokens), 'ts', now, 'win', tostring(win), 'filled', tostring(filled))
+redis.call('HSET', key, 'limit', tostring(seenLimit), 'tokens', tostring(tokens), 'ts', now,
+  'win', tostring(win), 'filled', tostring(filled))
 redis.call('HDEL', key, 'bare')
 redis.call('PEXPIRE', key, ttl)
 return 0

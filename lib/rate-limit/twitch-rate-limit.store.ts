@@ -21,7 +21,7 @@ export interface TwitchBucketSettings {
   reserve: number;
   /** How long an idle bucket's state is kept (ms). */
   ttlMs: number;
-  /** How long the first request on an unknown bucket may stay alone before another may go (ms), if its outcome is never reported. */
+  /** How long the first request on an unknown bucket may stay alone if its outcome is never reported (ms). */
   probeMs: number;
   /** Bounds of the refill time learnt from `Ratelimit-Reset` (ms). */
   minWindowMs: number;

@@ -56,7 +56,12 @@ export class TwitchRateLimiter {
    * Waits until a request on `bucket` may be sent, at most `budgetMs` ms (default `rateLimit.maxWaitMs`);
    * a longer wait fails at once with `TwitchRateLimitException` and takes nothing. Resolves to the ms waited.
    */
-  async acquire(bucket: string, endpoint: string, signal?: AbortSignal, budgetMs = this.options.rateLimit.maxWaitMs): Promise<number> {
+  async acquire(
+    bucket: string,
+    endpoint: string,
+    signal?: AbortSignal,
+    budgetMs: number = this.options.rateLimit.maxWaitMs,
+  ): Promise<number> {
     const started = Date.now();
     for (;;) {
       const left = Math.max(0, budgetMs - (Date.now() - started));
@@ -110,7 +115,12 @@ export class TwitchRateLimiter {
    * Sleeps until the granted point is there. A long wait re-asks the store now and then: when the bucket's
    * refill time was learnt after the wait was handed out, the turn comes sooner (never later).
    */
-  private async waitForTurn(from: TwitchRateLimitStore, bucket: string, grant: TwitchBucketGrant, signal?: AbortSignal): Promise<void> {
+  private async waitForTurn(
+    from: TwitchRateLimitStore,
+    bucket: string,
+    grant: TwitchBucketGrant,
+    signal?: AbortSignal,
+  ): Promise<void> {
     let wait = grant.waitMs;
     while (wait > 0) {
       const step = Math.min(wait, RECHECK_MS);
@@ -166,11 +176,11 @@ export class TwitchRateLimiter {
 function toObservation(state: TwitchRateLimitState | undefined, answered: boolean): TwitchBucketObservation {
   if (!answered) return { answered: false };
   const { maxLimit, maxResetMs } = TWITCH_RATE_LIMIT_BOUNDS;
-  if (state?.limit === undefined || state.remaining === undefined || !Number.isFinite(state.limit) || !Number.isFinite(state.remaining)) {
-    return {};
-  }
-  const limit = Math.min(maxLimit, Math.max(1, Math.floor(state.limit)));
-  const remaining = Math.min(limit, Math.max(0, Math.floor(state.remaining)));
-  const fullInMs = state.reset ? state.reset.getTime() - Date.now() : NaN;
+  const seenLimit = state?.limit ?? NaN;
+  const seenRemaining = state?.remaining ?? NaN;
+  if (!Number.isFinite(seenLimit) || !Number.isFinite(seenRemaining)) return {};
+  const limit = Math.min(maxLimit, Math.max(1, Math.floor(seenLimit)));
+  const remaining = Math.min(limit, Math.max(0, Math.floor(seenRemaining)));
+  const fullInMs = state?.reset ? state.reset.getTime() - Date.now() : NaN;
   return { limit, remaining, ...(fullInMs > 0 && fullInMs < maxResetMs ? { fullInMs } : {}) };
 }

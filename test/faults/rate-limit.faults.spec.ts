@@ -8,7 +8,14 @@ import { createTwitchApp, FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } fro
  * A proxy in front of the fake Twitch that drops every `Ratelimit-*` header (as some proxies, mocks
  * and edge error pages do). `drop` destroys the next N connections without an answer.
  */
-async function stripProxy(target: string): Promise<{ url: string; seen: () => number; dropNext(n: number): void; close(): Promise<void> }> {
+interface StripProxy {
+  url: string;
+  seen: () => number;
+  dropNext(n: number): void;
+  close(): Promise<void>;
+}
+
+async function stripProxy(target: string): Promise<StripProxy> {
   const to = new URL(target);
   let seen = 0;
   let drop = 0;
@@ -88,7 +95,8 @@ describe('rate limiter against hostile or unusual answers', () => {
       fake.setRateLimit({ capacity: 10, refillMs: 60_000 });
       const proxy = await stripProxy(fake.helixUrl);
       const keyPrefix = uniquePrefix();
-      const t = await createTwitchApp(fake, { helixUrl: `${proxy.url}/helix`, timeout: 15_000, keyPrefix, redis: { url: REDIS_URL() } });
+      const redis = { url: REDIS_URL() };
+      const t = await createTwitchApp(fake, { helixUrl: `${proxy.url}/helix`, timeout: 15_000, keyPrefix, redis });
       await t.auth.getAppToken();
       // Sequential calls, then a burst: none waits for a probe that can never learn the bucket.
       for (let i = 0; i < 3; i++) expect(await within(users(t), 3_000)).not.toBe('still waiting');
@@ -182,7 +190,8 @@ describe('rate limiter against hostile or unusual answers', () => {
       const t = await createTwitchApp(fake, { rateLimit: { maxWaitMs: 2_000, maxRetries: 3 } });
       await t.auth.getAppToken();
       const reset = String(Math.ceil(Date.now() / 1000) + 3_600);
-      fake.inject({ method: 'GET', path: '/users', status: 429, rateLimitRemaining: 0, headers: { 'Ratelimit-Reset': reset }, times: 5 });
+      const headers = { 'Ratelimit-Reset': reset };
+      fake.inject({ method: 'GET', path: '/users', status: 429, rateLimitRemaining: 0, headers, times: 5 });
       const err = await within(users(t).catch((e) => e), 5_000);
       expect(err).toBeInstanceOf(TwitchRateLimitException);
       expect(statuses()).toEqual([429]);
@@ -200,7 +209,11 @@ describe('rate limiter against hostile or unusual answers', () => {
       own.route('GET', '/users', () => ({
         status: 429,
         body: { error: 'Too Many Requests', status: 429, message: 'Too Many Requests' },
-        headers: { 'Ratelimit-Limit': '100', 'Ratelimit-Remaining': '0', 'Ratelimit-Reset': String(Math.ceil(Date.now() / 1000) + 1) },
+        headers: {
+          'Ratelimit-Limit': '100',
+          'Ratelimit-Remaining': '0',
+          'Ratelimit-Reset': String(Math.ceil(Date.now() / 1000) + 1),
+        },
       }));
       const err = await users(t).catch((e) => e);
       expect(err).toBeInstanceOf(TwitchRateLimitException);
@@ -270,7 +283,8 @@ describe('rate limiter against hostile or unusual answers', () => {
     const refillMs = 10_000;
     fake.setRateLimit({ capacity, refillMs });
     const keyPrefix = uniquePrefix();
-    const apps = await Promise.all(Array.from({ length: 4 }, () => createTwitchApp(fake, { keyPrefix, redis: { url: REDIS_URL() } })));
+    const redis = { url: REDIS_URL() };
+    const apps = await Promise.all(Array.from({ length: 4 }, () => createTwitchApp(fake, { keyPrefix, redis })));
     await Promise.all(apps.map((a) => a.auth.getAppToken()));
     fake.clearRequests();
     const started = Date.now();
