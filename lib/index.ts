@@ -46,7 +46,13 @@ export { TwitchTokenCipher, TwitchTokenDecryptionError, parseTokenKey } from './
 export { TwitchKvStore, TwitchMemoryKvStore, TwitchRedisKvStore } from './store/twitch-kv.store.js';
 
 export { TwitchCache, type TwitchCachedResponse } from './cache/twitch-cache.js';
-export { TwitchRateLimitStore, type TwitchBucketObservation, type TwitchBucketSettings } from './rate-limit/twitch-rate-limit.store.js';
+export {
+  TwitchRateLimitStore,
+  TWITCH_RATE_LIMIT_BOUNDS,
+  type TwitchBucketGrant,
+  type TwitchBucketObservation,
+  type TwitchBucketSettings,
+} from './rate-limit/twitch-rate-limit.store.js';
 export { TwitchMemoryRateLimitStore } from './rate-limit/memory-rate-limit.store.js';
 export { TwitchRedisRateLimitStore } from './rate-limit/redis-rate-limit.store.js';
 

@@ -3,33 +3,37 @@ import { TwitchRateLimitException } from '../lib/exceptions/twitch.exception.js'
 import { TwitchMemoryRateLimitStore } from '../lib/rate-limit/memory-rate-limit.store.js';
 import { createTwitchApp, FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
 
-const settings = { windowMs: 1_000, reserve: 0, ttlMs: 60_000, probeMs: 1_000 };
+const settings = { windowMs: 1_000, reserve: 0, ttlMs: 60_000, probeMs: 1_000, minWindowMs: 1_000, maxWindowMs: 300_000 };
+const wait = async (p: Promise<{ status: string; waitMs: number }>) => {
+  const g = await p;
+  return g.status === 'pending' ? -1 : g.waitMs;
+};
 
 describe('token bucket (memory store)', () => {
   it('lets one probe through on an unknown bucket, then spreads takers one slot apart', async () => {
     let now = 0;
     const store = new TwitchMemoryRateLimitStore(() => now);
-    expect(await store.take('b', 1, settings)).toBe(0); // probe
-    expect(await store.take('b', 1, settings)).toBe(-1); // size unknown: wait for the probe
+    expect(await wait(store.take('b', 1, settings, Infinity))).toBe(0); // probe
+    expect(await wait(store.take('b', 1, settings, Infinity))).toBe(-1); // size unknown: wait for the probe
     await store.observe('b', { limit: 10, remaining: 2 }, settings);
-    expect(await store.take('b', 1, settings)).toBe(0);
-    expect(await store.take('b', 1, settings)).toBe(0);
+    expect(await wait(store.take('b', 1, settings, Infinity))).toBe(0);
+    expect(await wait(store.take('b', 1, settings, Infinity))).toBe(0);
     // Empty: each further taker gets its own refill slot (100 ms per point), not a shared batch.
-    expect(await store.take('b', 1, settings)).toBe(100);
-    expect(await store.take('b', 1, settings)).toBe(200);
-    expect(await store.take('b', 1, settings)).toBe(300);
+    expect(await wait(store.take('b', 1, settings, Infinity))).toBe(100);
+    expect(await wait(store.take('b', 1, settings, Infinity))).toBe(200);
+    expect(await wait(store.take('b', 1, settings, Infinity))).toBe(300);
     now += 1_000; // refilled, minus the three reserved points
-    expect(await store.take('b', 1, settings)).toBe(0);
+    expect(await wait(store.take('b', 1, settings, Infinity))).toBe(0);
   });
 
   it('never raises its count from headers, only lowers it', async () => {
     let now = 0;
     const store = new TwitchMemoryRateLimitStore(() => now);
-    await store.take('b', 1, settings);
+    await store.take('b', 1, settings, Infinity);
     await store.observe('b', { limit: 10, remaining: 1 }, settings);
     await store.observe('b', { limit: 10, remaining: 9 }, settings);
-    expect(await store.take('b', 1, settings)).toBe(0);
-    expect(await store.take('b', 1, settings)).toBeGreaterThan(0);
+    expect(await wait(store.take('b', 1, settings, Infinity))).toBe(0);
+    expect(await wait(store.take('b', 1, settings, Infinity))).toBeGreaterThan(0);
   });
 });
 

@@ -23,6 +23,7 @@ import {
   TwitchUnauthorizedException,
   TwitchUnprocessableEntityException,
 } from './twitch.exception.js';
+import { TWITCH_RATE_LIMIT_BOUNDS } from '../rate-limit/twitch-rate-limit.store.js';
 
 /** Longest part of Twitch's `message` kept on an exception (characters). */
 export const TWITCH_MESSAGE_MAX_LENGTH = 500;
@@ -158,19 +159,47 @@ export interface TwitchFailure {
   cause?: unknown;
 }
 
-/** Reads `Ratelimit-*` headers; undefined fields when absent. */
-export function readRateLimitHeaders(headers: Record<string, unknown> | undefined): TwitchRateLimitState | undefined {
+/**
+ * Reads `Ratelimit-*` headers; undefined fields when absent or not numbers. What Twitch reports is clamped to
+ * sane ranges: `limit` to 1 … 100000 points, `remaining` to 0 … `limit`, `reset` (epoch seconds) to now … now + 5 min.
+ * When the answer's `Date` is more than 5 s away from this machine's clock, `reset` is read on Twitch's clock
+ * (relative to `Date`) and returned on this machine's.
+ */
+export function readRateLimitHeaders(
+  headers: Record<string, unknown> | undefined,
+  now: number = Date.now(),
+): TwitchRateLimitState | undefined {
   if (!headers) return undefined;
-  const limit = num(headers['ratelimit-limit']);
-  const remaining = num(headers['ratelimit-remaining']);
-  const reset = num(headers['ratelimit-reset']);
-  if (limit === undefined && remaining === undefined && reset === undefined) return undefined;
-  return { limit, remaining, reset: reset !== undefined ? new Date(reset * 1000) : undefined };
+  const rawLimit = num(headers['ratelimit-limit']);
+  const rawRemaining = num(headers['ratelimit-remaining']);
+  const rawReset = num(headers['ratelimit-reset']);
+  if (rawLimit === undefined && rawRemaining === undefined && rawReset === undefined) return undefined;
+  const { maxLimit, maxResetMs } = TWITCH_RATE_LIMIT_BOUNDS;
+  const limit = rawLimit === undefined ? undefined : clamp(Math.floor(rawLimit), 1, maxLimit);
+  const remaining = rawRemaining === undefined ? undefined : clamp(Math.floor(rawRemaining), 0, limit ?? maxLimit);
+  let reset: Date | undefined;
+  if (rawReset !== undefined) {
+    const served = Date.parse(String(first(headers['date']) ?? ''));
+    const skew = Number.isFinite(served) && Math.abs(now - served) > SKEW_TOLERANCE_MS ? now - served : 0;
+    reset = new Date(clamp(rawReset * 1000 + skew, now, now + maxResetMs));
+  }
+  return { limit, remaining, reset };
+}
+
+/** Clock difference with Twitch below which its `Date` header (whole seconds) is not worth using. */
+const SKEW_TOLERANCE_MS = 5_000;
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, n));
+}
+
+function first(v: unknown): unknown {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 function num(v: unknown): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
-  const n = Number(Array.isArray(v) ? v[0] : v);
+  const n = Number(first(v));
   return Number.isFinite(n) ? n : undefined;
 }
 

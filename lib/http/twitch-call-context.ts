@@ -39,7 +39,7 @@ export class TwitchCallContext {
   attempt = 0;
   /** Retries after a 429 from an empty bucket so far. */
   rateLimitRetries = 0;
-  /** Time spent waiting after 429s so far (ms): at most `rateLimit.maxWaitMs` in total. */
+  /** Time spent waiting for the rate-limit bucket and after 429s so far (ms), at most `rateLimit.maxWaitMs`. */
   rateLimitWaitedMs = 0;
   /** The token was already renewed once after a 401. */
   tokenRenewed = false;

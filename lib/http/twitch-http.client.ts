@@ -166,8 +166,11 @@ export class TwitchHttpClient {
     if (ctx.unsent) return void (ctx.unsent = false);
     if (ctx.kind !== 'helix' || ctx.fromCache || !ctx.bucket || !this.limiter.enabled) return;
     const signal = config.signal as AbortSignal | undefined;
-    await waitFor(this.limiter.acquire(ctx.bucket, ctx.label, signal), { signal });
+    // The waits of one call, for the bucket and after 429s, add up to at most rateLimit.maxWaitMs.
+    const left = this.options.rateLimit.maxWaitMs - ctx.rateLimitWaitedMs;
+    ctx.rateLimitWaitedMs += await waitFor(this.limiter.acquire(ctx.bucket, ctx.label, signal, left), { signal });
   }
+
 
   // ---- step 7: observe --------------------------------------------------------------------------
 
@@ -182,11 +185,11 @@ export class TwitchHttpClient {
     return response;
   }
 
-  /** Step 7 for failed attempts: a refusal still carries the bucket's headers. */
+  /** Step 7 for failed attempts: a refusal still carries the bucket's headers, and no answer at all ends a probe too. */
   private async onFailedAttempt(error: unknown): Promise<never> {
     const e = error as Partial<AxiosErrorLike>;
-    if (e?.isAxiosError && e.config?.twitch && e.response) {
-      await this.observe(e.config.twitch, e.response.headers as Record<string, unknown>);
+    if (e?.isAxiosError && e.config?.twitch && !e.config.twitch.fromCache) {
+      await this.observe(e.config.twitch, e.response?.headers as Record<string, unknown> | undefined);
     }
     throw error;
   }
@@ -256,11 +259,12 @@ export class TwitchHttpClient {
     return false;
   }
 
-  private async observe(ctx: TwitchCallContext, headers: Record<string, unknown>): Promise<void> {
+  /** Every outcome reaches the limiter: headers correct the bucket, and any answer (or none) ends a probe. */
+  private async observe(ctx: TwitchCallContext, headers: Record<string, unknown> | undefined): Promise<void> {
     if (ctx.kind !== 'helix' || !ctx.bucket || !this.limiter.enabled) return;
-    const state = readRateLimitHeaders(headers);
-    if (state) await this.limiter.observe(ctx.bucket, state.limit, state.remaining);
+    await this.limiter.observe(ctx.bucket, readRateLimitHeaders(headers), headers !== undefined);
   }
+
 }
 
 /** Whose rate-limit bucket a call draws from: the user's when known, else the app's or the token's. */

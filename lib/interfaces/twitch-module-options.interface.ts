@@ -33,12 +33,13 @@ export interface TwitchRateLimitOptions {
    */
   enabled?: boolean;
   /**
-   * Time in ms in which Twitch refills an empty bucket completely. Twitch documents one minute.
+   * Time in ms in which Twitch refills an empty bucket completely. Twitch documents one minute. Only a fallback:
+   * each bucket's own refill time is learnt from `Ratelimit-Reset` as answers come.
    * @default 60000
    */
   windowMs?: number;
   /**
-   * Points left unused as a safety margin against clock differences.
+   * Points left unused as a safety margin against clock differences (at most half the bucket).
    * @default 2
    */
   reserve?: number;
@@ -48,7 +49,8 @@ export interface TwitchRateLimitOptions {
    */
   maxRetries?: number;
   /**
-   * Longest time in ms a request may wait for the bucket before it fails with `TwitchRateLimitException`.
+   * Longest time in ms a request may wait in total, for the bucket and after 429s, before it fails with
+   * `TwitchRateLimitException`. A wait that would go beyond it fails at once and costs no point.
    * @default 120000
    */
   maxWaitMs?: number;

@@ -59,8 +59,10 @@ describe('shared work: in-flight cache entries, the app token and refreshes', ()
 
   it('a cached GET refused by the limiter (rateLimit.maxWaitMs) does not hang the next identical call', async () => {
     const t = await createTwitchApp(fake, { rateLimit: { maxWaitMs: 20 } });
-    // Twitch reports the bucket empty: the next call would have to wait longer than maxWaitMs.
-    fake.inject({ method: 'GET', path: '/users', rateLimitRemaining: 0 });
+    // Twitch reports the bucket empty and full again in a minute: the next call would have to wait
+    // longer than maxWaitMs.
+    const reset = String(Math.ceil(Date.now() / 1000) + 60);
+    fake.inject({ method: 'GET', path: '/users', rateLimitRemaining: 0, headers: { 'Ratelimit-Reset': reset } });
     await t.api.users.getUsers({ login: ['twitchdev'] });
     const first = await within(t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 }), 5_000);
     expect(first.state).toBe('rejected');
