@@ -84,6 +84,21 @@ describe('response cache', () => {
     await flushPrefix(keyPrefix);
   });
 
+  it('names Redis entries with the key prefix once: <prefix>cache:GET:<url>?<params>:<identity>', async () => {
+    const keyPrefix = uniquePrefix();
+    const t = await createTwitchApp(fake, { redis: { url: REDIS_URL() }, keyPrefix });
+    await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
+    const redis = createClient({ url: REDIS_URL() });
+    await redis.connect();
+    const keys = await redis.keys(`${keyPrefix}cache*`);
+    await redis.close();
+    expect(keys).toHaveLength(1);
+    expect(keys[0].startsWith(`${keyPrefix}cache:GET:${fake.helixUrl}/users?login=twitchdev:app`)).toBe(true);
+    expect(keys[0].split(keyPrefix)).toHaveLength(2);
+    await t.close();
+    await flushPrefix(keyPrefix);
+  });
+
   describe('local tier', () => {
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const cacheKeys = async (keyPrefix: string) => {
