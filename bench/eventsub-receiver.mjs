@@ -47,7 +47,8 @@ async function moduleSide() {
         // Never called: no subscription is created and no token is needed to receive webhooks.
         helixUrl: 'http://127.0.0.1:9/helix',
         authUrl: 'http://127.0.0.1:9/oauth2',
-        redis: { url: cfg.redisUrl },
+        // module:memory: claims in the process (no Redis), to show what the Redis round trip costs.
+        ...(cfg.side === 'module:memory' ? {} : { redis: { url: cfg.redisUrl } }),
         keyPrefix: cfg.keyPrefix,
         tokens: { validateOnStartup: false },
         isGlobal: true,
@@ -125,7 +126,7 @@ async function floorSide() {
   return { paths: { follow: '/eventsub', chat: '/eventsub' }, port: server.address().port, close: () => new Promise((r) => server.close(r)) };
 }
 
-const SIDES = { module: moduleSide, twurple: twurpleSide, 'node:http': floorSide };
+const SIDES = { module: moduleSide, 'module:memory': moduleSide, twurple: twurpleSide, 'node:http': floorSide };
 
 async function main() {
   const side = await SIDES[cfg.side]();

@@ -7,7 +7,7 @@
 // Options (all optional):
 //   --rounds N            rounds (default 5)
 //   --smoke               tiny counts and 1 round: checks the harness works (used by the tests)
-//   --sides LIST          default module,twurple,node:http
+//   --sides LIST          default module,twurple,node:http (also: module:memory, the module with its claims in memory)
 //   --payloads LIST       follow,chat (Twitch's channel.follow v2 and channel.chat.message v1 examples)
 //   --concurrency N       connections of the throughput scenario (default 32)
 //   --warmup-ms MS --measure-ms MS   throughput warm-up and measured run per side and payload (default 2000, 3000)
@@ -36,7 +36,7 @@ const REDIS_URL = args.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379
 const SECRET = 'bench-eventsub-secret-0123456789';
 const KEY_PREFIX = `bench-eventsub:${process.pid}:${Math.random().toString(36).slice(2, 8)}:`;
 const LABELS = { follow: 'channel.follow v2', chat: 'channel.chat.message v1' };
-const NAMES = { module: 'nestjs-twitch', twurple: 'twurple', 'node:http': 'node:http' };
+const NAMES = { module: 'nestjs-twitch', 'module:memory': 'nestjs-twitch, no Redis', twurple: 'twurple', 'node:http': 'node:http' };
 
 const log = (...a) => console.log(...a);
 const row = (cells) => `| ${cells.join(' | ')} |`;
