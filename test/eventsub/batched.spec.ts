@@ -174,6 +174,43 @@ describe.each<Platform>(['express', 'fastify'])('EventSub batched deliveries on 
   });
 });
 
+describe('EventSub batched deliveries from the fake Twitch', () => {
+  it('subscribes, and receives fake.eventSub.emitBatch() and emit() as one notification per item', async () => {
+    const fake = await FakeTwitch.start();
+    const keyPrefix = `t-eventsub-batched-fake-${rand()}:`;
+    const t = await createEventSubApp({
+      platform: 'express',
+      fake,
+      keyPrefix,
+      providers: [DropHandlers],
+      eventSub: { subscriptions: [{ type: 'drop.entitlement.grant', version: '1', condition: { organizationId: '9001' } }] },
+    });
+    try {
+      const report = await t.app.get(TwitchEventSubService).startupReconcile();
+      expect(report?.created).toHaveLength(1);
+      await fake.eventSub.settled();
+      expect(fake.eventSub.subscriptions({ type: 'drop.entitlement.grant' })[0].status).toBe('enabled');
+      drops.length = 0;
+      const [one, two] = dropExample().events;
+      const deliveries = await fake.eventSub.emitBatch('drop.entitlement.grant', [one, { data: two.data }], { duplicates: 1 });
+      expect(deliveries.map((d) => [d.status, d.retry])).toEqual([
+        [204, 0],
+        [204, 1],
+      ]);
+      const [single] = await fake.eventSub.emit('drop.entitlement.grant', { ...one.data, user_id: '777' });
+      expect(single.status).toBe(204);
+      await t.app.get(TwitchEventSubService).idle();
+      expect(drops.map((d) => d.event.data.userId)).toEqual(['1234', '12345', '777']);
+      expect(drops[0].event.id).toBe(one.id);
+      expect(drops[1].notification.messageId).toBe(deliveries[0].messageId);
+      expect(drops[2].notification.messageId).toBe(single.messageId);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+});
+
 describe('EventSub batched deliveries across instances', () => {
   it('two instances on one Redis: an item is handled once, whichever message carries it', async () => {
     const fake = await FakeTwitch.start();
