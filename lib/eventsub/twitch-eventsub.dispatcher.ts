@@ -178,7 +178,8 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
     for (const l of this.notificationListeners) calls.push(this.invoke(l.name, () => l.call(notification), notification));
     if (!calls.length) {
       const item = notification.eventId === undefined ? '' : ` event ${notification.eventId}`;
-      this.logger.warn(`EventSub ${notification.type} v${notification.version} message ${notification.messageId}${item}: no handler wants it`);
+      const what = `${notification.type} v${notification.version} message ${notification.messageId}${item}`;
+      this.logger.warn(`EventSub ${what}: no handler wants it`);
     }
     await Promise.all(calls);
   }

@@ -3,7 +3,11 @@ import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchRedisHandle } from '../redis/twitch-redis.provider.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
-import { TWITCH_EVENTSUB_BODY_READER, TWITCH_EVENTSUB_MOUNT, TWITCH_EVENTSUB_RESOLVED_OPTIONS } from './twitch-eventsub.constants.js';
+import {
+  TWITCH_EVENTSUB_BODY_READER,
+  TWITCH_EVENTSUB_MOUNT,
+  TWITCH_EVENTSUB_RESOLVED_OPTIONS,
+} from './twitch-eventsub.constants.js';
 import {
   TWITCH_EVENTSUB_ASYNC_OPTIONS_TYPE,
   TWITCH_EVENTSUB_MODULE_OPTIONS,

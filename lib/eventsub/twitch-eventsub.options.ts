@@ -96,7 +96,13 @@ export function resolveEventSubOptions(input: TwitchEventSubModuleOptions, mount
     secret: w.secret,
     path: mountedPath,
     maxMessageAgeMs: integer(w.maxMessageAgeMs, 'webhook.maxMessageAgeMs', 1_000, 24 * 60 * 60 * 1000, TWITCH_EVENTSUB_DEFAULTS.maxMessageAgeMs),
-    maxBodyBytes: integer(w.maxBodyBytes, 'webhook.maxBodyBytes', 256 * 1024, 64 * 1024 * 1024, TWITCH_EVENTSUB_DEFAULTS.maxBodyBytes),
+    maxBodyBytes: integer(
+      w.maxBodyBytes,
+      'webhook.maxBodyBytes',
+      256 * 1024,
+      64 * 1024 * 1024,
+      TWITCH_EVENTSUB_DEFAULTS.maxBodyBytes,
+    ),
   };
 
   if (options.subscriptions !== undefined && !Array.isArray(options.subscriptions)) fail('subscriptions', 'must be an array');

@@ -1,15 +1,19 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Injectable } from '@nestjs/common';
+import { Body, Controller, Injectable, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnTwitchEvent, OnTwitchNotification } from '../../lib/eventsub/decorators/on-twitch-event.decorator.js';
 import type { TwitchEventSubNotification } from '../../lib/eventsub/interfaces/twitch-eventsub-message.interface.js';
 import { TwitchEventSubService } from '../../lib/eventsub/twitch-eventsub.service.js';
 import { DropEntitlementGrantEvent, DropEntitlementGrantEventData } from '../../lib/eventsub-types.js';
 import { FakeTwitch } from '../../lib/testing/fake-twitch/index.js';
+import { TwitchModule } from '../../lib/twitch.module.js';
+import { TwitchEventSubModule } from '../../lib/eventsub/twitch-eventsub.module.js';
 import { flushPrefix, REDIS_URL } from '../support/app.js';
-import { createEventSubApp, type EventSubTestApp, type Platform, post, signedRequest } from './support.js';
+import { freePort } from '../support/net.js';
+import { createEventSubApp, type EventSubTestApp, type Platform, post, SECRET, signedRequest } from './support.js';
 
 interface Fixture {
   type: string;
@@ -171,6 +175,58 @@ describe.each<Platform>(['express', 'fastify'])('EventSub batched deliveries on 
     expect(JSON.parse(res.body)).toMatchObject({ reason: 'invalid_body' });
     await idle();
     expect(drops).toHaveLength(0);
+  });
+});
+
+@Controller('echo')
+class EchoController {
+  @Post()
+  echo(@Body() body: unknown) {
+    return { body };
+  }
+}
+
+describe('EventSub webhook body reader on Express', () => {
+  it('reads the webhook under a global prefix, and leaves other routes to Nest\'s JSON parser (and its 100 KB limit)', async () => {
+    const fake = await FakeTwitch.start();
+    const port = await freePort();
+    @Module({
+      imports: [
+        TwitchModule.forRoot({ ...fake.moduleOptions(), keyPrefix: `t-eventsub-batched-prefix-${rand()}:`, isGlobal: true }),
+        TwitchEventSubModule.forRoot({
+          webhook: { callbackUrl: `http://127.0.0.1:${port}/api/eventsub`, secret: SECRET },
+          reconcile: { onStartup: false },
+        }),
+      ],
+      controllers: [EchoController],
+      providers: [DropHandlers],
+    })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    app.setGlobalPrefix('api');
+    await app.listen(port, '127.0.0.1');
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      drops.length = 0;
+      const ids = Array.from({ length: 670 }, (_, i) => `p-${i}-${rand()}`);
+      const res = await post(`${url}/api/eventsub`, signedRequest('notification', batch(ids)));
+      expect(res.status, res.body).toBe(204);
+      await app.get(TwitchEventSubService).idle();
+      expect(drops).toHaveLength(670);
+
+      const small = await fetch(`${url}/api/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' });
+      expect(await small.json()).toEqual({ body: { a: 1 } });
+      // Even with Twitch's header, a JSON POST elsewhere is Nest's to parse.
+      const big = await fetch(`${url}/api/echo`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Twitch-Eventsub-Message-Id': 'x' },
+        body: JSON.stringify({ pad: 'x'.repeat(200_000) }),
+      });
+      expect(big.status).toBe(413);
+    } finally {
+      await app.close();
+      await fake.close();
+    }
   });
 });
 

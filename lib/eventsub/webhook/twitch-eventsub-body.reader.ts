@@ -38,7 +38,8 @@ export function installTwitchEventSubBodyReader(adapter: HttpServer | undefined,
   };
   const reader = (req: ReadRequest, res: ServerResponse, next: (error?: unknown) => void) => {
     const url = req.path ?? (req.url ?? '').split('?')[0];
-    if (req.method !== 'POST' || req.headers['twitch-eventsub-message-id'] === undefined || !url.replace(/\/+$/, '').endsWith(path)) {
+    const webhook = req.headers['twitch-eventsub-message-id'] !== undefined && url.replace(/\/+$/, '').endsWith(path);
+    if (req.method !== 'POST' || !webhook) {
       next();
       return;
     }

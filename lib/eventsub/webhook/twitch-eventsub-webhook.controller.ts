@@ -59,7 +59,8 @@ export class TwitchEventSubWebhookController {
       throw reject(HttpStatus.INTERNAL_SERVER_ERROR, 'missing_raw_body', message);
     }
     if (raw.length > webhook.maxBodyBytes) {
-      throw reject(HttpStatus.PAYLOAD_TOO_LARGE, 'body_too_large', `The body is larger than ${webhook.maxBodyBytes} bytes (option webhook.maxBodyBytes)`);
+      const message = `The body is larger than ${webhook.maxBodyBytes} bytes (option webhook.maxBodyBytes)`;
+      throw reject(HttpStatus.PAYLOAD_TOO_LARGE, 'body_too_large', message);
     }
     const id = header(request, MESSAGE_ID);
     const timestamp = header(request, TIMESTAMP);

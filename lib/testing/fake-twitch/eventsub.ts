@@ -152,7 +152,11 @@ export class FakeEventSub {
    * Deliver one batched notification (`drop.entitlement.grant`: body `events: [{ id, data }]`) carrying
    * these items to every enabled webhook subscription of `type` that matches (by the first item's `data`).
    */
-  async emitBatch(type: string, items: FakeEventSubBatchItem[], options: FakeEventSubEmitOptions = {}): Promise<FakeEventSubDelivery[]> {
+  async emitBatch(
+    type: string,
+    items: FakeEventSubBatchItem[],
+    options: FakeEventSubEmitOptions = {},
+  ): Promise<FakeEventSubDelivery[]> {
     if (!items.length) throw new Error('FakeTwitch: emitBatch needs at least one item');
     const events = items.map((item) => ({ id: item.id ?? randomUUID(), data: item.data }));
     return this.send(type, items[0].data, { events }, options);
