@@ -19,8 +19,8 @@ export interface TwitchEventSubNotification<E = unknown> {
   messageId: string;
   /**
    * Batched types (`drop.entitlement.grant`): the `id` of this item of the message's `events` list, which is
-   * what the item is claimed by (one message carries several items; each is handed to handlers on its own).
-   * `undefined` for every other type.
+   * what the item is claimed by (one message carries several items; each is handed to handlers on its own);
+   * `<messageId>#<index>` for an item without an id. `undefined` for every other type.
    */
   eventId?: string;
   /**
