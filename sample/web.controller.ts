@@ -41,6 +41,7 @@ ${this.twitchNotice()}
 ${notice}
 <p><a class="button" id="login" href="/auth/twitch/login?returnTo=${encodeURIComponent(returnTo)}">Log in with Twitch</a></p>
 <p>Then see <a href="/me">your page</a>: who you are and the channels you follow.</p>
+<p>EventSub: <a href="/live">follows, subscriptions, cheers and chat messages, live</a>.</p>
 <h2>JSON routes</h2>
 <ul>
 <li><a href="/streams?game=509658&amp;first=20">/streams?game=509658&amp;first=20</a>: live streams (cached 30 s)</li>

@@ -99,4 +99,33 @@ describe('bench harness (smoke run)', () => {
     expect(report.outcomes.ok).toBeGreaterThan(report.calls / 2);
     expect(report.heapMB).toHaveLength(3);
   }, 120_000);
+
+  it('runs the EventSub bench: every side handles each notification once, retries acknowledged, tables with ratios', async () => {
+    const json = join(tmpdir(), `nestjs-twitch-bench-eventsub-${process.pid}.json`);
+    const { code, out } = await runBench(['--smoke', '--build', 'swc', '--json', json], 'eventsub.mjs');
+    expect(code, out).toBe(0);
+    for (const label of ['channel.follow v2', 'channel.chat.message v1']) {
+      const rows = out.split('\n').filter((l) => l.startsWith(`| ${label} |`));
+      // Throughput, CPU, latency median and p99 (with both ratios), then the added latency.
+      expect(rows, out).toHaveLength(6);
+      const cells = rowOf(out, label);
+      expect(cells).toHaveLength(5);
+      expect(cells.slice(0, 3).every(positive), cells.join(' | ')).toBe(true);
+      expect(cells[3]).toMatch(/^\d+\.\d\d×$/);
+      expect(cells[4]).toMatch(/^\d+\.\d\d×$/);
+    }
+    expect(out).toMatch(/Checked: \d+ notifications handled exactly once in the measured runs \(\d+ retries acknowledged and not handled again\), 0 runs with a difference/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    rmSync(json, { force: true });
+    expect(report.failures).toBe(0);
+    expect(report.results.throughput).toHaveLength(6);
+    for (const r of report.results.throughput) {
+      expect(r.handled, `${r.side} ${r.payload}`).toBe(r.unique);
+      expect(r.acked).toBe(r.sent);
+      expect(r.handledTwice).toBe(0);
+      expect(r.retries).toBeGreaterThan(0);
+    }
+    expect(report.results.latency.map((r: { side: string }) => r.side).sort()).toEqual(['module', 'module', 'node:http', 'node:http', 'twurple', 'twurple']);
+    expect(report.medians.follow.module.handlerUs).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -5,6 +5,12 @@ import type { TwitchEventSubTypeInfo } from './twitch-eventsub-type.interface.js
 
 let byKey: Map<string, TwitchEventSubTypeInfo> | undefined;
 
+/**
+ * Types whose notifications Twitch batches: the body carries `events: [{ id, data }]` instead of `event`, and
+ * the subscription is created with `is_batching_enabled: true`.
+ */
+export const TWITCH_EVENTSUB_BATCHED_TYPES: ReadonlySet<string> = new Set(['drop.entitlement.grant']);
+
 /** The catalog entry of a type and version, or undefined. */
 export function findEventSubType(type: string, version: string): TwitchEventSubTypeInfo | undefined {
   byKey ??= new Map(TWITCH_EVENTSUB_TYPES.map((t) => [`${t.type}@${t.version}`, t]));

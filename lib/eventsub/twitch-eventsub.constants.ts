@@ -3,6 +3,8 @@ export const TWITCH_EVENTSUB_DEFAULTS = {
   webhookPath: '/eventsub',
   /** Twitch's replay window: messages older than 10 minutes are refused. */
   maxMessageAgeMs: 10 * 60 * 1000,
+  /** Largest webhook body read (bytes): Twitch's batched messages reach 250 KB. */
+  maxBodyBytes: 1024 * 1024,
   /** A message id stays claimed this long (covers Twitch's retries). */
   claimTtlMs: 60 * 60 * 1000,
   redisTimeoutMs: 1_000,
@@ -13,6 +15,8 @@ export const TWITCH_EVENTSUB_DEFAULTS = {
 export const TWITCH_EVENTSUB_RESOLVED_OPTIONS = Symbol('TWITCH_EVENTSUB_RESOLVED_OPTIONS');
 /** Injection token of the mounted webhook route (`{ path }`). */
 export const TWITCH_EVENTSUB_MOUNT = Symbol('TWITCH_EVENTSUB_MOUNT');
+/** Injection token of the webhook body reader (Express): whether it is installed. */
+export const TWITCH_EVENTSUB_BODY_READER = Symbol('TWITCH_EVENTSUB_BODY_READER');
 
 /** Metadata keys of the handler decorators. */
 export const TWITCH_EVENTSUB_HANDLER = 'nestjs-twitch:eventsub:handler';

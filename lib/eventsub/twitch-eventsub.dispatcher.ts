@@ -73,16 +73,37 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
     return this.handlers.filter((h) => h.type === type && h.version === version);
   }
 
-  /** Claims the message; on success the returned `start()` runs its handlers. */
+  /**
+   * Claims the message; on success the returned `start()` runs its handlers. A batched message (`events:
+   * [{ id, data }]`, e.g. `drop.entitlement.grant`) is claimed item by item (by each item's `id`, as Twitch
+   * advises) and each item claimed here is handed to the handlers as a notification of its own.
+   */
   async accept(message: TwitchEventSubInboundMessage): Promise<TwitchEventSubAcceptance> {
-    const claim = await this.claims.claim(message.messageId, this.options.claimTtlMs);
-    if (claim === 'duplicate') return { outcome: 'duplicate', start: NOTHING };
-    const notification = this.toNotification(message);
+    const items = message.messageType === 'notification' ? message.body.events : undefined;
+    let notifications: TwitchEventSubNotification[];
+    if (Array.isArray(items)) {
+      const records = items.filter(isRecord);
+      const claims = await Promise.all(
+        records.map((item, i) => {
+          const id = typeof item.id === 'string' && item.id !== '' ? item.id : `${message.messageId}#${i}`;
+          return this.claims.claim(`event:${id}`, this.options.claimTtlMs).then((claim) => ({ claim, id, item }));
+        }),
+      );
+      const claimed = claims.filter((c) => c.claim === 'claimed');
+      if (!claimed.length) return { outcome: 'duplicate', start: NOTHING };
+      notifications = claimed.map((c) => this.toNotification(message, c.item, c.id));
+    } else {
+      const claim = await this.claims.claim(message.messageId, this.options.claimTtlMs);
+      if (claim === 'duplicate') return { outcome: 'duplicate', start: NOTHING };
+      notifications = [this.toNotification(message, isRecord(message.body.event) ? message.body.event : undefined)];
+    }
     return {
       outcome: 'accepted',
       start: () => {
-        const run = this.run(notification).finally(() => this.running.delete(run));
-        this.running.add(run);
+        for (const notification of notifications) {
+          const run = this.run(notification).finally(() => this.running.delete(run));
+          this.running.add(run);
+        }
       },
     };
   }
@@ -99,7 +120,11 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
     clearTimeout(timer);
   }
 
-  private toNotification(message: TwitchEventSubInboundMessage): TwitchEventSubNotification {
+  private toNotification(
+    message: TwitchEventSubInboundMessage,
+    rawEvent: Record<string, unknown> | undefined,
+    eventId?: string,
+  ): TwitchEventSubNotification {
     const sub = message.body.subscription ?? {};
     const subscription: TwitchEventSubSubscriptionInfo = {
       id: String(sub.id ?? ''),
@@ -110,7 +135,6 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
       cost: typeof sub.cost === 'number' ? sub.cost : 0,
       createdAt: typeof sub.created_at === 'string' ? (toTwitchDate(sub.created_at) ?? undefined) : undefined,
     };
-    const rawEvent = isRecord(message.body.event) ? message.body.event : undefined;
     const info = findEventSubType(subscription.type, subscription.version);
     let event: unknown;
     if (message.messageType === 'notification' && rawEvent) {
@@ -118,6 +142,8 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
     }
     return {
       messageId: message.messageId,
+      ...(eventId !== undefined ? { eventId } : {}),
+      ...(message.retry !== undefined ? { retry: message.retry } : {}),
       messageType: message.messageType,
       timestamp: message.timestamp,
       transport: message.transport,
@@ -151,7 +177,9 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
     }
     for (const l of this.notificationListeners) calls.push(this.invoke(l.name, () => l.call(notification), notification));
     if (!calls.length) {
-      this.logger.warn(`EventSub ${notification.type} v${notification.version} message ${notification.messageId}: no handler wants it`);
+      const item = notification.eventId === undefined ? '' : ` event ${notification.eventId}`;
+      const what = `${notification.type} v${notification.version} message ${notification.messageId}${item}`;
+      this.logger.warn(`EventSub ${what}: no handler wants it`);
     }
     await Promise.all(calls);
   }

@@ -8,7 +8,8 @@ export type TwitchEventSubWebhookRejection =
   | 'stale_message'
   | 'invalid_body'
   | 'unknown_message_type'
-  | 'missing_raw_body';
+  | 'missing_raw_body'
+  | 'body_too_large';
 
 /**
  * A webhook request the receiver refused (nothing was claimed, no handler ran). The body is

@@ -1,9 +1,13 @@
 import { Controller, type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchRedisHandle } from '../redis/twitch-redis.provider.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
-import { TWITCH_EVENTSUB_MOUNT, TWITCH_EVENTSUB_RESOLVED_OPTIONS } from './twitch-eventsub.constants.js';
+import {
+  TWITCH_EVENTSUB_BODY_READER,
+  TWITCH_EVENTSUB_MOUNT,
+  TWITCH_EVENTSUB_RESOLVED_OPTIONS,
+} from './twitch-eventsub.constants.js';
 import {
   TWITCH_EVENTSUB_ASYNC_OPTIONS_TYPE,
   TWITCH_EVENTSUB_MODULE_OPTIONS,
@@ -19,6 +23,7 @@ import { TwitchEventSubReconciler } from './twitch-eventsub.reconciler.js';
 import { TwitchEventSubRuntimeSubscriptions } from './twitch-eventsub-runtime.store.js';
 import { TwitchEventSubService } from './twitch-eventsub.service.js';
 import { TWITCH_EVENTSUB_TRANSPORT } from './transport/twitch-eventsub-transport.interface.js';
+import { installTwitchEventSubBodyReader } from './webhook/twitch-eventsub-body.reader.js';
 import { TwitchEventSubWebhookController } from './webhook/twitch-eventsub-webhook.controller.js';
 import { TwitchEventSubWebhookTransport } from './webhook/twitch-eventsub-webhook.transport.js';
 
@@ -39,6 +44,13 @@ const providers: Provider[] = [
     inject: [TWITCH_EVENTSUB_RESOLVED_OPTIONS],
     useFactory: (options: TwitchEventSubResolvedOptions) =>
       new TwitchEventSubWebhookTransport(options.webhook!.callbackUrl, options.webhook!.secret),
+  },
+  {
+    // Created with the app, before Nest adds its body parsers at init(): see installTwitchEventSubBodyReader.
+    provide: TWITCH_EVENTSUB_BODY_READER,
+    inject: [TWITCH_EVENTSUB_RESOLVED_OPTIONS, HttpAdapterHost],
+    useFactory: (options: TwitchEventSubResolvedOptions, host: HttpAdapterHost) =>
+      installTwitchEventSubBodyReader(host.httpAdapter, options.webhook!.path, options.webhook!.maxBodyBytes),
   },
   TwitchEventSubDispatcher,
   TwitchEventSubReconciler,

@@ -16,7 +16,7 @@ export interface TwitchEventSubResolvedWanted {
 
 /** Options after validation, with every default filled in. */
 export interface TwitchEventSubResolvedOptions {
-  webhook?: { callbackUrl: string; secret: string; path: string; maxMessageAgeMs: number };
+  webhook?: { callbackUrl: string; secret: string; path: string; maxMessageAgeMs: number; maxBodyBytes: number };
   subscriptions: { type: string; version: string; condition: Record<string, string>; source: string }[];
   reconcile: { onStartup: boolean; prune: boolean; lockTtlMs: number };
   claimTtlMs: number;
@@ -96,6 +96,13 @@ export function resolveEventSubOptions(input: TwitchEventSubModuleOptions, mount
     secret: w.secret,
     path: mountedPath,
     maxMessageAgeMs: integer(w.maxMessageAgeMs, 'webhook.maxMessageAgeMs', 1_000, 24 * 60 * 60 * 1000, TWITCH_EVENTSUB_DEFAULTS.maxMessageAgeMs),
+    maxBodyBytes: integer(
+      w.maxBodyBytes,
+      'webhook.maxBodyBytes',
+      256 * 1024,
+      64 * 1024 * 1024,
+      TWITCH_EVENTSUB_DEFAULTS.maxBodyBytes,
+    ),
   };
 
   if (options.subscriptions !== undefined && !Array.isArray(options.subscriptions)) fail('subscriptions', 'must be an array');

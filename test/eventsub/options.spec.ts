@@ -42,6 +42,11 @@ describe('TwitchEventSubModule options and handler discovery', () => {
     ['a short secret', { webhook: { ...webhook, secret: 'short' } }, /option "webhook.secret" must be an ASCII string of 10 to 100/],
     ['a relative callback', { webhook: { ...webhook, callbackUrl: '/eventsub' } }, /option "webhook.callbackUrl" must be an absolute URL/],
     ['a bad claim TTL', { webhook, claimTtlMs: -1 }, /option "claimTtlMs" must be an integer/],
+    [
+      "a body limit below Twitch's batches",
+      { webhook: { ...webhook, maxBodyBytes: 100_000 } },
+      /option "webhook.maxBodyBytes" must be an integer from 262144 to 67108864/,
+    ],
     ['an unknown type', { webhook, subscriptions: [{ type: 'channel.nope', version: '1', condition: {} }] }, /subscriptions\[0\].*unknown EventSub type "channel.nope"/],
     [
       'a bad condition',

@@ -17,6 +17,17 @@ export interface TwitchEventSubSubscriptionInfo {
 export interface TwitchEventSubNotification<E = unknown> {
   /** `Twitch-Eventsub-Message-Id` (WebSocket: `metadata.message_id`): the same on every retry. */
   messageId: string;
+  /**
+   * Batched types (`drop.entitlement.grant`): the `id` of this item of the message's `events` list, which is
+   * what the item is claimed by (one message carries several items; each is handed to handlers on its own);
+   * `<messageId>#<index>` for an item without an id. `undefined` for every other type.
+   */
+  eventId?: string;
+  /**
+   * `Twitch-Eventsub-Message-Retry` as a number (`0` on the first delivery; Twitch does not document the
+   * format further); `undefined` when absent or not a number, and on transports without it (WebSocket).
+   */
+  retry?: number;
   messageType: 'notification' | 'revocation';
   /** When Twitch sent the message. */
   timestamp: Date;
@@ -25,9 +36,9 @@ export interface TwitchEventSubNotification<E = unknown> {
   type: string;
   version: string;
   subscription: TwitchEventSubSubscriptionInfo;
-  /** The event DTO (camelCase, dates as `Date`); `undefined` for revocations. */
+  /** The event DTO (camelCase, dates as `Date`); `undefined` for revocations. Batched types: one item (`{ id, data }`). */
   event: E;
-  /** The event as Twitch sent it (snake_case). */
+  /** The event as Twitch sent it (snake_case); batched types: the item. */
   rawEvent?: Record<string, unknown>;
 }
 
@@ -37,6 +48,8 @@ export interface TwitchEventSubInboundMessage {
   messageType: 'notification' | 'revocation';
   timestamp: Date;
   transport: TwitchEventSubTransportKind;
-  /** Twitch's JSON body (`subscription`, `event`). */
-  body: { subscription: Record<string, unknown>; event?: Record<string, unknown> };
+  /** `Twitch-Eventsub-Message-Retry`, when the transport has it. */
+  retry?: number;
+  /** Twitch's JSON body (`subscription`, and `event`, or `events: [{ id, data }]` for batched types). */
+  body: { subscription: Record<string, unknown>; event?: Record<string, unknown>; events?: unknown[] };
 }

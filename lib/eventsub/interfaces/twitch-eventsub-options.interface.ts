@@ -25,6 +25,14 @@ export interface TwitchEventSubWebhookOptions {
    * @default 600000
    */
   maxMessageAgeMs?: number;
+  /**
+   * Largest webhook body accepted (bytes); a larger one is answered 413 `body_too_large` and not read
+   * further. On Express the module reads the webhook's body itself up to this size (Nest's JSON parser
+   * stops at 100 KB; Twitch's batched messages reach 250 KB); on Fastify the app's `bodyLimit` (1 MiB by
+   * default) applies as well. From 256 KB to 64 MB.
+   * @default 1048576
+   */
+  maxBodyBytes?: number;
 }
 
 /** A subscription the app wants, with the condition in camelCase (the catalog's condition class). */

@@ -18,6 +18,7 @@ const MESSAGE_ID = 'twitch-eventsub-message-id';
 const TIMESTAMP = 'twitch-eventsub-message-timestamp';
 const SIGNATURE = 'twitch-eventsub-message-signature';
 const TYPE = 'twitch-eventsub-message-type';
+const RETRY = 'twitch-eventsub-message-retry';
 
 /**
  * `POST {webhook.path}`: receives Twitch's webhooks. Verifies the signature on the raw bytes, refuses stale
@@ -56,6 +57,10 @@ export class TwitchEventSubWebhookController {
         this.logger.error(message);
       }
       throw reject(HttpStatus.INTERNAL_SERVER_ERROR, 'missing_raw_body', message);
+    }
+    if (raw.length > webhook.maxBodyBytes) {
+      const message = `The body is larger than ${webhook.maxBodyBytes} bytes (option webhook.maxBodyBytes)`;
+      throw reject(HttpStatus.PAYLOAD_TOO_LARGE, 'body_too_large', message);
     }
     const id = header(request, MESSAGE_ID);
     const timestamp = header(request, TIMESTAMP);
@@ -107,12 +112,17 @@ export class TwitchEventSubWebhookController {
     if (body.subscription === null || typeof body.subscription !== 'object') {
       throw reject(HttpStatus.BAD_REQUEST, 'invalid_body', 'The body has no subscription object');
     }
+    if (body.events !== undefined && !Array.isArray(body.events)) {
+      throw reject(HttpStatus.BAD_REQUEST, 'invalid_body', 'The body\'s events is not a list');
+    }
+    const retry = header(request, RETRY);
     const acceptance = await this.dispatcher.accept({
       messageId: id!,
       messageType: type,
       timestamp: sentAt,
       transport: 'webhook',
-      body: body as { subscription: Record<string, unknown>; event?: Record<string, unknown> },
+      ...(retry !== undefined && /^\d{1,9}$/.test(retry.trim()) ? { retry: Number(retry.trim()) } : {}),
+      body: body as { subscription: Record<string, unknown>; event?: Record<string, unknown>; events?: unknown[] },
     });
     // Handlers start once the answer has been written, so a slow handler never delays Twitch's ack.
     const node = ((response as { raw?: ServerResponse }).raw ?? response) as ServerResponse;

@@ -8,6 +8,7 @@
 import 'reflect-metadata';
 import { createHmac, randomUUID } from 'node:crypto';
 import { TWITCH_EVENTSUB_TYPES } from '../../generated/eventsub/index.js';
+import { TWITCH_EVENTSUB_BATCHED_TYPES } from '../../eventsub/twitch-eventsub.catalog.js';
 import { BUILT_IN_ROUTES, subscriptionJson } from './helix-routes.js';
 import type { FakeTwitch } from './fake-twitch.js';
 import type { FakeEventSubSubscription, FakeTwitchHandlerRequest, FakeTwitchResponse, FakeTwitchState, TokenInfo } from './types.js';
@@ -32,6 +33,14 @@ export interface FakeEventSubEmitOptions {
   signature?: 'bad' | 'missing' | 'tampered';
   /** Wait this long (ms) before delivering. */
   delayMs?: number;
+}
+
+/** One item of a batched notification (`drop.entitlement.grant`): Twitch's `{ id, data }`. */
+export interface FakeEventSubBatchItem {
+  /** The item's id (default: a random UUID). */
+  id?: string;
+  /** The item's `data`, with Twitch's names (snake_case). */
+  data: Record<string, unknown>;
 }
 
 /** One HTTP delivery the fake made to a webhook callback. */
@@ -131,19 +140,44 @@ export class FakeEventSub {
   /**
    * Deliver a notification of `type` to every enabled webhook subscription that matches (see
    * {@link FakeEventSubEmitOptions}), signed with each subscription's secret. `event` uses Twitch's names
-   * (snake_case), e.g. the `event` of an example payload. Resolves with the deliveries made.
+   * (snake_case), e.g. the `event` of an example payload. For a batched type (`drop.entitlement.grant`)
+   * `event` is one item's `data`, sent as a batch of one (see {@link emitBatch}). Resolves with the deliveries made.
    */
   async emit(type: string, event: Record<string, unknown>, options: FakeEventSubEmitOptions = {}): Promise<FakeEventSubDelivery[]> {
+    if (TWITCH_EVENTSUB_BATCHED_TYPES.has(type)) return this.emitBatch(type, [{ data: event }], options);
+    return this.send(type, event, { event }, options);
+  }
+
+  /**
+   * Deliver one batched notification (`drop.entitlement.grant`: body `events: [{ id, data }]`) carrying
+   * these items to every enabled webhook subscription of `type` that matches (by the first item's `data`).
+   */
+  async emitBatch(
+    type: string,
+    items: FakeEventSubBatchItem[],
+    options: FakeEventSubEmitOptions = {},
+  ): Promise<FakeEventSubDelivery[]> {
+    if (!items.length) throw new Error('FakeTwitch: emitBatch needs at least one item');
+    const events = items.map((item) => ({ id: item.id ?? randomUUID(), data: item.data }));
+    return this.send(type, items[0].data, { events }, options);
+  }
+
+  private async send(
+    type: string,
+    fields: Record<string, unknown>,
+    payload: Record<string, unknown>,
+    options: FakeEventSubEmitOptions,
+  ): Promise<FakeEventSubDelivery[]> {
     const targets = this.subscriptions({ type, status: 'enabled' }).filter(
       (s) =>
         s.transport.method === 'webhook' &&
         (options.version === undefined || s.version === options.version) &&
-        this.matches(s, event, options.condition),
+        this.matches(s, fields, options.condition),
     );
     if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
     const runs = targets.map((sub, i) => {
       const messageId = options.messageId ? (i === 0 ? options.messageId : `${options.messageId}-${i}`) : randomUUID();
-      const body = { subscription: subscriptionJson(sub), event };
+      const body = { subscription: subscriptionJson(sub), ...payload };
       return this.deliverAll(sub, 'notification', messageId, body, options);
     });
     return (await Promise.all(runs)).flat();

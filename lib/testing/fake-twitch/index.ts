@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 export { FakeTwitch } from './fake-twitch.js';
-export { FakeEventSub, type FakeEventSubDelivery, type FakeEventSubEmitOptions } from './eventsub.js';
+export { FakeEventSub, type FakeEventSubBatchItem, type FakeEventSubDelivery, type FakeEventSubEmitOptions } from './eventsub.js';
 export { twitchError } from './util.js';
 export {
   FakeExtension,
