@@ -51,7 +51,7 @@ function printSummary(summary) {
   log(`DTO classes: ${summary.dtoClasses}`);
   log(`Params classes: ${summary.paramsClasses}`);
   if (summary.collisions.length) log(`Class name collisions resolved: ${summary.collisions.join('; ')}`);
-  for (const s of summary.iterateSkipped) log(`No iterate method: ${s}`);
+  for (const s of summary.paginatedSkipped) log(`No …Paginated method: ${s}`);
   log(
     `Contract fixtures: ${summary.fixtureStats.synthesized} values synthesized; ${summary.fixtureStats.replaced.length} documented example values replaced as invalid${
       summary.fixtureStats.replaced.length ? ` (${summary.fixtureStats.replaced.join(', ')})` : ''

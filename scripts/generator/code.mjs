@@ -6,6 +6,7 @@ import {
   kebabOf,
   methodNameOf,
   namespaceOf,
+  paginatedNameOf,
   paramKey,
   pascalFragment,
   propertyKeyOf,
@@ -66,8 +67,11 @@ function planOperations(model, categories) {
   for (const op of model.operations) {
     const cat = byName.get(op.category);
     const methodName = methodNameOf(op.name);
-    if (seenMethods.has(methodName)) fail(`duplicate method name ${methodName}`);
-    seenMethods.add(methodName);
+    const claimed = op.paginated ? [methodName, paginatedNameOf(methodName)] : [methodName];
+    for (const name of claimed) {
+      if (seenMethods.has(name)) fail(`duplicate method name ${name}`);
+      seenMethods.add(name);
+    }
     cat.operations.push({
       op,
       category: cat,
@@ -583,7 +587,7 @@ function emitApi(cat, dtoPlan) {
       const cls = dtoPlan.classes.get(resultType);
       const data = cls.fields.find((f) => f.name === 'data');
       if (!data || !data.ts.endsWith('[]') || data.nullable || data.optional) {
-        entry.iterateSkipped = 'its `data` is not a list';
+        entry.paginatedSkipped = 'its `data` is not a list';
         continue;
       }
       const item = data.ts.slice(0, -2).replace(/^\((.*)\)$/, '$1');
@@ -591,8 +595,8 @@ function emitApi(cat, dtoPlan) {
       const cursors = op.query.filter((q) => q.name === 'after' || q.name === 'before').map((q) => sq(paramKey(q)));
       const remainingRequired = op.query.some((q) => q.required && q.name !== 'after' && q.name !== 'before') || (op.body?.fields ?? []).some((f) => f.required);
       const omitted = `Omit<${entry.paramsClass}, ${cursors.join(' | ')}>`;
-      const iterName = `iterate${entry.pascal}`;
-      entry.iterateName = iterName;
+      const iterName = paginatedNameOf(entry.methodName);
+      entry.paginatedName = iterName;
       methods += `\n${jsdoc(
         [`Iterates over every item of ${op.name}, following \`pagination.cursor\` from page to page.`],
         2,
@@ -964,9 +968,11 @@ export function generateFiles(model) {
     dtoClasses: dtoPlan.classes.size,
     paramsClasses: paramsPlan.all.length,
     collisions: names.collisions,
-    iterateSkipped: categories.flatMap((c) => c.operations.filter((e) => e.iterateSkipped).map((e) => `${e.op.name}: ${e.iterateSkipped}`)),
+    paginatedSkipped: categories.flatMap((c) => c.operations.filter((e) => e.paginatedSkipped).map((e) => `${e.op.name}: ${e.paginatedSkipped}`)),
     fixtureStats,
   };
-  const methods = categories.flatMap((c) => c.operations.map((e) => ({ name: e.op.name, namespace: c.namespace, methodName: e.methodName })));
+  const methods = categories.flatMap((c) =>
+    c.operations.map((e) => ({ name: e.op.name, namespace: c.namespace, methodName: e.methodName, paginatedName: e.paginatedName })),
+  );
   return { files, summary, methods };
 }

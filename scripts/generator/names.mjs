@@ -9,14 +9,29 @@ export const lowerLead = (w) => (isAcronymWord(w) ? w.toLowerCase() : w[0].toLow
 export const words = (name) => name.trim().split(/\s+/).filter(Boolean);
 export const isIdentifier = (s) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s);
 
-/** 'Get Channel Information' -> 'getChannelInformation'; 'Start a raid' -> 'startARaid'; inner capitals are kept. */
+/** Words left out of method names: the articles. */
+export const ARTICLES = new Set(['a', 'an', 'the']);
+
+/**
+ * The method name of an operation: the camelCase of Twitch's reference name without its articles
+ * (a, an, the). Each word loses anything but letters and digits; the first word is lower-cased at its start
+ * (wholly when it is an acronym), the others get a capital first letter; inner capitals are kept.
+ * 'Get Channel Information' -> 'getChannelInformation', 'Start a raid' -> 'startRaid',
+ * 'Send a Shoutout' -> 'sendShoutout', 'Get VIPs' -> 'getVIPs', 'Check AutoMod Status' -> 'checkAutoModStatus'.
+ */
 export function methodNameOf(operationName) {
   return words(operationName)
     .map((w) => w.replace(/[^A-Za-z0-9]/g, ''))
-    .filter(Boolean)
+    .filter((w) => w && !ARTICLES.has(w.toLowerCase()))
     .map((w, i) => (i === 0 ? lowerLead(w) : upperFirst(w)))
     .join('');
 }
+
+/**
+ * The method that walks every page of a paginated operation and yields each item: the operation's method
+ * name plus `Paginated` ('getStreams' -> 'getStreamsPaginated'), so it sits next to the one-page method.
+ */
+export const paginatedNameOf = (methodName) => `${methodName}Paginated`;
 
 /** 'getStreams' -> 'GET_STREAMS'; 'getVIPs' -> 'GET_VIPS'. */
 export const upperSnake = (camel) => camel.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();

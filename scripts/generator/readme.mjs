@@ -23,7 +23,12 @@ function scopesCell(scopes) {
 
 /** The generated markdown that goes between the markers (without the markers). */
 export function coverageMarkdown(model, methods) {
-  const methodOf = new Map(methods.map((f) => [f.name, `${f.namespace}.${f.methodName}`]));
+  const methodOf = new Map(
+    methods.map((f) => [
+      f.name,
+      `\`${f.namespace}.${f.methodName}\`${f.paginatedName ? `, \`${f.namespace}.${f.paginatedName}\`` : ''}`,
+    ]),
+  );
   const missing = model.operations.filter((op) => !methodOf.has(op.name)).map((op) => op.name);
   const extra = methods.filter((f) => !model.operations.some((op) => op.name === f.name)).map((f) => f.name);
   if (missing.length || extra.length) {
@@ -41,7 +46,7 @@ export function coverageMarkdown(model, methods) {
     AUTH[op.auth] ?? cell(op.auth),
     scopesCell(op.scopes),
     op.status ?? '—',
-    `\`${methodOf.get(op.name)}\``,
+    methodOf.get(op.name),
   ]);
   const perCategory = new Map();
   for (const op of model.operations) {
@@ -57,7 +62,7 @@ export function coverageMarkdown(model, methods) {
     `${model.operations.length} Helix endpoints in ${perCategory.size} categories, each a method of \`TwitchApiService\`.`,
   );
   lines.push('');
-  lines.push('| Category | Endpoint | Method and path | Auth | Scopes | Status | Method on `TwitchApiService` |');
+  lines.push('| Category | Endpoint | Method and path | Auth | Scopes | Status | Methods on `TwitchApiService` |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
   lines.push('');

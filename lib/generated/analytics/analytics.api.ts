@@ -45,7 +45,7 @@ export class TwitchAnalyticsApi {
    * page.
    * @see https://dev.twitch.tv/docs/api/reference#get-extension-analytics
    */
-  iterateGetExtensionAnalytics(
+  getExtensionAnalyticsPaginated(
     params: Omit<GetExtensionAnalyticsParams, 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<ExtensionAnalytics> {
@@ -70,7 +70,7 @@ export class TwitchAnalyticsApi {
    * Iterates over every item of Get Game Analytics, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-game-analytics
    */
-  iterateGetGameAnalytics(
+  getGameAnalyticsPaginated(
     params: Omit<GetGameAnalyticsParams, 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<GameAnalytics> {

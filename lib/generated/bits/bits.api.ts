@@ -78,7 +78,7 @@ export class TwitchBitsApi {
    * page.
    * @see https://dev.twitch.tv/docs/api/reference#get-extension-transactions
    */
-  iterateGetExtensionTransactions(
+  getExtensionTransactionsPaginated(
     params: Omit<GetExtensionTransactionsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<ExtensionTransaction> {

@@ -120,7 +120,7 @@ export class TwitchChannelPointsApi {
    * to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-custom-reward-redemption
    */
-  iterateGetCustomRewardRedemption(
+  getCustomRewardRedemptionPaginated(
     params: Omit<GetCustomRewardRedemptionParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<CustomRewardRedemption> {

@@ -112,7 +112,7 @@ export class TwitchChannelsApi {
    * page.
    * @see https://dev.twitch.tv/docs/api/reference#get-followed-channels
    */
-  iterateGetFollowedChannels(
+  getFollowedChannelsPaginated(
     params: Omit<GetFollowedChannelsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<GetFollowedChannelsResponseData> {
@@ -138,7 +138,7 @@ export class TwitchChannelsApi {
    * page.
    * @see https://dev.twitch.tv/docs/api/reference#get-channel-followers
    */
-  iterateGetChannelFollowers(
+  getChannelFollowersPaginated(
     params: Omit<GetChannelFollowersParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<GetChannelFollowersResponseData> {

@@ -57,7 +57,7 @@ export class TwitchCharityApi {
    * page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-charity-campaign-donations
    */
-  iterateGetCharityCampaignDonations(
+  getCharityCampaignDonationsPaginated(
     params: Omit<GetCharityCampaignDonationsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<CharityCampaignDonation> {

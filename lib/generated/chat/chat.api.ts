@@ -29,7 +29,7 @@ import {
   GET_USER_EMOTES,
   UPDATE_CHAT_SETTINGS,
   SEND_CHAT_ANNOUNCEMENT,
-  SEND_ASHOUTOUT,
+  SEND_SHOUTOUT,
   SEND_CHAT_MESSAGE,
   GET_USER_CHAT_COLOR,
   UPDATE_USER_CHAT_COLOR,
@@ -46,7 +46,7 @@ import {
   GetUserEmotesParams,
   UpdateChatSettingsParams,
   SendChatAnnouncementParams,
-  SendAShoutoutParams,
+  SendShoutoutParams,
   SendChatMessageParams,
   GetUserChatColorParams,
   UpdateUserChatColorParams,
@@ -117,9 +117,9 @@ const SEND_CHAT_ANNOUNCEMENT_BINDING: TwitchEndpointBinding<SendChatAnnouncement
   params: SendChatAnnouncementParams,
 };
 
-const SEND_ASHOUTOUT_BINDING: TwitchEndpointBinding<SendAShoutoutParams, void> = {
-  endpoint: SEND_ASHOUTOUT,
-  params: SendAShoutoutParams,
+const SEND_SHOUTOUT_BINDING: TwitchEndpointBinding<SendShoutoutParams, void> = {
+  endpoint: SEND_SHOUTOUT,
+  params: SendShoutoutParams,
 };
 
 const SEND_CHAT_MESSAGE_BINDING: TwitchEndpointBinding<SendChatMessageParams, SendChatMessageResponse> = {
@@ -157,7 +157,7 @@ export class TwitchChatApi {
    * Iterates over every item of Get Chatters, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-chatters
    */
-  iterateGetChatters(
+  getChattersPaginated(
     params: Omit<GetChattersParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Chatter> {
@@ -270,7 +270,7 @@ export class TwitchChatApi {
    * Iterates over every item of Get User Emotes, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-user-emotes
    */
-  iterateGetUserEmotes(
+  getUserEmotesPaginated(
     params: Omit<GetUserEmotesParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<GetUserEmotesResponseData> {
@@ -308,8 +308,8 @@ export class TwitchChatApi {
    * Auth: a user access token with the scope `moderator:manage:shoutouts`.
    * @see https://dev.twitch.tv/docs/api/reference#send-a-shoutout
    */
-  sendAShoutout(params: SendAShoutoutParams, options?: TwitchRequestOptions): Promise<void> {
-    return this.client.call(SEND_ASHOUTOUT_BINDING, params, options);
+  sendShoutout(params: SendShoutoutParams, options?: TwitchRequestOptions): Promise<void> {
+    return this.client.call(SEND_SHOUTOUT_BINDING, params, options);
   }
 
   /**

@@ -82,7 +82,7 @@ export class TwitchClipsApi {
    * Iterates over every item of Get Clips, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-clips
    */
-  iterateGetClips(
+  getClipsPaginated(
     params: Omit<GetClipsParams, 'before' | 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Clip> {

@@ -130,7 +130,7 @@ export class TwitchConduitsApi {
    * Iterates over every item of Get Conduit Shards, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-conduit-shards
    */
-  iterateGetConduitShards(
+  getConduitShardsPaginated(
     params: Omit<GetConduitShardsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<GetConduitShardsResponseData> {

@@ -39,7 +39,7 @@ export class TwitchEntitlementsApi {
    * page.
    * @see https://dev.twitch.tv/docs/api/reference#get-drops-entitlements
    */
-  iterateGetDropsEntitlements(
+  getDropsEntitlementsPaginated(
     params: Omit<GetDropsEntitlementsParams, 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<DropsEntitlement> {

@@ -79,7 +79,7 @@ export class TwitchEventSubApi {
    * page.
    * @see https://dev.twitch.tv/docs/api/reference#get-eventsub-subscriptions
    */
-  iterateGetEventSubSubscriptions(
+  getEventSubSubscriptionsPaginated(
     params: Omit<GetEventSubSubscriptionsParams, 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<EventSubSubscription> {

@@ -191,7 +191,7 @@ export class TwitchExtensionsApi {
    * to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-extension-live-channels
    */
-  iterateGetExtensionLiveChannels(
+  getExtensionLiveChannelsPaginated(
     params: Omit<GetExtensionLiveChannelsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<ExtensionLiveChannel> {

@@ -38,7 +38,7 @@ export class TwitchGamesApi {
    * Iterates over every item of Get Top Games, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-top-games
    */
-  iterateGetTopGames(
+  getTopGamesPaginated(
     params: Omit<GetTopGamesParams, 'after' | 'before'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Game> {

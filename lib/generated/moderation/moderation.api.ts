@@ -294,7 +294,7 @@ export class TwitchModerationApi {
    * Iterates over every item of Get Banned Users, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-banned-users
    */
-  iterateGetBannedUsers(
+  getBannedUsersPaginated(
     params: Omit<GetBannedUsersParams, 'after' | 'before'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<BannedUser> {
@@ -336,7 +336,7 @@ export class TwitchModerationApi {
    * Iterates over every item of Get Unban Requests, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-unban-requests
    */
-  iterateGetUnbanRequests(
+  getUnbanRequestsPaginated(
     params: Omit<GetUnbanRequestsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<GetUnbanRequestsResponseData> {
@@ -372,7 +372,7 @@ export class TwitchModerationApi {
    * Iterates over every item of Get Blocked Terms, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-blocked-terms
    */
-  iterateGetBlockedTerms(
+  getBlockedTermsPaginated(
     params: Omit<GetBlockedTermsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<BlockedTerm> {
@@ -428,7 +428,7 @@ export class TwitchModerationApi {
    * page.
    * @see https://dev.twitch.tv/docs/api/reference#get-moderated-channels
    */
-  iterateGetModeratedChannels(
+  getModeratedChannelsPaginated(
     params: Omit<GetModeratedChannelsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<GetModeratedChannelsResponseData> {
@@ -449,7 +449,7 @@ export class TwitchModerationApi {
    * Iterates over every item of Get Moderators, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-moderators
    */
-  iterateGetModerators(
+  getModeratorsPaginated(
     params: Omit<GetModeratorsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<UserModerator> {
@@ -490,7 +490,10 @@ export class TwitchModerationApi {
    * Iterates over every item of Get VIPs, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-vips
    */
-  iterateGetVIPs(params: Omit<GetVIPsParams, 'after'>, options?: TwitchRequestOptions): AsyncIterableIterator<UserVip> {
+  getVIPsPaginated(
+    params: Omit<GetVIPsParams, 'after'>,
+    options?: TwitchRequestOptions,
+  ): AsyncIterableIterator<UserVip> {
     return this.client.iterate(GET_VIPS_BINDING, params as GetVIPsParams, options);
   }
 

@@ -41,7 +41,10 @@ export class TwitchPollsApi {
    * Iterates over every item of Get Polls, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-polls
    */
-  iterateGetPolls(params: Omit<GetPollsParams, 'after'>, options?: TwitchRequestOptions): AsyncIterableIterator<Poll> {
+  getPollsPaginated(
+    params: Omit<GetPollsParams, 'after'>,
+    options?: TwitchRequestOptions,
+  ): AsyncIterableIterator<Poll> {
     return this.client.iterate(GET_POLLS_BINDING, params as GetPollsParams, options);
   }
 

@@ -47,7 +47,7 @@ export class TwitchPredictionsApi {
    * Iterates over every item of Get Predictions, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-predictions
    */
-  iterateGetPredictions(
+  getPredictionsPaginated(
     params: Omit<GetPredictionsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Prediction> {

@@ -2,7 +2,7 @@
 import { TwitchField } from '../../dto/twitch-field.decorator.js';
 
 /** One item of a list that contains a single object with information about the pending raid. */
-export class StartARaidResponseData {
+export class StartRaidResponseData {
   /** The UTC date and time, in RFC3339 format, of when the raid was requested. */
   @TwitchField('created_at', { type: () => Date })
   createdAt: Date;
@@ -13,8 +13,8 @@ export class StartARaidResponseData {
 }
 
 /** Response body of Start a raid. */
-export class StartARaidResponse {
+export class StartRaidResponse {
   /** A list that contains a single object with information about the pending raid. */
-  @TwitchField('data', { type: () => StartARaidResponseData })
-  data: StartARaidResponseData[];
+  @TwitchField('data', { type: () => StartRaidResponseData })
+  data: StartRaidResponseData[];
 }

@@ -35,7 +35,7 @@ export class TwitchSearchApi {
    * Iterates over every item of Search Categories, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#search-categories
    */
-  iterateSearchCategories(
+  searchCategoriesPaginated(
     params: Omit<SearchCategoriesParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Category> {
@@ -57,7 +57,7 @@ export class TwitchSearchApi {
    * Iterates over every item of Search Channels, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#search-channels
    */
-  iterateSearchChannels(
+  searchChannelsPaginated(
     params: Omit<SearchChannelsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Channel> {

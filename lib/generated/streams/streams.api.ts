@@ -88,7 +88,7 @@ export class TwitchStreamsApi {
    * Iterates over every item of Get Streams, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-streams
    */
-  iterateGetStreams(
+  getStreamsPaginated(
     params: Omit<GetStreamsParams, 'before' | 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Stream> {
@@ -112,7 +112,7 @@ export class TwitchStreamsApi {
    * Iterates over every item of Get Followed Streams, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-followed-streams
    */
-  iterateGetFollowedStreams(
+  getFollowedStreamsPaginated(
     params: Omit<GetFollowedStreamsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Stream> {
@@ -155,7 +155,7 @@ export class TwitchStreamsApi {
    * Iterates over every item of Get Stream Markers, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-stream-markers
    */
-  iterateGetStreamMarkers(
+  getStreamMarkersPaginated(
     params: Omit<GetStreamMarkersParams, 'before' | 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<StreamMarkers> {

@@ -43,7 +43,7 @@ export class TwitchSubscriptionsApi {
    * to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-broadcaster-subscriptions
    */
-  iterateGetBroadcasterSubscriptions(
+  getBroadcasterSubscriptionsPaginated(
     params: Omit<GetBroadcasterSubscriptionsParams, 'after' | 'before'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<BroadcasterSubscription> {

@@ -44,7 +44,7 @@ export class TwitchTagsApi {
    * 2023, this endpoint returns an empty array. On July 13, 2023, it will return a 410 response.
    * @see https://dev.twitch.tv/docs/api/reference#get-all-stream-tags
    */
-  iterateGetAllStreamTags(
+  getAllStreamTagsPaginated(
     params: Omit<GetAllStreamTagsParams, 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<StreamTag> {

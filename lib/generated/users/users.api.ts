@@ -144,7 +144,7 @@ export class TwitchUsersApi {
    * Iterates over every item of Get User Block List, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-user-block-list
    */
-  iterateGetUserBlockList(
+  getUserBlockListPaginated(
     params: Omit<GetUserBlockListParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<UserBlockList> {

@@ -39,7 +39,7 @@ export class TwitchVideosApi {
    * Iterates over every item of Get Videos, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-videos
    */
-  iterateGetVideos(
+  getVideosPaginated(
     params: Omit<GetVideosParams, 'after' | 'before'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Video> {
