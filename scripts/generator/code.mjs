@@ -3,6 +3,7 @@
 
 import {
   apiClassOf,
+  isIdentifier,
   kebabOf,
   methodNameOf,
   namespaceOf,
@@ -505,10 +506,6 @@ function emitDto(cat, dtoPlan, kebabOfCategory) {
     }
     if (cls.usesPagination) usesPagination = true;
     body += `\n${jsdoc([cls.description ? firstParagraph(cls.description) : ''])}`;
-    if (!cls.fields.length) {
-      body += `export class ${cls.name} {}\n`;
-      continue;
-    }
     body += `export class ${cls.name} {\n`;
     cls.fields.forEach((f, i) => {
       if (i) body += '\n';
@@ -520,15 +517,46 @@ function emitDto(cat, dtoPlan, kebabOfCategory) {
       if (f.nullable) ts = `${ts} | null`;
       body += `  ${renderKey(f.key)}${f.optional ? '?' : ''}: ${ts};\n`;
     });
+    if (cls.fields.length) body += '\n';
+    body += emitDtoMapper(cls);
     body += '}\n';
   }
-  let head = `${HEADER}import { TwitchField } from '../../dto/twitch-field.decorator.js';\n`;
+  const helpers = ['mapTwitchDto', 'twitchDate', 'twitchPlain'].filter((h) => body.includes(`${h}(`));
+  let head = HEADER;
+  if (helpers.length) head += `import { ${helpers.join(', ')} } from '../../dto/twitch-dto.mapper.js';\n`;
+  head += `import { TwitchField } from '../../dto/twitch-field.decorator.js';\n`;
   if (usesPagination) head += `import { TwitchPagination } from '../../dto/twitch-pagination.dto.js';\n`;
   for (const [other, set] of [...foreign.entries()].sort()) {
     const k = kebabOfCategory(other);
     head += `import { ${[...set].sort().join(', ')} } from '../${k}/${k}.dto.js';\n`;
   }
   return head + body;
+}
+
+/**
+ * The static mapper of a DTO class: one property copy per field, in declaration order, with the conversion its
+ * `@TwitchField` declares (copied JSON, `Date`, or the nested class's mapper). `mapTwitchDto` runs it.
+ */
+function emitDtoMapper(cls) {
+  let out = jsdoc([`Maps one object of Twitch's JSON onto a \`${cls.name}\` (what \`mapTwitchDto\` runs; \`plainToInstance\` gives the same result).`], 2);
+  if (!cls.fields.length) {
+    out += `  static fromTwitch(_raw: Record<string, unknown>): ${cls.name} {\n    return new ${cls.name}();\n  }\n`;
+    return out;
+  }
+  out += `  static fromTwitch(raw: Record<string, unknown>): ${cls.name} {\n`;
+  out += `    const out = new ${cls.name}() as unknown as Record<string, unknown>;\n`;
+  out += '    let v: unknown;\n';
+  for (const f of cls.fields) {
+    const target = isIdentifier(f.key) ? `out.${f.key}` : `out[${sq(f.key)}]`;
+    let value;
+    if (f.typeFn === 'Date') value = 'twitchDate(v)';
+    else if (f.typeFn) value = `mapTwitchDto(${f.typeFn}, v)`;
+    else value = 'twitchPlain(v)';
+    out += `    v = ${isIdentifier(f.name) ? `raw.${f.name}` : `raw[${sq(f.name)}]`};\n`;
+    out += `    if (v !== undefined) ${target} = ${value};\n`;
+  }
+  out += `    return out as unknown as ${cls.name};\n  }\n`;
+  return out;
 }
 
 // ── API classes ─────────────────────────────────────────────────────────────
