@@ -438,6 +438,113 @@ function paramDecorators(field, imports) {
   return { decorators, ts };
 }
 
+// ── params quick checks ─────────────────────────────────────────────────────
+
+/**
+ * The quick check of one params property: conditions on `v` (present: neither null nor undefined), in order,
+ * any of which being true rejects the value. Together they pass only values that every class-validator rule
+ * `paramDecorators` puts on the property accepts. They may reject what class-validator would accept (strings
+ * with surrogates under MinLength, nested class instances…): the call then runs class-validator, which decides
+ * and words the errors. `consts` collects hoisted enum lists and patterns. Undefined when the property carries
+ * no rule at all (class-validator's whitelist refuses it).
+ */
+function paramChecks(field, consts) {
+  const { param } = field;
+  const node = param.schema;
+  const limits = param.limits ?? {};
+  const hoist = (prefix, code) => {
+    const name = `${prefix}_${consts.length + 1}`;
+    consts.push(`const ${name}${prefix === 'IN' ? ': readonly unknown[]' : ''} = ${code};`);
+    return name;
+  };
+  /** [condition that accepts `x`, what `x` is then known to be]. */
+  const scalar = (n, x) => {
+    if (n.enum) return [`${hoist('IN', arrayLiteral(n.enum, 0))}.includes(${x})`, undefined];
+    switch (n.type) {
+      case 'string':
+        return n.format === 'date-time' ? [`isTwitchTimestampValue(${x})`, undefined] : [`typeof ${x} === 'string'`, 'string'];
+      case 'integer':
+        return [`typeof ${x} === 'number' && Number.isInteger(${x})`, 'number'];
+      case 'number':
+        return [`typeof ${x} === 'number' && Number.isFinite(${x})`, 'number'];
+      case 'boolean':
+        return [`typeof ${x} === 'boolean'`, 'boolean'];
+      default:
+        return [undefined, undefined];
+    }
+  };
+  const fails = [];
+  let known;
+  const sizes = () => {
+    const minItems = Math.max(limits.minItems ?? 0, param.required ? 1 : 0);
+    if (minItems > 0) fails.push(`v.length < ${minItems}`);
+    if (limits.maxItems !== undefined) fails.push(`v.length > ${limits.maxItems}`);
+  };
+  if (field.nested && node.type === 'object') {
+    fails.push(`!isParamsRecord(v) || !valid${field.nested.name}(v)`);
+  } else if (field.nested && node.type === 'array') {
+    fails.push('!Array.isArray(v)');
+    sizes();
+    fails.push(`!v.every((x) => isParamsRecord(x) && valid${field.nested.name}(x))`);
+  } else if (node.type === 'array') {
+    fails.push('!Array.isArray(v)');
+    sizes();
+    const each = [scalar(node.items, 'x')[0]].filter(Boolean);
+    if (limits.itemMaxLength !== undefined) {
+      each.push(`${node.items.type === 'string' && !node.items.enum && node.items.format !== 'date-time' ? '' : "typeof x === 'string' && "}x.length <= ${limits.itemMaxLength}`);
+    }
+    if (each.length) fails.push(`!v.every((x) => ${each.join(' && ')})`);
+  } else if (node.type === 'object') {
+    fails.push("typeof v !== 'object' || Array.isArray(v)");
+  } else {
+    const [accept, type] = scalar(node, 'v');
+    if (accept) fails.push(`!(${accept})`.replace(/^!\(([\w.]+\([^()]*\))\)$/, '!$1'));
+    known = type;
+  }
+  const typed = (type, cond) => (known === type ? cond : `typeof v !== '${type}' || ${cond}`);
+  if (limits.min !== undefined) fails.push(typed('number', `v < ${limits.min}`));
+  if (limits.max !== undefined) fails.push(typed('number', `v > ${limits.max}`));
+  if (limits.minLength !== undefined) fails.push(typed('string', `!hasMinLength(v, ${limits.minLength})`));
+  if (limits.maxLength !== undefined) fails.push(typed('string', `v.length > ${limits.maxLength}`));
+  if (limits.pattern !== undefined) fails.push(typed('string', `!${hoist('PATTERN', `/${limits.pattern.replace(/\//g, '\\/')}/`)}.test(v)`));
+  if (!fails.length && param.required) return undefined;
+  return fails;
+}
+
+/** `!(typeof v === 'string')` reads better as `typeof v !== 'string'`. */
+const simplify = (cond) =>
+  cond
+    .replace(/^!\(typeof v === '(\w+)'\)$/, "typeof v !== '$1'")
+    .replace(/^!\(typeof v === 'number' && Number\.(isInteger|isFinite)\(v\)\)$/, "typeof v !== 'number' || !Number.$1(v)");
+
+/** The quick check of a params class: own keys only, each known and passing its rules, every required one present. */
+function emitParamsCheck(cls, consts) {
+  let out = jsdoc([`True only when class-validator accepts these \`${cls.name}\` as they are (then it is not run).`]);
+  out += `function valid${cls.name}(p: Record<string, unknown>): boolean {\n`;
+  if (!cls.fields.length) return `${out}  return Object.keys(p).length === 0;\n}\n`;
+  const required = cls.fields.filter((f) => f.param.required).length;
+  if (required) out += '  let required = 0;\n';
+  out += '  for (const key of Object.keys(p)) {\n    const v = p[key];\n    switch (key) {\n';
+  for (const field of cls.fields) {
+    const fails = paramChecks(field, consts);
+    if (fails === undefined) continue;
+    out += `      case ${sq(field.key)}:\n`;
+    if (!field.param.required && fails.length) out += '        if (v === null || v === undefined) break;\n';
+    const lines = [];
+    for (const f of [...(field.param.required ? ['v === null || v === undefined'] : []), ...fails.map(simplify)]) {
+      const last = lines.length - 1;
+      if (last >= 0 && `        if (${lines[last]} || ${f}) return false;`.length <= 120) lines[last] = `${lines[last]} || ${f}`;
+      else lines.push(f);
+    }
+    for (const l of lines) out += `        if (${l}) return false;\n`;
+    if (field.param.required) out += '        required++;\n';
+    out += '        break;\n';
+  }
+  out += '      default:\n        return false;\n    }\n  }\n';
+  out += required ? `  return required === ${required};\n}\n` : '  return true;\n}\n';
+  return out;
+}
+
 function sortClassesByDeps(classes, depsOf) {
   const byName = new Map(classes.map((c) => [c.name, c]));
   const out = [];
@@ -584,7 +691,7 @@ function emitApi(cat, dtoPlan) {
     paramsImports.push(entry.paramsClass);
     const bindingName = `${entry.constName}_BINDING`;
     let resultType;
-    let bindingBody = `  endpoint: ${entry.constName},\n  params: ${entry.paramsClass},\n`;
+    let bindingBody = `  endpoint: ${entry.constName},\n  params: ${entry.paramsClass},\n  valid: valid${entry.paramsClass},\n`;
     if (op.response?.kind === 'json') {
       resultType = dtoPlan.responseClassOf.get(op.name);
       addDto(resultType);
@@ -638,8 +745,13 @@ function emitApi(cat, dtoPlan) {
       methods += `    return this.client.iterate(${bindingName}, params as ${entry.paramsClass}, options);\n  }\n`;
     }
   }
+  const consts = [];
+  let checks = '';
+  for (const cls of cat.paramsClasses ?? []) checks += `\n${emitParamsCheck(cls, consts)}`;
+  const helpers = ['hasMinLength', 'isParamsRecord', 'isTwitchTimestampValue'].filter((h) => checks.includes(`${h}(`));
   let out = HEADER;
   out += `import type { TwitchEndpointBinding, TwitchEndpointClient } from '../../api/twitch-endpoint-binding.js';\n`;
+  if (helpers.length) out += importLine(helpers, '../../api/twitch-validation.js');
   out += `import type { TwitchRequestOptions } from '../../interfaces/twitch-request-options.interface.js';\n`;
   for (const [c, set] of [...dtoImports.entries()].sort()) {
     const k = kebabOf(namespaceOf(c));
@@ -647,6 +759,8 @@ function emitApi(cat, dtoPlan) {
   }
   out += importLine(endpointImports, `./${cat.kebab}.endpoints.js`);
   out += importLine(paramsImports, `./${cat.kebab}.params.js`);
+  if (consts.length) out += `\n${consts.join('\n')}\n`;
+  out += checks;
   out += bindings;
   out += `\n${jsdoc([`${cat.name} endpoints of the Helix API.`])}`;
   out += `export class ${cat.apiClass} {\n  constructor(private readonly client: TwitchEndpointClient) {}\n`;

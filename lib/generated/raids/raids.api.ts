@@ -5,15 +5,55 @@ import { StartRaidResponse } from './raids.dto.js';
 import { START_RAID, CANCEL_RAID } from './raids.endpoints.js';
 import { StartRaidParams, CancelRaidParams } from './raids.params.js';
 
+/** True only when class-validator accepts these `StartRaidParams` as they are (then it is not run). */
+function validStartRaidParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'fromBroadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'toBroadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/** True only when class-validator accepts these `CancelRaidParams` as they are (then it is not run). */
+function validCancelRaidParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
 const START_RAID_BINDING: TwitchEndpointBinding<StartRaidParams, StartRaidResponse> = {
   endpoint: START_RAID,
   params: StartRaidParams,
+  valid: validStartRaidParams,
   response: StartRaidResponse,
 };
 
 const CANCEL_RAID_BINDING: TwitchEndpointBinding<CancelRaidParams, void> = {
   endpoint: CANCEL_RAID,
   params: CancelRaidParams,
+  valid: validCancelRaidParams,
 };
 
 /** Raids endpoints of the Helix API. */
