@@ -131,9 +131,9 @@ describe('no patching of dependencies', () => {
       }
     };
     walk(join(root, 'lib'));
-    // Reading rules through class-validator's public getMetadataStorage() is fine; assigning over its methods,
-    // or touching its private maps, is not.
-    const patching = /new Function\b|\bFunction\(\s*['"`]|\.getTargetValidationMetadatas\s*=[^=]|validationMetadatas\b|(?<![.\w])eval\(/;
+    // The generator writes down what the module (and its fake Twitch) needs to know about the rules, so nothing
+    // looks into class-validator's metadata storage, let alone replaces its methods.
+    const patching = /new Function\b|\bFunction\(\s*['"`]|getMetadataStorage|validationMetadatas\b|(?<![.\w])eval\(/;
     const offending = files.filter((f) => patching.test(readFileSync(f, 'utf8')));
     expect(offending.map((f) => f.slice(root.length + 1))).toEqual([]);
   });

@@ -851,6 +851,32 @@ function emitExamples(categories) {
   return out;
 }
 
+/** What the fake Twitch checks of each operation's params, by params key (the same facts as the params classes' rules). */
+function emitParamRules(categories) {
+  let out = HEADER;
+  out += '\n/** One params property as the fake Twitch checks it: required, a list (repeated query parameter), its `@Max`. */\n';
+  out += 'export interface HelixParamRule {\n  readonly required: boolean;\n  readonly list: boolean;\n  readonly max?: number;\n}\n';
+  out += '\n/** Per operation (Twitch\'s name), per top-level params key. */\n';
+  out += 'export const HELIX_PARAM_RULES: Readonly<Record<string, Readonly<Record<string, HelixParamRule>>>> = {\n';
+  for (const cat of categories) {
+    for (const { op } of cat.operations) {
+      const fields = [...op.query, ...(op.body?.fields ?? [])];
+      if (!fields.length) {
+        out += `  ${sq(op.name)}: {},\n`;
+        continue;
+      }
+      out += `  ${sq(op.name)}: {\n`;
+      for (const p of fields) {
+        const max = p.limits?.max !== undefined ? `, max: ${p.limits.max}` : '';
+        out += `    ${renderKey(paramKey(p))}: { required: ${!!p.required}, list: ${p.schema.type === 'array'}${max} },\n`;
+      }
+      out += '  },\n';
+    }
+  }
+  out += '};\n';
+  return out;
+}
+
 /** A valid value for a param schema (documented example first, else synthesized). */
 function synthesize(param) {
   const node = param.schema;
@@ -1101,6 +1127,7 @@ export function generateFiles(model) {
   files.set('lib/generated/twitch-api.namespaces.ts', emitNamespaces(categories));
   files.set('lib/generated/index.ts', emitIndex(categories, hasDto));
   files.set('lib/testing/generated/helix-examples.ts', emitExamples(categories));
+  files.set('lib/testing/generated/helix-param-rules.ts', emitParamRules(categories));
   const fixtureStats = { synthesized: 0, replaced: [] };
   files.set(FIXTURES_PATH, emitFixtures(categories, fixtureStats));
 
