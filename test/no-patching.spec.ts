@@ -10,7 +10,7 @@ import type { TwitchEndpointBinding, TwitchEndpointClient } from '../lib/api/twi
 import '../lib/api/twitch-endpoint.caller.js';
 import { mapTwitchDto } from '../lib/dto/twitch-dto.mapper.js';
 import { TWITCH_ENDPOINTS } from '../lib/generated/catalog.js';
-import { GetStreamsResponse } from '../lib/generated/streams/streams.dto.js';
+import { GetStreamsResponse, Stream } from '../lib/generated/streams/streams.dto.js';
 import { TwitchApiNamespaces } from '../lib/generated/twitch-api.namespaces.js';
 import { HELIX_EXAMPLES } from '../lib/testing/generated/helix-examples.js';
 
@@ -119,6 +119,15 @@ describe('no patching of dependencies', () => {
     expect(Object.hasOwn(GetStreamsResponse, 'fromTwitch')).toBe(true);
     expect(mapped).toBeInstanceOf(GetStreamsResponse);
     expect(instanceToPlain(mapped)).toEqual(instanceToPlain(plainToInstance(GetStreamsResponse, body)));
+  });
+
+  it("a subclass of a generated DTO is mapped onto itself (the parent's own fromTwitch is not used for it)", () => {
+    class LiveStream extends Stream {}
+    const raw = (HELIX_EXAMPLES['Get Streams'].body as { data: Record<string, unknown>[] }).data[0];
+    const mapped = mapTwitchDto(LiveStream, raw);
+    expect(mapped).toBeInstanceOf(LiveStream);
+    expect(instanceToPlain(mapped)).toEqual(instanceToPlain(Stream.fromTwitch(raw)));
+    expect(mapped.startedAt).toBeInstanceOf(Date);
   });
 
   it('the library source compiles no code at run time and neither replaces nor reads class-validator internals', () => {
