@@ -37,7 +37,7 @@ async function moduleClient(cfg, fake) {
     streams: async () => (await api.streams.getStreams({ first: 100 }, reqOptions)).data.length,
     paginate: async (max) => {
       let n = 0;
-      for await (const s of api.streams.iterateGetStreams({ first: 100 })) {
+      for await (const s of api.streams.getStreamsPaginated({ first: 100 })) {
         if (!s.id) throw new Error('bad item');
         if (++n >= max) break;
       }

@@ -35,7 +35,7 @@ export class StreamsController {
   @Get('streams/all')
   async allStreams(@Query('game') game?: string) {
     const logins: string[] = [];
-    for await (const stream of this.twitch.streams.iterateGetStreams({ gameId: game ? [game] : undefined, first: 100 })) {
+    for await (const stream of this.twitch.streams.getStreamsPaginated({ gameId: game ? [game] : undefined, first: 100 })) {
       logins.push(stream.userLogin);
     }
     return { count: logins.length, logins };

@@ -181,10 +181,10 @@ describe('the fake answers every catalog endpoint with its documented example sh
 
   // EventSub subscriptions page through the subscriptions the fake holds: not the example's list.
   const paginated = TWITCH_ENDPOINTS.filter((e) => e.paginated && !e.path.startsWith('/eventsub/subscriptions'));
-  it('pages through a list for every paginated endpoint: every iterate… method ends', async () => {
+  it('pages through a list for every paginated endpoint: every …Paginated method ends', async () => {
     let iterated = 0;
     for (const e of paginated) {
-      const iterate = serviceMethod<Iterate>(t.api, e, `iterate${e.methodName[0].toUpperCase()}${e.methodName.slice(1)}`);
+      const iterate = serviceMethod<Iterate>(t.api, e, `${e.methodName}Paginated`);
       if (!iterate) continue;
       iterated++;
       const params = { ...FIXTURE.get(e.name)!.params };

@@ -15,9 +15,24 @@ describe('generated code', () => {
   });
 
   it('the README coverage table is up to date with the catalog', () => {
-    const out = spawnSync(process.execPath, ['scripts/readme-coverage.mjs', '--check'], { cwd: root, encoding: 'utf8' });
-    expect(out.stdout + out.stderr).toContain('up to date');
+    const out = check();
+    expect(out.stdout + out.stderr).not.toContain('README.md');
     expect(out.status).toBe(0);
+  });
+
+  it('the drift check notices a stale README coverage table', () => {
+    const file = join(root, 'README.md');
+    const backup = join(mkdtempSync(join(tmpdir(), 'gen-')), 'README.md');
+    copyFileSync(file, backup);
+    try {
+      writeFileSync(file, readFileSync(file, 'utf8').replace('`streams.getStreams`', '`streams.getStreamz`'));
+      const out = check();
+      expect(out.status).toBe(1);
+      expect(out.stdout + out.stderr).toContain('README.md (differs)');
+    } finally {
+      copyFileSync(backup, file);
+      rmSync(backup);
+    }
   });
 
   it('the drift check notices a hand edit', () => {

@@ -82,7 +82,7 @@ describe('request pipeline', () => {
 
   it('iterates over every page', async () => {
     const seen: string[] = [];
-    for await (const stream of t.api.streams.iterateGetStreams({ first: 40 })) seen.push(stream.id);
+    for await (const stream of t.api.streams.getStreamsPaginated({ first: 40 })) seen.push(stream.id);
     expect(seen).toHaveLength(fake.state.streams.length);
     expect(new Set(seen).size).toBe(seen.length);
     const pages = fake.requestsTo('GET', '/streams');

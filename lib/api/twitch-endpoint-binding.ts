@@ -12,6 +12,12 @@ export interface TwitchEndpointBinding<P extends object = object, R = unknown> {
   readonly response?: TwitchClass<R>;
   /** The response is plain text (Get Channel iCalendar), not JSON. */
   readonly text?: boolean;
+  /**
+   * A quick check of a plain params object, generated from the same rules as the params class: true only
+   * when class-validator would accept the params (known keys only, every rule passing), and then
+   * class-validator is not run. False means "not sure": class-validator decides and words the errors.
+   */
+  readonly valid?: (params: Record<string, unknown>) => boolean;
 }
 
 /** Element type of the `data` array of a paginated response DTO. */

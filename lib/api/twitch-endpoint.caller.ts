@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { getMetadataStorage, validateSync, type ValidationError, ValidationTypes } from 'class-validator';
+import { validateSync, type ValidationError } from 'class-validator';
 import { mapTwitchDto } from '../dto/twitch-dto.mapper.js';
 import { TwitchTokenRequiredException } from '../exceptions/twitch-auth.exception.js';
 import { type TwitchInvalidParam, TwitchValidationException } from '../exceptions/twitch-validation.exception.js';
@@ -10,7 +10,7 @@ import { TwitchHttpClient } from '../http/twitch-http.client.js';
 import type { TwitchRequestOptions } from '../interfaces/twitch-request-options.interface.js';
 import type { TwitchEndpointBinding, TwitchEndpointClient, TwitchPageItem } from './twitch-endpoint-binding.js';
 import type { TwitchEndpoint } from './twitch-endpoint.interface.js';
-import { toParamsInstance, type TwitchParamsInstance } from './twitch-validation.js';
+import { hasReservedKey, toParamsInstance } from './twitch-validation.js';
 import { toWire } from './twitch-wire.js';
 
 /**
@@ -98,8 +98,17 @@ function checkParams<P extends object>(
   if (typeof params !== 'object' || Array.isArray(params)) {
     throw new TwitchValidationException(label, [{ field: 'params', messages: ['params must be an object'] }]);
   }
-  const { instance, reserved } = paramsInstance(binding.params, params);
-  paramsClasses?.add(binding.params);
+  // The generated quick check settles the common case (plain, valid params) without class-validator; it
+  // only says yes when class-validator would, so anything else goes to class-validator, which decides.
+  if (
+    binding.valid &&
+    isQuickCheckable(params, binding.params) &&
+    !hasReservedKey(params) &&
+    binding.valid(params as Record<string, unknown>)
+  ) {
+    return params as Record<string, unknown>;
+  }
+  const { instance, reserved } = toParamsInstance(binding.params, params, (clean) => plainToInstance(binding.params, clean) as object);
   const errors = validateSync(instance, VALIDATE_OPTIONS);
   if (errors.length || reserved.length) {
     const invalid = reserved.map((field) => ({ field, messages: [`${field} is not a parameter (reserved name)`] }));
@@ -110,64 +119,10 @@ function checkParams<P extends object>(
 
 const VALIDATE_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false } as const;
 
-type TargetMetadatasLookup = (target: Function | string, schema?: string, always?: boolean, strictGroups?: boolean, groups?: string[]) => unknown[];
-interface ValidatorStorage {
-  validationMetadatas?: unknown;
-  getTargetValidationMetadatas: TargetMetadatasLookup;
-}
-const METADATA_CACHE = Symbol.for('nestjs-twitch.validationMetadataCache');
-
-/**
- * The params classes whose class-validator metadata lookup is cached. class-validator collects a
- * class's rules on every `validateSync` by testing the class against every class it knows (a few
- * hundred with the generated endpoints): about 20 µs per call, half of the validation. The result
- * only changes when metadata is registered, so for the module's params classes (and only for the
- * options `checkParams` uses: no groups, no schema) it is kept until class-validator's registry
- * changes size or the class gets new rules. Everything else goes to class-validator untouched.
- */
-const paramsClasses: WeakSet<Function> | undefined = (() => {
-  const storage = getMetadataStorage() as unknown as ValidatorStorage & { [METADATA_CACHE]?: WeakSet<Function> };
-  if (storage[METADATA_CACHE]) return storage[METADATA_CACHE];
-  const registry = storage.validationMetadatas;
-  if (!(registry instanceof Map) || typeof storage.getTargetValidationMetadatas !== 'function') return undefined;
-  const classes = new WeakSet<Function>();
-  const cache = new WeakMap<Function, { known: number; own: number; value: unknown[] }>();
-  const lookup = storage.getTargetValidationMetadatas;
-  storage.getTargetValidationMetadatas = function (this: ValidatorStorage, target, schema, always, strictGroups, groups) {
-    if (typeof target !== 'function' || !classes.has(target) || schema || always || strictGroups || groups?.length) {
-      return lookup.call(this, target, schema, always, strictGroups, groups);
-    }
-    const known = registry.size;
-    const own = (registry.get(target) as unknown[] | undefined)?.length ?? 0;
-    let hit = cache.get(target);
-    if (!hit || hit.known !== known || hit.own !== own) {
-      hit = { known, own, value: lookup.call(this, target, schema, always, strictGroups, groups) };
-      cache.set(target, hit);
-    }
-    return hit.value;
-  };
-  storage[METADATA_CACHE] = classes;
-  return classes;
-})();
-
-/** Per params class: does it hold nested params (`@ValidateNested`, built by class-transformer's `@Type`)? */
-const nestedClasses = new WeakMap<Function, boolean>();
-
-/**
- * The object class-validator checks (see `toParamsInstance`). Generated params classes use
- * class-transformer only to build nested params (`@Type` next to `@ValidateNested`); for every other
- * class, a copy of the values onto a new instance is what `plainToInstance` returns, without its walk
- * (which costs as much as the validation itself).
- */
-function paramsInstance<P extends object>(cls: new () => P, params: P): TwitchParamsInstance {
-  let nested = nestedClasses.get(cls);
-  if (nested === undefined) {
-    nested = getMetadataStorage()
-      .getTargetValidationMetadatas(cls, '', true, false)
-      .some((m) => m.type === ValidationTypes.NESTED_VALIDATION);
-    nestedClasses.set(cls, nested);
-  }
-  return toParamsInstance(cls, params, nested ? (clean) => plainToInstance(cls, clean) as object : undefined);
+/** Params the quick check reads as they are: a plain object or an instance of the params class itself. */
+function isQuickCheckable(params: object, cls: Function): boolean {
+  const proto = Object.getPrototypeOf(params);
+  return proto === Object.prototype || proto === null || proto === cls.prototype;
 }
 
 function flatten(errors: ValidationError[], prefix = ''): TwitchInvalidParam[] {

@@ -28,7 +28,8 @@ export function toTwitchDate(value: unknown): Date | null | undefined {
 /**
  * Declares a DTO property that mirrors one field of Twitch's JSON. It applies class-transformer's
  * `@Expose({ name })` (and `@Type` for nested classes and dates), so `plainToInstance` and
- * `instanceToPlain` work on every DTO, and records the field for the module's compiled mapper.
+ * `instanceToPlain` work on every DTO, and records the field for `mapTwitchDto` (which walks the
+ * declared fields of a class that has no static `fromTwitch` of its own).
  */
 export function TwitchField(name: string, options: TwitchFieldOptions = {}): PropertyDecorator {
   return (target, propertyKey) => {

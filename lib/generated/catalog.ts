@@ -31,7 +31,7 @@ import {
   GET_USER_EMOTES,
   UPDATE_CHAT_SETTINGS,
   SEND_CHAT_ANNOUNCEMENT,
-  SEND_ASHOUTOUT,
+  SEND_SHOUTOUT,
   SEND_CHAT_MESSAGE,
   GET_USER_CHAT_COLOR,
   UPDATE_USER_CHAT_COLOR,
@@ -112,7 +112,7 @@ import {
 } from './moderation/moderation.endpoints.js';
 import { GET_POLLS, CREATE_POLL, END_POLL } from './polls/polls.endpoints.js';
 import { GET_PREDICTIONS, CREATE_PREDICTION, END_PREDICTION } from './predictions/predictions.endpoints.js';
-import { START_ARAID, CANCEL_ARAID } from './raids/raids.endpoints.js';
+import { START_RAID, CANCEL_RAID } from './raids/raids.endpoints.js';
 import {
   GET_CHANNEL_STREAM_SCHEDULE,
   GET_CHANNEL_ICALENDAR,
@@ -180,7 +180,7 @@ export const TWITCH_ENDPOINTS: readonly TwitchEndpoint[] = [
   GET_USER_EMOTES,
   UPDATE_CHAT_SETTINGS,
   SEND_CHAT_ANNOUNCEMENT,
-  SEND_ASHOUTOUT,
+  SEND_SHOUTOUT,
   SEND_CHAT_MESSAGE,
   GET_USER_CHAT_COLOR,
   UPDATE_USER_CHAT_COLOR,
@@ -259,8 +259,8 @@ export const TWITCH_ENDPOINTS: readonly TwitchEndpoint[] = [
   GET_PREDICTIONS,
   CREATE_PREDICTION,
   END_PREDICTION,
-  START_ARAID,
-  CANCEL_ARAID,
+  START_RAID,
+  CANCEL_RAID,
   GET_CHANNEL_STREAM_SCHEDULE,
   GET_CHANNEL_ICALENDAR,
   UPDATE_CHANNEL_STREAM_SCHEDULE,

@@ -5,21 +5,82 @@ import { GetAdScheduleResponse, SnoozeNextAdResponse, StartCommercialResponse } 
 import { START_COMMERCIAL, GET_AD_SCHEDULE, SNOOZE_NEXT_AD } from './ads.endpoints.js';
 import { StartCommercialParams, GetAdScheduleParams, SnoozeNextAdParams } from './ads.params.js';
 
+/**
+ * True only when class-validator accepts these `StartCommercialParams` as they are (then it is not
+ * run).
+ */
+function validStartCommercialParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'length':
+        if (v === null || v === undefined || typeof v !== 'number' || !Number.isInteger(v) || v > 180) return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/** True only when class-validator accepts these `GetAdScheduleParams` as they are (then it is not run). */
+function validGetAdScheduleParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/** True only when class-validator accepts these `SnoozeNextAdParams` as they are (then it is not run). */
+function validSnoozeNextAdParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
 const START_COMMERCIAL_BINDING: TwitchEndpointBinding<StartCommercialParams, StartCommercialResponse> = {
   endpoint: START_COMMERCIAL,
   params: StartCommercialParams,
+  valid: validStartCommercialParams,
   response: StartCommercialResponse,
 };
 
 const GET_AD_SCHEDULE_BINDING: TwitchEndpointBinding<GetAdScheduleParams, GetAdScheduleResponse> = {
   endpoint: GET_AD_SCHEDULE,
   params: GetAdScheduleParams,
+  valid: validGetAdScheduleParams,
   response: GetAdScheduleResponse,
 };
 
 const SNOOZE_NEXT_AD_BINDING: TwitchEndpointBinding<SnoozeNextAdParams, SnoozeNextAdResponse> = {
   endpoint: SNOOZE_NEXT_AD,
   params: SnoozeNextAdParams,
+  valid: validSnoozeNextAdParams,
   response: SnoozeNextAdResponse,
 };
 

@@ -5,9 +5,29 @@ import { GetContentClassificationLabelsResponse } from './ccls.dto.js';
 import { GET_CONTENT_CLASSIFICATION_LABELS } from './ccls.endpoints.js';
 import { GetContentClassificationLabelsParams } from './ccls.params.js';
 
+/**
+ * True only when class-validator accepts these `GetContentClassificationLabelsParams` as they are
+ * (then it is not run).
+ */
+function validGetContentClassificationLabelsParams(p: Record<string, unknown>): boolean {
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'locale':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 const GET_CONTENT_CLASSIFICATION_LABELS_BINDING: TwitchEndpointBinding<GetContentClassificationLabelsParams, GetContentClassificationLabelsResponse> = {
   endpoint: GET_CONTENT_CLASSIFICATION_LABELS,
   params: GetContentClassificationLabelsParams,
+  valid: validGetContentClassificationLabelsParams,
   response: GetContentClassificationLabelsResponse,
 };
 

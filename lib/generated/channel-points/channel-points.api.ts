@@ -26,38 +26,331 @@ import {
   UpdateRedemptionStatusParams,
 } from './channel-points.params.js';
 
+const PATTERN_1 = /^#[0-9A-Fa-f]{6}$/;
+const IN_2: readonly unknown[] = ['CANCELED', 'FULFILLED', 'UNFULFILLED'];
+const IN_3: readonly unknown[] = ['OLDEST', 'NEWEST'];
+const PATTERN_4 = /^#[0-9A-Fa-f]{6}$/;
+const IN_5: readonly unknown[] = ['CANCELED', 'FULFILLED'];
+
+/**
+ * True only when class-validator accepts these `CreateCustomRewardsParams` as they are (then it is not
+ * run).
+ */
+function validCreateCustomRewardsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'title':
+        if (v === null || v === undefined || typeof v !== 'string' || v.length > 45) return false;
+        required++;
+        break;
+      case 'cost':
+        if (v === null || v === undefined || typeof v !== 'number' || !Number.isInteger(v) || v < 1) return false;
+        required++;
+        break;
+      case 'prompt':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string' || v.length > 200) return false;
+        break;
+      case 'isEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'backgroundColor':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string' || !PATTERN_1.test(v)) return false;
+        break;
+      case 'isUserInputRequired':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'isMaxPerStreamEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'maxPerStream':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return false;
+        break;
+      case 'isMaxPerUserPerStreamEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'maxPerUserPerStream':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return false;
+        break;
+      case 'isGlobalCooldownEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'globalCooldownSeconds':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return false;
+        break;
+      case 'shouldRedemptionsSkipRequestQueue':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 3;
+}
+
+/**
+ * True only when class-validator accepts these `DeleteCustomRewardParams` as they are (then it is not
+ * run).
+ */
+function validDeleteCustomRewardParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'id':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/**
+ * True only when class-validator accepts these `GetCustomRewardParams` as they are (then it is not
+ * run).
+ */
+function validGetCustomRewardParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'id':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 50 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'onlyManageableRewards':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `GetCustomRewardRedemptionParams` as they are (then it
+ * is not run).
+ */
+function validGetCustomRewardRedemptionParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'rewardId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'status':
+        if (v === null || v === undefined) break;
+        if (!IN_2.includes(v)) return false;
+        break;
+      case 'id':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 50 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'sort':
+        if (v === null || v === undefined) break;
+        if (!IN_3.includes(v)) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 50) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/**
+ * True only when class-validator accepts these `UpdateCustomRewardParams` as they are (then it is not
+ * run).
+ */
+function validUpdateCustomRewardParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'id':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'title':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string' || v.length > 45) return false;
+        break;
+      case 'prompt':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string' || v.length > 200) return false;
+        break;
+      case 'cost':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return false;
+        break;
+      case 'backgroundColor':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string' || !PATTERN_4.test(v)) return false;
+        break;
+      case 'isEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'isUserInputRequired':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'isMaxPerStreamEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'maxPerStream':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return false;
+        break;
+      case 'isMaxPerUserPerStreamEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'maxPerUserPerStream':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v)) return false;
+        break;
+      case 'isGlobalCooldownEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'globalCooldownSeconds':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return false;
+        break;
+      case 'isPaused':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'shouldRedemptionsSkipRequestQueue':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/**
+ * True only when class-validator accepts these `UpdateRedemptionStatusParams` as they are (then it is
+ * not run).
+ */
+function validUpdateRedemptionStatusParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'id':
+        if (v === null || v === undefined || !Array.isArray(v) || v.length < 1 || v.length > 50) return false;
+        if (!v.every((x) => typeof x === 'string')) return false;
+        required++;
+        break;
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'rewardId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'status':
+        if (v === null || v === undefined || !IN_5.includes(v)) return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 4;
+}
+
 const CREATE_CUSTOM_REWARDS_BINDING: TwitchEndpointBinding<CreateCustomRewardsParams, CreateCustomRewardsResponse> = {
   endpoint: CREATE_CUSTOM_REWARDS,
   params: CreateCustomRewardsParams,
+  valid: validCreateCustomRewardsParams,
   response: CreateCustomRewardsResponse,
 };
 
 const DELETE_CUSTOM_REWARD_BINDING: TwitchEndpointBinding<DeleteCustomRewardParams, void> = {
   endpoint: DELETE_CUSTOM_REWARD,
   params: DeleteCustomRewardParams,
+  valid: validDeleteCustomRewardParams,
 };
 
 const GET_CUSTOM_REWARD_BINDING: TwitchEndpointBinding<GetCustomRewardParams, GetCustomRewardResponse> = {
   endpoint: GET_CUSTOM_REWARD,
   params: GetCustomRewardParams,
+  valid: validGetCustomRewardParams,
   response: GetCustomRewardResponse,
 };
 
 const GET_CUSTOM_REWARD_REDEMPTION_BINDING: TwitchEndpointBinding<GetCustomRewardRedemptionParams, GetCustomRewardRedemptionResponse> = {
   endpoint: GET_CUSTOM_REWARD_REDEMPTION,
   params: GetCustomRewardRedemptionParams,
+  valid: validGetCustomRewardRedemptionParams,
   response: GetCustomRewardRedemptionResponse,
 };
 
 const UPDATE_CUSTOM_REWARD_BINDING: TwitchEndpointBinding<UpdateCustomRewardParams, UpdateCustomRewardResponse> = {
   endpoint: UPDATE_CUSTOM_REWARD,
   params: UpdateCustomRewardParams,
+  valid: validUpdateCustomRewardParams,
   response: UpdateCustomRewardResponse,
 };
 
 const UPDATE_REDEMPTION_STATUS_BINDING: TwitchEndpointBinding<UpdateRedemptionStatusParams, UpdateRedemptionStatusResponse> = {
   endpoint: UPDATE_REDEMPTION_STATUS,
   params: UpdateRedemptionStatusParams,
+  valid: validUpdateRedemptionStatusParams,
   response: UpdateRedemptionStatusResponse,
 };
 
@@ -120,7 +413,7 @@ export class TwitchChannelPointsApi {
    * to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-custom-reward-redemption
    */
-  iterateGetCustomRewardRedemption(
+  getCustomRewardRedemptionPaginated(
     params: Omit<GetCustomRewardRedemptionParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<CustomRewardRedemption> {

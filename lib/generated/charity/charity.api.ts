@@ -9,15 +9,65 @@ import {
 import { GET_CHARITY_CAMPAIGN, GET_CHARITY_CAMPAIGN_DONATIONS } from './charity.endpoints.js';
 import { GetCharityCampaignParams, GetCharityCampaignDonationsParams } from './charity.params.js';
 
+/**
+ * True only when class-validator accepts these `GetCharityCampaignParams` as they are (then it is not
+ * run).
+ */
+function validGetCharityCampaignParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `GetCharityCampaignDonationsParams` as they are (then
+ * it is not run).
+ */
+function validGetCharityCampaignDonationsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
 const GET_CHARITY_CAMPAIGN_BINDING: TwitchEndpointBinding<GetCharityCampaignParams, GetCharityCampaignResponse> = {
   endpoint: GET_CHARITY_CAMPAIGN,
   params: GetCharityCampaignParams,
+  valid: validGetCharityCampaignParams,
   response: GetCharityCampaignResponse,
 };
 
 const GET_CHARITY_CAMPAIGN_DONATIONS_BINDING: TwitchEndpointBinding<GetCharityCampaignDonationsParams, GetCharityCampaignDonationsResponse> = {
   endpoint: GET_CHARITY_CAMPAIGN_DONATIONS,
   params: GetCharityCampaignDonationsParams,
+  valid: validGetCharityCampaignDonationsParams,
   response: GetCharityCampaignDonationsResponse,
 };
 
@@ -57,7 +107,7 @@ export class TwitchCharityApi {
    * page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-charity-campaign-donations
    */
-  iterateGetCharityCampaignDonations(
+  getCharityCampaignDonationsPaginated(
     params: Omit<GetCharityCampaignDonationsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<CharityCampaignDonation> {

@@ -29,7 +29,7 @@ import {
   GET_USER_EMOTES,
   UPDATE_CHAT_SETTINGS,
   SEND_CHAT_ANNOUNCEMENT,
-  SEND_ASHOUTOUT,
+  SEND_SHOUTOUT,
   SEND_CHAT_MESSAGE,
   GET_USER_CHAT_COLOR,
   UPDATE_USER_CHAT_COLOR,
@@ -46,97 +46,485 @@ import {
   GetUserEmotesParams,
   UpdateChatSettingsParams,
   SendChatAnnouncementParams,
-  SendAShoutoutParams,
+  SendShoutoutParams,
   SendChatMessageParams,
   GetUserChatColorParams,
   UpdateUserChatColorParams,
 } from './chat.params.js';
 
+const IN_1: readonly unknown[] = [2, 4, 6];
+const IN_2: readonly unknown[] = ['blue', 'green', 'orange', 'purple', 'primary'];
+
+/** True only when class-validator accepts these `GetChattersParams` as they are (then it is not run). */
+function validGetChattersParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/**
+ * True only when class-validator accepts these `GetChannelEmotesParams` as they are (then it is not
+ * run).
+ */
+function validGetChannelEmotesParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `GetGlobalEmotesParams` as they are (then it is not
+ * run).
+ */
+function validGetGlobalEmotesParams(p: Record<string, unknown>): boolean {
+  return Object.keys(p).length === 0;
+}
+
+/** True only when class-validator accepts these `GetEmoteSetsParams` as they are (then it is not run). */
+function validGetEmoteSetsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'emoteSetId':
+        if (v === null || v === undefined || !Array.isArray(v) || v.length < 1 || v.length > 25) return false;
+        if (!v.every((x) => typeof x === 'string')) return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `GetChannelChatBadgesParams` as they are (then it is
+ * not run).
+ */
+function validGetChannelChatBadgesParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `GetGlobalChatBadgesParams` as they are (then it is not
+ * run).
+ */
+function validGetGlobalChatBadgesParams(p: Record<string, unknown>): boolean {
+  return Object.keys(p).length === 0;
+}
+
+/**
+ * True only when class-validator accepts these `GetChatSettingsParams` as they are (then it is not
+ * run).
+ */
+function validGetChatSettingsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `GetSharedChatSessionParams` as they are (then it is
+ * not run).
+ */
+function validGetSharedChatSessionParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/** True only when class-validator accepts these `GetUserEmotesParams` as they are (then it is not run). */
+function validGetUserEmotesParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'userId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'broadcasterId':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `UpdateChatSettingsParams` as they are (then it is not
+ * run).
+ */
+function validUpdateChatSettingsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'emoteMode':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'followerMode':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'followerModeDuration':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 129600) return false;
+        break;
+      case 'nonModeratorChatDelay':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'nonModeratorChatDelayDuration':
+        if (v === null || v === undefined) break;
+        if (!IN_1.includes(v)) return false;
+        break;
+      case 'slowMode':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'slowModeWaitTime':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 3 || v > 120) return false;
+        break;
+      case 'subscriberMode':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'uniqueChatMode':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/**
+ * True only when class-validator accepts these `SendChatAnnouncementParams` as they are (then it is
+ * not run).
+ */
+function validSendChatAnnouncementParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'message':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'color':
+        if (v === null || v === undefined) break;
+        if (!IN_2.includes(v)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 3;
+}
+
+/** True only when class-validator accepts these `SendShoutoutParams` as they are (then it is not run). */
+function validSendShoutoutParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'fromBroadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'toBroadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 3;
+}
+
+/**
+ * True only when class-validator accepts these `SendChatMessageParams` as they are (then it is not
+ * run).
+ */
+function validSendChatMessageParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'senderId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'message':
+        if (v === null || v === undefined || typeof v !== 'string' || v.length > 500) return false;
+        required++;
+        break;
+      case 'replyParentMessageId':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'forSourceOnly':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 3;
+}
+
+/**
+ * True only when class-validator accepts these `GetUserChatColorParams` as they are (then it is not
+ * run).
+ */
+function validGetUserChatColorParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'userId':
+        if (v === null || v === undefined || !Array.isArray(v) || v.length < 1 || v.length > 100) return false;
+        if (!v.every((x) => typeof x === 'string')) return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `UpdateUserChatColorParams` as they are (then it is not
+ * run).
+ */
+function validUpdateUserChatColorParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'userId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'color':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
 const GET_CHATTERS_BINDING: TwitchEndpointBinding<GetChattersParams, GetChattersResponse> = {
   endpoint: GET_CHATTERS,
   params: GetChattersParams,
+  valid: validGetChattersParams,
   response: GetChattersResponse,
 };
 
 const GET_CHANNEL_EMOTES_BINDING: TwitchEndpointBinding<GetChannelEmotesParams, GetChannelEmotesResponse> = {
   endpoint: GET_CHANNEL_EMOTES,
   params: GetChannelEmotesParams,
+  valid: validGetChannelEmotesParams,
   response: GetChannelEmotesResponse,
 };
 
 const GET_GLOBAL_EMOTES_BINDING: TwitchEndpointBinding<GetGlobalEmotesParams, GetGlobalEmotesResponse> = {
   endpoint: GET_GLOBAL_EMOTES,
   params: GetGlobalEmotesParams,
+  valid: validGetGlobalEmotesParams,
   response: GetGlobalEmotesResponse,
 };
 
 const GET_EMOTE_SETS_BINDING: TwitchEndpointBinding<GetEmoteSetsParams, GetEmoteSetsResponse> = {
   endpoint: GET_EMOTE_SETS,
   params: GetEmoteSetsParams,
+  valid: validGetEmoteSetsParams,
   response: GetEmoteSetsResponse,
 };
 
 const GET_CHANNEL_CHAT_BADGES_BINDING: TwitchEndpointBinding<GetChannelChatBadgesParams, GetChannelChatBadgesResponse> = {
   endpoint: GET_CHANNEL_CHAT_BADGES,
   params: GetChannelChatBadgesParams,
+  valid: validGetChannelChatBadgesParams,
   response: GetChannelChatBadgesResponse,
 };
 
 const GET_GLOBAL_CHAT_BADGES_BINDING: TwitchEndpointBinding<GetGlobalChatBadgesParams, GetGlobalChatBadgesResponse> = {
   endpoint: GET_GLOBAL_CHAT_BADGES,
   params: GetGlobalChatBadgesParams,
+  valid: validGetGlobalChatBadgesParams,
   response: GetGlobalChatBadgesResponse,
 };
 
 const GET_CHAT_SETTINGS_BINDING: TwitchEndpointBinding<GetChatSettingsParams, GetChatSettingsResponse> = {
   endpoint: GET_CHAT_SETTINGS,
   params: GetChatSettingsParams,
+  valid: validGetChatSettingsParams,
   response: GetChatSettingsResponse,
 };
 
 const GET_SHARED_CHAT_SESSION_BINDING: TwitchEndpointBinding<GetSharedChatSessionParams, GetSharedChatSessionResponse> = {
   endpoint: GET_SHARED_CHAT_SESSION,
   params: GetSharedChatSessionParams,
+  valid: validGetSharedChatSessionParams,
   response: GetSharedChatSessionResponse,
 };
 
 const GET_USER_EMOTES_BINDING: TwitchEndpointBinding<GetUserEmotesParams, GetUserEmotesResponse> = {
   endpoint: GET_USER_EMOTES,
   params: GetUserEmotesParams,
+  valid: validGetUserEmotesParams,
   response: GetUserEmotesResponse,
 };
 
 const UPDATE_CHAT_SETTINGS_BINDING: TwitchEndpointBinding<UpdateChatSettingsParams, UpdateChatSettingsResponse> = {
   endpoint: UPDATE_CHAT_SETTINGS,
   params: UpdateChatSettingsParams,
+  valid: validUpdateChatSettingsParams,
   response: UpdateChatSettingsResponse,
 };
 
 const SEND_CHAT_ANNOUNCEMENT_BINDING: TwitchEndpointBinding<SendChatAnnouncementParams, void> = {
   endpoint: SEND_CHAT_ANNOUNCEMENT,
   params: SendChatAnnouncementParams,
+  valid: validSendChatAnnouncementParams,
 };
 
-const SEND_ASHOUTOUT_BINDING: TwitchEndpointBinding<SendAShoutoutParams, void> = {
-  endpoint: SEND_ASHOUTOUT,
-  params: SendAShoutoutParams,
+const SEND_SHOUTOUT_BINDING: TwitchEndpointBinding<SendShoutoutParams, void> = {
+  endpoint: SEND_SHOUTOUT,
+  params: SendShoutoutParams,
+  valid: validSendShoutoutParams,
 };
 
 const SEND_CHAT_MESSAGE_BINDING: TwitchEndpointBinding<SendChatMessageParams, SendChatMessageResponse> = {
   endpoint: SEND_CHAT_MESSAGE,
   params: SendChatMessageParams,
+  valid: validSendChatMessageParams,
   response: SendChatMessageResponse,
 };
 
 const GET_USER_CHAT_COLOR_BINDING: TwitchEndpointBinding<GetUserChatColorParams, GetUserChatColorResponse> = {
   endpoint: GET_USER_CHAT_COLOR,
   params: GetUserChatColorParams,
+  valid: validGetUserChatColorParams,
   response: GetUserChatColorResponse,
 };
 
 const UPDATE_USER_CHAT_COLOR_BINDING: TwitchEndpointBinding<UpdateUserChatColorParams, void> = {
   endpoint: UPDATE_USER_CHAT_COLOR,
   params: UpdateUserChatColorParams,
+  valid: validUpdateUserChatColorParams,
 };
 
 /** Chat endpoints of the Helix API. */
@@ -157,7 +545,7 @@ export class TwitchChatApi {
    * Iterates over every item of Get Chatters, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-chatters
    */
-  iterateGetChatters(
+  getChattersPaginated(
     params: Omit<GetChattersParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Chatter> {
@@ -270,7 +658,7 @@ export class TwitchChatApi {
    * Iterates over every item of Get User Emotes, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-user-emotes
    */
-  iterateGetUserEmotes(
+  getUserEmotesPaginated(
     params: Omit<GetUserEmotesParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<GetUserEmotesResponseData> {
@@ -308,8 +696,8 @@ export class TwitchChatApi {
    * Auth: a user access token with the scope `moderator:manage:shoutouts`.
    * @see https://dev.twitch.tv/docs/api/reference#send-a-shoutout
    */
-  sendAShoutout(params: SendAShoutoutParams, options?: TwitchRequestOptions): Promise<void> {
-    return this.client.call(SEND_ASHOUTOUT_BINDING, params, options);
+  sendShoutout(params: SendShoutoutParams, options?: TwitchRequestOptions): Promise<void> {
+    return this.client.call(SEND_SHOUTOUT_BINDING, params, options);
   }
 
   /**

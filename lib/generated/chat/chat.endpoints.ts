@@ -256,11 +256,11 @@ export const SEND_CHAT_ANNOUNCEMENT: TwitchEndpoint = {
  * coming up in conversation, or after they raid your broadcast.
  * @see https://dev.twitch.tv/docs/api/reference#send-a-shoutout
  */
-export const SEND_ASHOUTOUT: TwitchEndpoint = {
+export const SEND_SHOUTOUT: TwitchEndpoint = {
   name: 'Send a Shoutout',
   category: 'Chat',
   namespace: 'chat',
-  methodName: 'sendAShoutout',
+  methodName: 'sendShoutout',
   method: 'POST',
   path: '/chat/shoutouts',
   auth: 'user',

@@ -238,7 +238,7 @@ export class SendChatAnnouncementParams {
 }
 
 /** Parameters of Send a Shoutout. */
-export class SendAShoutoutParams {
+export class SendShoutoutParams {
   /** The ID of the broadcaster that’s sending the Shoutout. */
   @IsString()
   fromBroadcasterId!: string;

@@ -5,15 +5,82 @@ import { DropsEntitlement, GetDropsEntitlementsResponse, UpdateDropsEntitlements
 import { GET_DROPS_ENTITLEMENTS, UPDATE_DROPS_ENTITLEMENTS } from './entitlements.endpoints.js';
 import { GetDropsEntitlementsParams, UpdateDropsEntitlementsParams } from './entitlements.params.js';
 
+const IN_1: readonly unknown[] = ['CLAIMED', 'FULFILLED'];
+const IN_2: readonly unknown[] = ['CLAIMED', 'FULFILLED'];
+
+/**
+ * True only when class-validator accepts these `GetDropsEntitlementsParams` as they are (then it is
+ * not run).
+ */
+function validGetDropsEntitlementsParams(p: Record<string, unknown>): boolean {
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'id':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'userId':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'gameId':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'fulfillmentStatus':
+        if (v === null || v === undefined) break;
+        if (!IN_1.includes(v)) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * True only when class-validator accepts these `UpdateDropsEntitlementsParams` as they are (then it is
+ * not run).
+ */
+function validUpdateDropsEntitlementsParams(p: Record<string, unknown>): boolean {
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'entitlementIds':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'fulfillmentStatus':
+        if (v === null || v === undefined) break;
+        if (!IN_2.includes(v)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 const GET_DROPS_ENTITLEMENTS_BINDING: TwitchEndpointBinding<GetDropsEntitlementsParams, GetDropsEntitlementsResponse> = {
   endpoint: GET_DROPS_ENTITLEMENTS,
   params: GetDropsEntitlementsParams,
+  valid: validGetDropsEntitlementsParams,
   response: GetDropsEntitlementsResponse,
 };
 
 const UPDATE_DROPS_ENTITLEMENTS_BINDING: TwitchEndpointBinding<UpdateDropsEntitlementsParams, UpdateDropsEntitlementsResponse> = {
   endpoint: UPDATE_DROPS_ENTITLEMENTS,
   params: UpdateDropsEntitlementsParams,
+  valid: validUpdateDropsEntitlementsParams,
   response: UpdateDropsEntitlementsResponse,
 };
 
@@ -39,7 +106,7 @@ export class TwitchEntitlementsApi {
    * page.
    * @see https://dev.twitch.tv/docs/api/reference#get-drops-entitlements
    */
-  iterateGetDropsEntitlements(
+  getDropsEntitlementsPaginated(
     params: Omit<GetDropsEntitlementsParams, 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<DropsEntitlement> {

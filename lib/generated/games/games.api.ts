@@ -5,15 +5,65 @@ import { Game, GetGamesResponse, GetTopGamesResponse } from './games.dto.js';
 import { GET_TOP_GAMES, GET_GAMES } from './games.endpoints.js';
 import { GetTopGamesParams, GetGamesParams } from './games.params.js';
 
+/** True only when class-validator accepts these `GetTopGamesParams` as they are (then it is not run). */
+function validGetTopGamesParams(p: Record<string, unknown>): boolean {
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'before':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** True only when class-validator accepts these `GetGamesParams` as they are (then it is not run). */
+function validGetGamesParams(p: Record<string, unknown>): boolean {
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'id':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'name':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'igdbId':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 const GET_TOP_GAMES_BINDING: TwitchEndpointBinding<GetTopGamesParams, GetTopGamesResponse> = {
   endpoint: GET_TOP_GAMES,
   params: GetTopGamesParams,
+  valid: validGetTopGamesParams,
   response: GetTopGamesResponse,
 };
 
 const GET_GAMES_BINDING: TwitchEndpointBinding<GetGamesParams, GetGamesResponse> = {
   endpoint: GET_GAMES,
   params: GetGamesParams,
+  valid: validGetGamesParams,
   response: GetGamesResponse,
 };
 
@@ -38,7 +88,7 @@ export class TwitchGamesApi {
    * Iterates over every item of Get Top Games, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-top-games
    */
-  iterateGetTopGames(
+  getTopGamesPaginated(
     params: Omit<GetTopGamesParams, 'after' | 'before'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Game> {

@@ -5,9 +5,30 @@ import { GetCreatorGoalsResponse } from './goals.dto.js';
 import { GET_CREATOR_GOALS } from './goals.endpoints.js';
 import { GetCreatorGoalsParams } from './goals.params.js';
 
+/**
+ * True only when class-validator accepts these `GetCreatorGoalsParams` as they are (then it is not
+ * run).
+ */
+function validGetCreatorGoalsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
 const GET_CREATOR_GOALS_BINDING: TwitchEndpointBinding<GetCreatorGoalsParams, GetCreatorGoalsResponse> = {
   endpoint: GET_CREATOR_GOALS,
   params: GetCreatorGoalsParams,
+  valid: validGetCreatorGoalsParams,
   response: GetCreatorGoalsResponse,
 };
 

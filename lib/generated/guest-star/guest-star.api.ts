@@ -37,69 +37,467 @@ import {
   UpdateGuestStarSlotSettingsParams,
 } from './guest-star.params.js';
 
+const IN_1: readonly unknown[] = ['TILED_LAYOUT', 'SCREENSHARE_LAYOUT', 'HORIZONTAL_LAYOUT', 'VERTICAL_LAYOUT'];
+
+/**
+ * True only when class-validator accepts these `GetChannelGuestStarSettingsParams` as they are (then
+ * it is not run).
+ */
+function validGetChannelGuestStarSettingsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/**
+ * True only when class-validator accepts these `UpdateChannelGuestStarSettingsParams` as they are
+ * (then it is not run).
+ */
+function validUpdateChannelGuestStarSettingsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'isModeratorSendLiveEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'slotCount':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 6) return false;
+        break;
+      case 'isBrowserSourceAudioEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'groupLayout':
+        if (v === null || v === undefined) break;
+        if (!IN_1.includes(v)) return false;
+        break;
+      case 'regenerateBrowserSources':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `GetGuestStarSessionParams` as they are (then it is not
+ * run).
+ */
+function validGetGuestStarSessionParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/**
+ * True only when class-validator accepts these `CreateGuestStarSessionParams` as they are (then it is
+ * not run).
+ */
+function validCreateGuestStarSessionParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `EndGuestStarSessionParams` as they are (then it is not
+ * run).
+ */
+function validEndGuestStarSessionParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'sessionId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/**
+ * True only when class-validator accepts these `GetGuestStarInvitesParams` as they are (then it is not
+ * run).
+ */
+function validGetGuestStarInvitesParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'sessionId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 3;
+}
+
+/**
+ * True only when class-validator accepts these `SendGuestStarInviteParams` as they are (then it is not
+ * run).
+ */
+function validSendGuestStarInviteParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'sessionId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'guestId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 4;
+}
+
+/**
+ * True only when class-validator accepts these `DeleteGuestStarInviteParams` as they are (then it is
+ * not run).
+ */
+function validDeleteGuestStarInviteParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'sessionId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'guestId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 4;
+}
+
+/**
+ * True only when class-validator accepts these `AssignGuestStarSlotParams` as they are (then it is not
+ * run).
+ */
+function validAssignGuestStarSlotParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'sessionId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'guestId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'slotId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 5;
+}
+
+/**
+ * True only when class-validator accepts these `UpdateGuestStarSlotParams` as they are (then it is not
+ * run).
+ */
+function validUpdateGuestStarSlotParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'sessionId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'sourceSlotId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'destinationSlotId':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 4;
+}
+
+/**
+ * True only when class-validator accepts these `DeleteGuestStarSlotParams` as they are (then it is not
+ * run).
+ */
+function validDeleteGuestStarSlotParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'sessionId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'guestId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'slotId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'shouldReinviteGuest':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 5;
+}
+
+/**
+ * True only when class-validator accepts these `UpdateGuestStarSlotSettingsParams` as they are (then
+ * it is not run).
+ */
+function validUpdateGuestStarSlotSettingsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'sessionId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'slotId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'isAudioEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'isVideoEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'isLive':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'volume':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 4;
+}
+
 const GET_CHANNEL_GUEST_STAR_SETTINGS_BINDING: TwitchEndpointBinding<GetChannelGuestStarSettingsParams, GetChannelGuestStarSettingsResponse> = {
   endpoint: GET_CHANNEL_GUEST_STAR_SETTINGS,
   params: GetChannelGuestStarSettingsParams,
+  valid: validGetChannelGuestStarSettingsParams,
   response: GetChannelGuestStarSettingsResponse,
 };
 
 const UPDATE_CHANNEL_GUEST_STAR_SETTINGS_BINDING: TwitchEndpointBinding<UpdateChannelGuestStarSettingsParams, void> = {
   endpoint: UPDATE_CHANNEL_GUEST_STAR_SETTINGS,
   params: UpdateChannelGuestStarSettingsParams,
+  valid: validUpdateChannelGuestStarSettingsParams,
 };
 
 const GET_GUEST_STAR_SESSION_BINDING: TwitchEndpointBinding<GetGuestStarSessionParams, GetGuestStarSessionResponse> = {
   endpoint: GET_GUEST_STAR_SESSION,
   params: GetGuestStarSessionParams,
+  valid: validGetGuestStarSessionParams,
   response: GetGuestStarSessionResponse,
 };
 
 const CREATE_GUEST_STAR_SESSION_BINDING: TwitchEndpointBinding<CreateGuestStarSessionParams, CreateGuestStarSessionResponse> = {
   endpoint: CREATE_GUEST_STAR_SESSION,
   params: CreateGuestStarSessionParams,
+  valid: validCreateGuestStarSessionParams,
   response: CreateGuestStarSessionResponse,
 };
 
 const END_GUEST_STAR_SESSION_BINDING: TwitchEndpointBinding<EndGuestStarSessionParams, EndGuestStarSessionResponse> = {
   endpoint: END_GUEST_STAR_SESSION,
   params: EndGuestStarSessionParams,
+  valid: validEndGuestStarSessionParams,
   response: EndGuestStarSessionResponse,
 };
 
 const GET_GUEST_STAR_INVITES_BINDING: TwitchEndpointBinding<GetGuestStarInvitesParams, GetGuestStarInvitesResponse> = {
   endpoint: GET_GUEST_STAR_INVITES,
   params: GetGuestStarInvitesParams,
+  valid: validGetGuestStarInvitesParams,
   response: GetGuestStarInvitesResponse,
 };
 
 const SEND_GUEST_STAR_INVITE_BINDING: TwitchEndpointBinding<SendGuestStarInviteParams, void> = {
   endpoint: SEND_GUEST_STAR_INVITE,
   params: SendGuestStarInviteParams,
+  valid: validSendGuestStarInviteParams,
 };
 
 const DELETE_GUEST_STAR_INVITE_BINDING: TwitchEndpointBinding<DeleteGuestStarInviteParams, void> = {
   endpoint: DELETE_GUEST_STAR_INVITE,
   params: DeleteGuestStarInviteParams,
+  valid: validDeleteGuestStarInviteParams,
 };
 
 const ASSIGN_GUEST_STAR_SLOT_BINDING: TwitchEndpointBinding<AssignGuestStarSlotParams, void> = {
   endpoint: ASSIGN_GUEST_STAR_SLOT,
   params: AssignGuestStarSlotParams,
+  valid: validAssignGuestStarSlotParams,
 };
 
 const UPDATE_GUEST_STAR_SLOT_BINDING: TwitchEndpointBinding<UpdateGuestStarSlotParams, void> = {
   endpoint: UPDATE_GUEST_STAR_SLOT,
   params: UpdateGuestStarSlotParams,
+  valid: validUpdateGuestStarSlotParams,
 };
 
 const DELETE_GUEST_STAR_SLOT_BINDING: TwitchEndpointBinding<DeleteGuestStarSlotParams, void> = {
   endpoint: DELETE_GUEST_STAR_SLOT,
   params: DeleteGuestStarSlotParams,
+  valid: validDeleteGuestStarSlotParams,
 };
 
 const UPDATE_GUEST_STAR_SLOT_SETTINGS_BINDING: TwitchEndpointBinding<UpdateGuestStarSlotSettingsParams, void> = {
   endpoint: UPDATE_GUEST_STAR_SLOT_SETTINGS,
   params: UpdateGuestStarSlotSettingsParams,
+  valid: validUpdateGuestStarSlotSettingsParams,
 };
 
 /** Guest Star endpoints of the Helix API. */

@@ -5,9 +5,30 @@ import { GetHypeTrainStatusResponse } from './hype-train.dto.js';
 import { GET_HYPE_TRAIN_STATUS } from './hype-train.endpoints.js';
 import { GetHypeTrainStatusParams } from './hype-train.params.js';
 
+/**
+ * True only when class-validator accepts these `GetHypeTrainStatusParams` as they are (then it is not
+ * run).
+ */
+function validGetHypeTrainStatusParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
 const GET_HYPE_TRAIN_STATUS_BINDING: TwitchEndpointBinding<GetHypeTrainStatusParams, GetHypeTrainStatusResponse> = {
   endpoint: GET_HYPE_TRAIN_STATUS,
   params: GetHypeTrainStatusParams,
+  valid: validGetHypeTrainStatusParams,
   response: GetHypeTrainStatusResponse,
 };
 

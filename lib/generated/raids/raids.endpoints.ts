@@ -5,11 +5,11 @@ import type { TwitchEndpoint } from '../../api/twitch-endpoint.interface.js';
  * Start a raid: Raid another channel by sending the broadcaster’s viewers to the targeted channel.
  * @see https://dev.twitch.tv/docs/api/reference#start-a-raid
  */
-export const START_ARAID: TwitchEndpoint = {
+export const START_RAID: TwitchEndpoint = {
   name: 'Start a raid',
   category: 'Raids',
   namespace: 'raids',
-  methodName: 'startARaid',
+  methodName: 'startRaid',
   method: 'POST',
   path: '/raids',
   auth: 'user',
@@ -28,11 +28,11 @@ export const START_ARAID: TwitchEndpoint = {
  * Cancel a raid: Cancel a pending raid.
  * @see https://dev.twitch.tv/docs/api/reference#cancel-a-raid
  */
-export const CANCEL_ARAID: TwitchEndpoint = {
+export const CANCEL_RAID: TwitchEndpoint = {
   name: 'Cancel a raid',
   category: 'Raids',
   namespace: 'raids',
-  methodName: 'cancelARaid',
+  methodName: 'cancelRaid',
   method: 'DELETE',
   path: '/raids',
   auth: 'user',

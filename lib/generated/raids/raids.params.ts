@@ -4,7 +4,7 @@ import {
 } from 'class-validator';
 
 /** Parameters of Start a raid. */
-export class StartARaidParams {
+export class StartRaidParams {
   /**
    * The ID of the broadcaster that’s sending the raiding party. This ID must match the user ID in the
    * user access token.
@@ -18,7 +18,7 @@ export class StartARaidParams {
 }
 
 /** Parameters of Cancel a raid. */
-export class CancelARaidParams {
+export class CancelRaidParams {
   /**
    * The ID of the broadcaster that initiated the raid. This ID must match the user ID in the user
    * access token.

@@ -5,15 +5,77 @@ import { Category, Channel, SearchCategoriesResponse, SearchChannelsResponse } f
 import { SEARCH_CATEGORIES, SEARCH_CHANNELS } from './search.endpoints.js';
 import { SearchCategoriesParams, SearchChannelsParams } from './search.params.js';
 
+/**
+ * True only when class-validator accepts these `SearchCategoriesParams` as they are (then it is not
+ * run).
+ */
+function validSearchCategoriesParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'query':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `SearchChannelsParams` as they are (then it is not
+ * run).
+ */
+function validSearchChannelsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'query':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'liveOnly':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
 const SEARCH_CATEGORIES_BINDING: TwitchEndpointBinding<SearchCategoriesParams, SearchCategoriesResponse> = {
   endpoint: SEARCH_CATEGORIES,
   params: SearchCategoriesParams,
+  valid: validSearchCategoriesParams,
   response: SearchCategoriesResponse,
 };
 
 const SEARCH_CHANNELS_BINDING: TwitchEndpointBinding<SearchChannelsParams, SearchChannelsResponse> = {
   endpoint: SEARCH_CHANNELS,
   params: SearchChannelsParams,
+  valid: validSearchChannelsParams,
   response: SearchChannelsResponse,
 };
 
@@ -35,7 +97,7 @@ export class TwitchSearchApi {
    * Iterates over every item of Search Categories, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#search-categories
    */
-  iterateSearchCategories(
+  searchCategoriesPaginated(
     params: Omit<SearchCategoriesParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Category> {
@@ -57,7 +119,7 @@ export class TwitchSearchApi {
    * Iterates over every item of Search Channels, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#search-channels
    */
-  iterateSearchChannels(
+  searchChannelsPaginated(
     params: Omit<SearchChannelsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Channel> {

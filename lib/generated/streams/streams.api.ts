@@ -25,33 +25,188 @@ import {
   GetStreamMarkersParams,
 } from './streams.params.js';
 
+const IN_1: readonly unknown[] = ['all', 'live'];
+
+/** True only when class-validator accepts these `GetStreamKeyParams` as they are (then it is not run). */
+function validGetStreamKeyParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/** True only when class-validator accepts these `GetStreamsParams` as they are (then it is not run). */
+function validGetStreamsParams(p: Record<string, unknown>): boolean {
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'userId':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'userLogin':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'gameId':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'type':
+        if (v === null || v === undefined) break;
+        if (!IN_1.includes(v)) return false;
+        break;
+      case 'language':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) return false;
+        break;
+      case 'before':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * True only when class-validator accepts these `GetFollowedStreamsParams` as they are (then it is not
+ * run).
+ */
+function validGetFollowedStreamsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'userId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `CreateStreamMarkerParams` as they are (then it is not
+ * run).
+ */
+function validCreateStreamMarkerParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'userId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'description':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string' || v.length > 140) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `GetStreamMarkersParams` as they are (then it is not
+ * run).
+ */
+function validGetStreamMarkersParams(p: Record<string, unknown>): boolean {
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'userId':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'videoId':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) return false;
+        break;
+      case 'before':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 const GET_STREAM_KEY_BINDING: TwitchEndpointBinding<GetStreamKeyParams, GetStreamKeyResponse> = {
   endpoint: GET_STREAM_KEY,
   params: GetStreamKeyParams,
+  valid: validGetStreamKeyParams,
   response: GetStreamKeyResponse,
 };
 
 const GET_STREAMS_BINDING: TwitchEndpointBinding<GetStreamsParams, GetStreamsResponse> = {
   endpoint: GET_STREAMS,
   params: GetStreamsParams,
+  valid: validGetStreamsParams,
   response: GetStreamsResponse,
 };
 
 const GET_FOLLOWED_STREAMS_BINDING: TwitchEndpointBinding<GetFollowedStreamsParams, GetFollowedStreamsResponse> = {
   endpoint: GET_FOLLOWED_STREAMS,
   params: GetFollowedStreamsParams,
+  valid: validGetFollowedStreamsParams,
   response: GetFollowedStreamsResponse,
 };
 
 const CREATE_STREAM_MARKER_BINDING: TwitchEndpointBinding<CreateStreamMarkerParams, CreateStreamMarkerResponse> = {
   endpoint: CREATE_STREAM_MARKER,
   params: CreateStreamMarkerParams,
+  valid: validCreateStreamMarkerParams,
   response: CreateStreamMarkerResponse,
 };
 
 const GET_STREAM_MARKERS_BINDING: TwitchEndpointBinding<GetStreamMarkersParams, GetStreamMarkersResponse> = {
   endpoint: GET_STREAM_MARKERS,
   params: GetStreamMarkersParams,
+  valid: validGetStreamMarkersParams,
   response: GetStreamMarkersResponse,
 };
 
@@ -88,7 +243,7 @@ export class TwitchStreamsApi {
    * Iterates over every item of Get Streams, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-streams
    */
-  iterateGetStreams(
+  getStreamsPaginated(
     params: Omit<GetStreamsParams, 'before' | 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Stream> {
@@ -112,7 +267,7 @@ export class TwitchStreamsApi {
    * Iterates over every item of Get Followed Streams, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-followed-streams
    */
-  iterateGetFollowedStreams(
+  getFollowedStreamsPaginated(
     params: Omit<GetFollowedStreamsParams, 'after'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Stream> {
@@ -155,7 +310,7 @@ export class TwitchStreamsApi {
    * Iterates over every item of Get Stream Markers, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-stream-markers
    */
-  iterateGetStreamMarkers(
+  getStreamMarkersPaginated(
     params: Omit<GetStreamMarkersParams, 'before' | 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<StreamMarkers> {

@@ -9,15 +9,77 @@ import {
 import { GET_BROADCASTER_SUBSCRIPTIONS, CHECK_USER_SUBSCRIPTION } from './subscriptions.endpoints.js';
 import { GetBroadcasterSubscriptionsParams, CheckUserSubscriptionParams } from './subscriptions.params.js';
 
+/**
+ * True only when class-validator accepts these `GetBroadcasterSubscriptionsParams` as they are (then
+ * it is not run).
+ */
+function validGetBroadcasterSubscriptionsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'userId':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'before':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/**
+ * True only when class-validator accepts these `CheckUserSubscriptionParams` as they are (then it is
+ * not run).
+ */
+function validCheckUserSubscriptionParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'userId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
 const GET_BROADCASTER_SUBSCRIPTIONS_BINDING: TwitchEndpointBinding<GetBroadcasterSubscriptionsParams, GetBroadcasterSubscriptionsResponse> = {
   endpoint: GET_BROADCASTER_SUBSCRIPTIONS,
   params: GetBroadcasterSubscriptionsParams,
+  valid: validGetBroadcasterSubscriptionsParams,
   response: GetBroadcasterSubscriptionsResponse,
 };
 
 const CHECK_USER_SUBSCRIPTION_BINDING: TwitchEndpointBinding<CheckUserSubscriptionParams, CheckUserSubscriptionResponse> = {
   endpoint: CHECK_USER_SUBSCRIPTION,
   params: CheckUserSubscriptionParams,
+  valid: validCheckUserSubscriptionParams,
   response: CheckUserSubscriptionResponse,
 };
 
@@ -43,7 +105,7 @@ export class TwitchSubscriptionsApi {
    * to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-broadcaster-subscriptions
    */
-  iterateGetBroadcasterSubscriptions(
+  getBroadcasterSubscriptionsPaginated(
     params: Omit<GetBroadcasterSubscriptionsParams, 'after' | 'before'>,
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<BroadcasterSubscription> {

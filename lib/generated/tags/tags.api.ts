@@ -5,15 +5,61 @@ import { GetAllStreamTagsResponse, GetStreamTagsResponse, StreamTag } from './ta
 import { GET_ALL_STREAM_TAGS, GET_STREAM_TAGS } from './tags.endpoints.js';
 import { GetAllStreamTagsParams, GetStreamTagsParams } from './tags.params.js';
 
+/**
+ * True only when class-validator accepts these `GetAllStreamTagsParams` as they are (then it is not
+ * run).
+ */
+function validGetAllStreamTagsParams(p: Record<string, unknown>): boolean {
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'tagId':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** True only when class-validator accepts these `GetStreamTagsParams` as they are (then it is not run). */
+function validGetStreamTagsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
 const GET_ALL_STREAM_TAGS_BINDING: TwitchEndpointBinding<GetAllStreamTagsParams, GetAllStreamTagsResponse> = {
   endpoint: GET_ALL_STREAM_TAGS,
   params: GetAllStreamTagsParams,
+  valid: validGetAllStreamTagsParams,
   response: GetAllStreamTagsResponse,
 };
 
 const GET_STREAM_TAGS_BINDING: TwitchEndpointBinding<GetStreamTagsParams, GetStreamTagsResponse> = {
   endpoint: GET_STREAM_TAGS,
   params: GetStreamTagsParams,
+  valid: validGetStreamTagsParams,
   response: GetStreamTagsResponse,
 };
 
@@ -44,7 +90,7 @@ export class TwitchTagsApi {
    * 2023, this endpoint returns an empty array. On July 13, 2023, it will return a 410 response.
    * @see https://dev.twitch.tv/docs/api/reference#get-all-stream-tags
    */
-  iterateGetAllStreamTags(
+  getAllStreamTagsPaginated(
     params: Omit<GetAllStreamTagsParams, 'after'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<StreamTag> {

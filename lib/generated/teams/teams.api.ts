@@ -5,15 +5,57 @@ import { GetChannelTeamsResponse, GetTeamsResponse } from './teams.dto.js';
 import { GET_CHANNEL_TEAMS, GET_TEAMS } from './teams.endpoints.js';
 import { GetChannelTeamsParams, GetTeamsParams } from './teams.params.js';
 
+/**
+ * True only when class-validator accepts these `GetChannelTeamsParams` as they are (then it is not
+ * run).
+ */
+function validGetChannelTeamsParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
+/** True only when class-validator accepts these `GetTeamsParams` as they are (then it is not run). */
+function validGetTeamsParams(p: Record<string, unknown>): boolean {
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'name':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'id':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 const GET_CHANNEL_TEAMS_BINDING: TwitchEndpointBinding<GetChannelTeamsParams, GetChannelTeamsResponse> = {
   endpoint: GET_CHANNEL_TEAMS,
   params: GetChannelTeamsParams,
+  valid: validGetChannelTeamsParams,
   response: GetChannelTeamsResponse,
 };
 
 const GET_TEAMS_BINDING: TwitchEndpointBinding<GetTeamsParams, GetTeamsResponse> = {
   endpoint: GET_TEAMS,
   params: GetTeamsParams,
+  valid: validGetTeamsParams,
   response: GetTeamsResponse,
 };
 

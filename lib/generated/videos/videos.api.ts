@@ -5,15 +5,91 @@ import { DeleteVideosResponse, GetVideosResponse, Video } from './videos.dto.js'
 import { GET_VIDEOS, DELETE_VIDEOS } from './videos.endpoints.js';
 import { GetVideosParams, DeleteVideosParams } from './videos.params.js';
 
+const IN_1: readonly unknown[] = ['all', 'day', 'month', 'week'];
+const IN_2: readonly unknown[] = ['time', 'trending', 'views'];
+const IN_3: readonly unknown[] = ['all', 'archive', 'highlight', 'upload'];
+
+/** True only when class-validator accepts these `GetVideosParams` as they are (then it is not run). */
+function validGetVideosParams(p: Record<string, unknown>): boolean {
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'id':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || v.length < 1 || v.length > 100 || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      case 'userId':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'gameId':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'language':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'period':
+        if (v === null || v === undefined) break;
+        if (!IN_1.includes(v)) return false;
+        break;
+      case 'sort':
+        if (v === null || v === undefined) break;
+        if (!IN_2.includes(v)) return false;
+        break;
+      case 'type':
+        if (v === null || v === undefined) break;
+        if (!IN_3.includes(v)) return false;
+        break;
+      case 'first':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) return false;
+        break;
+      case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'before':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** True only when class-validator accepts these `DeleteVideosParams` as they are (then it is not run). */
+function validDeleteVideosParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'id':
+        if (v === null || v === undefined || !Array.isArray(v) || v.length < 1 || v.length > 5) return false;
+        if (!v.every((x) => typeof x === 'string')) return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
 const GET_VIDEOS_BINDING: TwitchEndpointBinding<GetVideosParams, GetVideosResponse> = {
   endpoint: GET_VIDEOS,
   params: GetVideosParams,
+  valid: validGetVideosParams,
   response: GetVideosResponse,
 };
 
 const DELETE_VIDEOS_BINDING: TwitchEndpointBinding<DeleteVideosParams, DeleteVideosResponse> = {
   endpoint: DELETE_VIDEOS,
   params: DeleteVideosParams,
+  valid: validDeleteVideosParams,
   response: DeleteVideosResponse,
 };
 
@@ -39,7 +115,7 @@ export class TwitchVideosApi {
    * Iterates over every item of Get Videos, following `pagination.cursor` from page to page.
    * @see https://dev.twitch.tv/docs/api/reference#get-videos
    */
-  iterateGetVideos(
+  getVideosPaginated(
     params: Omit<GetVideosParams, 'after' | 'before'> = {},
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<Video> {

@@ -4,9 +4,35 @@ import type { TwitchRequestOptions } from '../../interfaces/twitch-request-optio
 import { SEND_WHISPER } from './whispers.endpoints.js';
 import { SendWhisperParams } from './whispers.params.js';
 
+/** True only when class-validator accepts these `SendWhisperParams` as they are (then it is not run). */
+function validSendWhisperParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'fromUserId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'toUserId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'message':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 3;
+}
+
 const SEND_WHISPER_BINDING: TwitchEndpointBinding<SendWhisperParams, void> = {
   endpoint: SEND_WHISPER,
   params: SendWhisperParams,
+  valid: validSendWhisperParams,
 };
 
 /** Whispers endpoints of the Helix API. */

@@ -3,18 +3,15 @@
  * documented example (`HELIX_EXAMPLES`), shaped by the request, after the checks Twitch makes (token
  * kind, scopes, required parameters). Internal to the fake.
  *
- * Everything is derived at runtime from `TWITCH_ENDPOINTS`, `HELIX_EXAMPLES` and the class-validator
- * rules of the module's params classes (which parameters are required or lists, and the bounds of `first`).
+ * Everything is derived at runtime from `TWITCH_ENDPOINTS`, `HELIX_EXAMPLES` and `HELIX_PARAM_RULES`
+ * (generated from the same model as the params classes: which parameters are required or lists, and the
+ * bounds of `first`).
  */
-// The generated params classes carry decorators that read design-time metadata (a peer dependency).
-import 'reflect-metadata';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { getMetadataStorage } from 'class-validator';
-import type { TwitchEndpointBinding, TwitchEndpointClient } from '../../api/twitch-endpoint-binding.js';
 import type { TwitchEndpoint } from '../../api/twitch-endpoint.interface.js';
 import { TWITCH_ENDPOINTS } from '../../generated/catalog.js';
-import { TwitchApiNamespaces } from '../../generated/twitch-api.namespaces.js';
 import { HELIX_EXAMPLES } from '../generated/helix-examples.js';
+import { HELIX_PARAM_RULES } from '../generated/helix-param-rules.js';
 import { findUserByLogin } from './helix-routes.js';
 import type { FakeTwitchRequest, FakeTwitchResponse, FakeTwitchState, TokenInfo } from './types.js';
 import { decodeCursor, isObject, paginate, twitchError, type CursorPosition } from './util.js';
@@ -56,53 +53,20 @@ export interface CatalogContext {
 let routesByKey: Map<string, CatalogRoute> | undefined;
 let methodsByPath: Map<string, string[]> | undefined;
 
-/** The params class behind every endpoint, from the generated namespaces run against a client that returns the binding. */
-function paramsClasses(): Map<string, Function> {
-  const capture = {
-    call: (binding: TwitchEndpointBinding) => binding,
-    iterate: (binding: TwitchEndpointBinding) => binding,
-  } as unknown as TwitchEndpointClient;
-  const api = new TwitchApiNamespaces(capture) as unknown as Record<string, Record<string, (p: object) => unknown> | undefined>;
-  const out = new Map<string, Function>();
-  for (const e of TWITCH_ENDPOINTS) {
-    const ns = api[e.namespace];
-    const method = ns?.[e.methodName];
-    if (typeof method !== 'function') continue;
-    const binding = method.call(ns, {}) as Partial<TwitchEndpointBinding> | undefined;
-    if (typeof binding?.params === 'function') out.set(e.name, binding.params);
-  }
-  return out;
-}
-
-/** Per camelCase key of a params class: required?, list?, `@Max`. */
-function keyRules(cls: Function | undefined): Map<string, { required: boolean; list: boolean; max?: number }> {
-  const out = new Map<string, { required: boolean; list: boolean; max?: number }>();
-  if (!cls) return out;
-  for (const m of getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false)) {
-    let rule = out.get(m.propertyName);
-    if (!rule) out.set(m.propertyName, (rule = { required: true, list: false }));
-    if (m.type === 'conditionalValidation') rule.required = false;
-    if (m.name === 'isArray') rule.list = true;
-    if (m.name === 'max' && typeof m.constraints?.[0] === 'number') rule.max = m.constraints[0] as number;
-  }
-  return out;
-}
-
 function build(): void {
-  const classes = paramsClasses();
   routesByKey = new Map();
   methodsByPath = new Map();
   for (const endpoint of TWITCH_ENDPOINTS) {
-    const rules = keyRules(classes.get(endpoint.name));
+    const rules = HELIX_PARAM_RULES[endpoint.name] ?? {};
     const wire = (fields: TwitchEndpoint['query']): WireRule[] =>
-      fields.map((f) => ({ name: f.name, required: rules.get(f.key)?.required ?? false, list: rules.get(f.key)?.list ?? false }));
+      fields.map((f) => ({ name: f.name, required: rules[f.key]?.required ?? false, list: rules[f.key]?.list ?? false }));
     const firstField = endpoint.query.find((f) => f.name === 'first');
     const example = HELIX_EXAMPLES[endpoint.name];
     const route: CatalogRoute = {
       endpoint,
       query: wire(endpoint.query),
       body: wire(endpoint.body),
-      first: endpoint.paginated && firstField ? { max: rules.get(firstField.key)?.max ?? DEFAULT_MAX_FIRST } : undefined,
+      first: endpoint.paginated && firstField ? { max: rules[firstField.key]?.max ?? DEFAULT_MAX_FIRST } : undefined,
       example: example && example.method === endpoint.method && example.path === endpoint.path ? example.body : undefined,
     };
     routesByKey.set(`${endpoint.method} ${endpoint.path}`, route);
