@@ -91,6 +91,10 @@ export interface FakeEventSubWsSession {
   movedTo?: string;
   /** Close code the session ended with (as the server saw it). */
   closeCode?: number;
+  /** `Date.now()` when the welcome was sent. */
+  welcomedAt: number;
+  /** `Date.now()` when the socket closed. */
+  closedAt?: number;
   /** Notifications and revocations written to this session. */
   sent: number;
 }
@@ -602,6 +606,7 @@ export class FakeEventSubWs {
       status: 'connected',
       keepaliveSeconds: keepalive,
       connectedAt: new Date().toISOString(),
+      welcomedAt: 0,
       sent: 0,
       ws,
       stalled: false,
@@ -618,6 +623,7 @@ export class FakeEventSubWs {
       s.awaitingPong = true;
       ws.ping();
     }, this.settings.pingIntervalMs);
+    s.welcomedAt = Date.now();
     this.send(s, 'session_welcome', {
       session: { id: s.id, status: 'connected', connected_at: nanoTime(Date.parse(s.connectedAt)), keepalive_timeout_seconds: keepalive, reconnect_url: null },
     });
@@ -660,6 +666,7 @@ export class FakeEventSubWs {
     this.live.delete(s.id);
     s.status = 'closed';
     s.closeCode = s.serverCloseCode ?? clientCode;
+    s.closedAt = Date.now();
     if (s.movedTo) return;
     const status = STATUS_BY_CLOSE_CODE[s.closeCode] ?? 'websocket_disconnected';
     const at = new Date().toISOString();
@@ -841,6 +848,8 @@ export class FakeEventSubWs {
       status: s.status,
       keepaliveSeconds: s.keepaliveSeconds,
       connectedAt: s.connectedAt,
+      welcomedAt: s.welcomedAt,
+      ...(s.closedAt !== undefined ? { closedAt: s.closedAt } : {}),
       ...(s.movedTo ? { movedTo: s.movedTo } : {}),
       ...(s.closeCode !== undefined ? { closeCode: s.closeCode } : {}),
       sent: s.sent,
