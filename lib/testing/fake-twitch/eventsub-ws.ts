@@ -287,10 +287,10 @@ export class FakeEventSubWs {
    * Disable a conduit shard (its transport stops receiving, `conduit.shard.disabled` is emitted).
    * A WebSocket shard's session is closed with 4000 unless `keepSession` is set.
    */
-  disableShard(conduitId: string, shardId: string, status = 'websocket_disconnected'): void {
+  disableShard(conduitId: string, shardId: string, opts: { status?: string; keepSession?: boolean } = {}): void {
     const shard = this.conduits.get(conduitId)?.shards.find((s) => s.id === shardId);
     if (!shard) throw new Error(`FakeEventSubWs: no shard ${shardId} in conduit ${conduitId}`);
-    this.markShardDisabled(conduitId, shard, status);
+    this.markShardDisabled(conduitId, shard, opts.status ?? 'websocket_disconnected', opts.keepSession === true);
   }
 
   /**
@@ -685,12 +685,12 @@ export class FakeEventSubWs {
     }
   }
 
-  private markShardDisabled(conduitId: string, shard: FakeConduitShard, status: string): void {
+  private markShardDisabled(conduitId: string, shard: FakeConduitShard, status: string, keepSession = false): void {
     shard.status = status;
     if (shard.transport.method === 'websocket') {
       shard.transport = { ...shard.transport, disconnectedAt: new Date().toISOString() };
       const session = shard.transport.sessionId ? this.live.get(shard.transport.sessionId) : undefined;
-      if (session && !this.sessionUsed(session.id)) this.serverClose(session, 4000);
+      if (session && !keepSession && !this.sessionUsed(session.id)) this.serverClose(session, 4000);
     }
     const conduit = this.conduits.get(conduitId);
     for (const sub of [...this.host.state.eventSubSubscriptions.values()]) {
