@@ -112,7 +112,11 @@ interface Message {
  * revocation to the sink (in order, each message id once), watches the keepalive, follows
  * `session_reconnect` (the new socket is opened and its welcome read before the old one is closed,
  * so nothing is lost), and replaces a lost or closed session by a fresh one (close codes handled
- * as in {@link TWITCH_EVENTSUB_WS_CLOSE_CODES}, with exponential backoff and full jitter).
+ * as in {@link TWITCH_EVENTSUB_WS_CLOSE_CODES}, with exponential backoff and jitter).
+ *
+ * The client is `ws`: it answers Twitch's Pings by itself (a missed Pong is a 4002), has a handshake
+ * timeout, and `terminate()` drops a dead socket at once where a WHATWG `WebSocket` (undici's) can only
+ * start a close handshake the silent peer never answers; it also exposes the close code of every close.
  */
 export class TwitchEventSubWsConnection {
   private readonly logger = new Logger('TwitchEventSubWs');
