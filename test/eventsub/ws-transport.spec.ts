@@ -34,7 +34,14 @@ describe('EventSub WebSocket transport', () => {
     await fake.close();
   });
   beforeEach(async () => {
-    fake.eventSubWs.configure({ defaultKeepaliveSeconds: 10, minKeepaliveSeconds: 10, subscribeDeadlineMs: undefined, maxConnections: 3, maxTotalCost: 10 });
+    fake.eventSubWs.configure({
+      defaultKeepaliveSeconds: 10,
+      minKeepaliveSeconds: 10,
+      subscribeDeadlineMs: undefined,
+      reconnectGraceMs: 30_000,
+      maxConnections: 3,
+      maxTotalCost: 10,
+    });
     const issued = fake.issueUserToken({ ...USER, scopes: ['moderator:read:followers'] });
     accessToken = issued.accessToken;
     await t.app.get(TwitchUserTokenService).save({ ...issued, scopes: ['moderator:read:followers'] as never, tokenType: 'bearer' });
@@ -183,6 +190,25 @@ describe('EventSub WebSocket transport', () => {
       await expect.poll(() => deliveries.length).toBe(1);
     });
   }
+
+  it('an invalid reconnect URL (4007 on the new socket): the old session keeps delivering until Twitch closes it (4004), then a fresh one', async () => {
+    fake.eventSubWs.configure({ reconnectGraceMs: 600 });
+    const known = new Set(fake.eventSubWs.sessions.keys());
+    const { x, deliveries, closes } = transport();
+    await x.start();
+    const first = x.sessionId!;
+    const online = subsOn(first).find((s) => s.type === 'stream.online')!;
+    fake.eventSubWs.requestReconnect(first, { invalidUrl: true });
+    await new Promise((r) => setTimeout(r, 200));
+    // The refused target changed nothing: the old session still works.
+    expect(fake.eventSubWs.emit(online.id, { broadcaster_user_id: USER.userId }).outcome).toBe('delivered');
+    await expect.poll(() => deliveries.length).toBe(1);
+    await expect.poll(() => x.sessionId !== undefined && x.sessionId !== first && subsOn(x.sessionId).length === 2, { timeout: 5_000 }).toBe(true);
+    expect(closes).toEqual([{ code: 4004, reason: expect.any(String), sessionId: first, action: 'reconnect-now' }]);
+    // The refused socket never got a session: only the old and the fresh one exist.
+    expect([...fake.eventSubWs.sessions.keys()].filter((id) => !known.has(id)).sort()).toEqual([first, x.sessionId].sort());
+    fake.eventSubWs.configure({ reconnectGraceMs: 30_000 });
+  });
 
   it('backs off between repeated failures', async () => {
     const { x, closes } = transport({ connection: { url: fake.eventSubWsUrl, reconnectBaseDelayMs: 200, reconnectMaxDelayMs: 2_000, keepaliveMarginMs: 500 } });

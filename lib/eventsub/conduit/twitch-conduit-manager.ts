@@ -387,6 +387,7 @@ export class TwitchConduitManager {
     connection.start().catch((err: unknown) => {
       this.logger.warn(`EventSub conduit: shard ${shardId}: no session (${(err as Error).message}); retrying at the next heartbeat`);
       if (this.handles.get(shardId) === handle) this.handles.delete(shardId);
+      void connection.stop();
     });
     return handle;
   }

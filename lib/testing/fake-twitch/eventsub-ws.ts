@@ -266,12 +266,14 @@ export class FakeEventSubWs {
   /**
    * Send `session_reconnect` to a session: its client must connect to the returned `reconnect_url`,
    * read the welcome and close the old socket within `reconnectGraceMs` (else 4004). The
-   * subscriptions move to the new session when its welcome is sent.
+   * subscriptions move to the new session when its welcome is sent. With `invalidUrl`, the URL is
+   * one the server refuses (4007).
    */
-  requestReconnect(sessionId: string): string {
+  requestReconnect(sessionId: string, opts: { invalidUrl?: boolean } = {}): string {
     const s = this.liveSession(sessionId);
     const token = randomUUID();
-    this.reconnectTokens.set(token, s.id);
+    // An invalid reconnect URL: connecting to it is closed with 4007.
+    if (!opts.invalidUrl) this.reconnectTokens.set(token, s.id);
     const reconnectUrl = `${this.url}?reconnect_id=${token}`;
     s.status = 'reconnecting';
     this.send(s, 'session_reconnect', {
