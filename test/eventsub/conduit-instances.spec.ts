@@ -129,7 +129,10 @@ describe('conduit shards across processes', () => {
     await Promise.all([a.ready, b.ready, c.ready]);
     await expect
       .poll(() => shards().filter((s) => s.enabled && s.open && s.owner).map((s) => s.owner).sort().join(','), { timeout: 10_000 })
-      .toBe('i1,i1,i2,i2,i3,i3');
+      .toBe('i1,i1,i2,i2,i3,i3')
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\ninstances said:\n${instances.map((i) => `${i.id}: ${i.output.join('')}`).join('\n')}`);
+      });
 
     // Subscriptions were made once, against the conduit, with the app token.
     const subs = [...fake.state.eventSubSubscriptions.values()].filter((s) => s.transport.method === 'conduit');

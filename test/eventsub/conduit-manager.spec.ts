@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { planShardOwners } from '../../lib/eventsub/conduit/twitch-conduit-coordinator.js';
 import { TwitchConduitManager, type TwitchConduitManagerConfig } from '../../lib/eventsub/conduit/twitch-conduit-manager.js';
@@ -41,6 +42,8 @@ describe('TwitchConduitManager', () => {
   beforeAll(async () => {
     fake = await FakeTwitch.start();
     t = await createTwitchApp(fake, { redis: { url: REDIS_URL() }, keyPrefix });
+    // Every test makes its own conduit; the limit has its own test.
+    fake.eventSubWs.configure({ maxConduits: 100 });
   });
   afterAll(async () => {
     await t.close();
@@ -49,7 +52,7 @@ describe('TwitchConduitManager', () => {
   });
   afterEach(async () => {
     await Promise.all(managers.splice(0).map((m) => m.stop()));
-    fake.eventSubWs.configure({ maxConduits: 5 });
+    fake.eventSubWs.configure({ maxConduits: 100 });
   });
 
   function manager(overrides: Partial<TwitchConduitManagerConfig> = {}) {
@@ -124,6 +127,28 @@ describe('TwitchConduitManager', () => {
     fake.eventSubWs.disableShard(m.conduitId!, '1', { keepSession: true });
     expect(conduitOf(m).shards[1].status).toBe('websocket_disconnected');
     await expect.poll(() => allServed(m) && conduitOf(m).shards[1].transport.sessionId !== before, { timeout: 5_000 }).toBe(true);
+  });
+
+  it("takes a shard back when another instance's late Update Conduit Shards pointed it elsewhere", async () => {
+    const name = 'heal';
+    const { m } = manager({ name });
+    await m.start();
+    await expect.poll(() => allServed(m)).toBe(true);
+    const mine = conduitOf(m).shards[0].transport.sessionId;
+    // A former owner's session (a raw socket) and its write of the pointer.
+    const stray = new WebSocket(fake.eventSubWsUrl);
+    const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) => stray.once('message', (d) => r(JSON.parse(d.toString()))));
+    const app = fake.issueAppToken();
+    const res = await fetch(`${fake.helixUrl}/eventsub/conduits/shards`, {
+      method: 'PATCH',
+      headers: { 'Client-Id': fake.clientId, Authorization: `Bearer ${app}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ conduit_id: m.conduitId, shards: [{ id: '0', transport: { method: 'websocket', session_id: welcome.payload.session.id } }] }),
+    });
+    expect(res.status).toBe(202);
+    await t.app.get<TwitchRedisHandle>(TWITCH_REDIS).client.hSet(`${keyPrefix}eventsub:conduit:${name}:pointers`, '0', `gone ${welcome.payload.session.id}`);
+    expect(conduitOf(m).shards[0].transport.sessionId).toBe(welcome.payload.session.id);
+    await expect.poll(() => conduitOf(m).shards[0].transport.sessionId, { timeout: 5_000 }).toBe(mine);
+    stray.terminate();
   });
 
   it('two instances share the shards; when one stops, the other takes them before it closes its sessions', async () => {

@@ -115,7 +115,8 @@ export class TwitchRedisConduitCoordinator implements TwitchConduitCoordinator {
 /**
  * Spreads `shardCount` shards over the live instances: each keeps what it owns up to its share
  * (`floor(n / live)`, one more for the first `n % live` instances in sorted order); shards of dead
- * instances and shards over a share go to the instances under theirs. Returns the changed owners.
+ * instances and shards over a share go to the instances under theirs, preferably to one that owns
+ * neither neighbouring shard (Twitch falls back to the next shard). Returns the changed owners.
  */
 export function planShardOwners(shardCount: number, live: readonly string[], owners: ReadonlyMap<string, string>): Map<string, string> {
   const changes = new Map<string, string>();
@@ -135,9 +136,16 @@ export function planShardOwners(shardCount: number, live: readonly string[], own
       free.push(id);
     }
   }
+  const final = new Map([...owners].filter(([id]) => !free.includes(id)));
   for (const id of free) {
-    const to = sorted.find((inst) => kept.get(inst)! < quota.get(inst)!)!;
+    const open = sorted.filter((inst) => kept.get(inst)! < quota.get(inst)!);
+    // Twitch tries the next shard when one is disabled: neighbours on other instances keep an
+    // instance's death from disabling both.
+    const n = Number(id);
+    const neighbours = [String((n + shardCount - 1) % shardCount), String((n + 1) % shardCount)].map((s) => final.get(s));
+    const to = open.find((inst) => !neighbours.includes(inst)) ?? open[0];
     kept.set(to, kept.get(to)! + 1);
+    final.set(id, to);
     if (owners.get(id) !== to) changes.set(id, to);
   }
   return changes;

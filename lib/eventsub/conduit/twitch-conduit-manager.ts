@@ -352,6 +352,16 @@ export class TwitchConduitManager {
         void handle.stop();
       }
     }
+    // A shard this instance serves must point at it; anything else (an old owner's late re-point) is repaired.
+    for (const [id, handle] of this.handles) {
+      const pointer = pointers.get(id);
+      if (owners.get(id) !== this.instanceId || handle.target === undefined) continue;
+      if (pointer?.instanceId === this.instanceId && pointer.target === handle.target) continue;
+      this.logger.warn(`EventSub conduit: shard ${id} does not point at this instance; pointing it again`);
+      await this.point(handle, this.transportFor(handle.target), handle.target).catch((err: unknown) =>
+        this.logger.warn(`EventSub conduit: pointing shard ${id} again failed: ${(err as Error).message}`),
+      );
+    }
     for (const [id, handle] of this.handles) {
       if (Number(id) >= this.shardCount) {
         this.handles.delete(id);
@@ -398,11 +408,19 @@ export class TwitchConduitManager {
     target: string,
   ): Promise<void> {
     if (this.stopped || this.handles.get(handle.shardId) !== handle || !this.conduit) return;
+    // Only the owner points a shard: a former owner whose session was replaced must not take it back.
+    if ((await this.coordinator.owners()).get(handle.shardId) !== this.instanceId) return;
     const res = await this.config.api.conduits.updateConduitShards({ conduitId: this.conduit, shards: [{ id: handle.shardId, transport }] });
     const error = res.errors?.find((e) => e.id === handle.shardId);
     if (error) throw new Error(`EventSub conduit: Twitch refused to point shard ${handle.shardId}: ${error.message}`);
     handle.target = target;
     await this.coordinator.setPointer(handle.shardId, this.instanceId, target);
+  }
+
+  private transportFor(target: string): { method: 'websocket'; sessionId: string } | { method: 'webhook'; callback: string; secret: string } {
+    return this.transport.method === 'webhook'
+      ? { method: 'webhook', callback: this.transport.callback, secret: this.transport.secret }
+      : { method: 'websocket', sessionId: target };
   }
 
   /** Repairs on `conduit.shard.disabled`, then hands every delivery on. */

@@ -766,24 +766,29 @@ export class FakeEventSubWs {
     }
     const first = hash(key) % conduit.shards.length;
     const candidates = [conduit.shards[first], conduit.shards[(first + 1) % conduit.shards.length]];
-    const shard = candidates.find((c) => c.status === 'enabled');
+    let shard: FakeConduitShard | undefined;
+    for (const candidate of candidates) {
+      if (candidate.status !== 'enabled') continue;
+      if (candidate.transport.method !== 'websocket') {
+        shard = candidate;
+        break;
+      }
+      // A WebSocket shard whose socket is already gone counts as disabled: the other shard is tried.
+      const s = candidate.transport.sessionId ? this.live.get(candidate.transport.sessionId) : undefined;
+      if (s && this.send(s, record.messageType, payload, record.messageId, sub)) {
+        s.sent += 1;
+        record.outcome = 'delivered';
+        record.shardId = candidate.id;
+        record.sessionId = s.id;
+        return;
+      }
+    }
     if (!shard) {
       record.shardId = conduit.shards[first].id;
       record.reason = 'shard and its fallback are disabled';
       return;
     }
     record.shardId = shard.id;
-    if (shard.transport.method === 'websocket') {
-      const s = shard.transport.sessionId ? this.live.get(shard.transport.sessionId) : undefined;
-      record.sessionId = shard.transport.sessionId;
-      if (s && this.send(s, record.messageType, payload, record.messageId, sub)) {
-        s.sent += 1;
-        record.outcome = 'delivered';
-      } else {
-        record.reason = 'session is not connected';
-      }
-      return;
-    }
     record.callback = shard.transport.callback;
     record.outcome = 'pending';
     void this.postWebhook(shard, record.messageType, record.messageId, sub, payload).then((ok) => {
