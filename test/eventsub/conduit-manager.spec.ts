@@ -129,27 +129,30 @@ describe('TwitchConduitManager', () => {
     await expect.poll(() => allServed(m) && conduitOf(m).shards[1].transport.sessionId !== before, { timeout: 5_000 }).toBe(true);
   });
 
-  it("takes a shard back when another instance's late Update Conduit Shards pointed it elsewhere", async () => {
-    const name = 'heal';
-    const { m } = manager({ name });
-    await m.start();
-    await expect.poll(() => allServed(m)).toBe(true);
-    const mine = conduitOf(m).shards[0].transport.sessionId;
-    // A former owner's session (a raw socket) and its write of the pointer.
-    const stray = new WebSocket(fake.eventSubWsUrl);
-    const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) => stray.once('message', (d) => r(JSON.parse(d.toString()))));
-    const app = fake.issueAppToken();
-    const res = await fetch(`${fake.helixUrl}/eventsub/conduits/shards`, {
-      method: 'PATCH',
-      headers: { 'Client-Id': fake.clientId, Authorization: `Bearer ${app}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ conduit_id: m.conduitId, shards: [{ id: '0', transport: { method: 'websocket', session_id: welcome.payload.session.id } }] }),
+  for (const pointerToo of [true, false]) {
+    it(`takes a shard back when a late Update Conduit Shards pointed it elsewhere (${pointerToo ? 'seen in the pointers' : 'seen only at Twitch'})`, async () => {
+      const name = `heal-${pointerToo}`;
+      const { m } = manager({ name, verifyEveryBeats: 2 });
+      await m.start();
+      await expect.poll(() => allServed(m)).toBe(true);
+      const mine = conduitOf(m).shards[0].transport.sessionId;
+      // A former owner's session (a raw socket) that shard 0 is pointed at behind the manager's back.
+      const stray = new WebSocket(fake.eventSubWsUrl);
+      const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) => stray.once('message', (d) => r(JSON.parse(d.toString()))));
+      const res = await fetch(`${fake.helixUrl}/eventsub/conduits/shards`, {
+        method: 'PATCH',
+        headers: { 'Client-Id': fake.clientId, Authorization: `Bearer ${fake.issueAppToken()}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ conduit_id: m.conduitId, shards: [{ id: '0', transport: { method: 'websocket', session_id: welcome.payload.session.id } }] }),
+      });
+      expect(res.status).toBe(202);
+      if (pointerToo) {
+        await t.app.get<TwitchRedisHandle>(TWITCH_REDIS).client.hSet(`${keyPrefix}eventsub:conduit:${name}:pointers`, '0', `gone ${welcome.payload.session.id}`);
+      }
+      expect(conduitOf(m).shards[0].transport.sessionId).toBe(welcome.payload.session.id);
+      await expect.poll(() => conduitOf(m).shards[0].transport.sessionId, { timeout: 5_000 }).toBe(mine);
+      stray.terminate();
     });
-    expect(res.status).toBe(202);
-    await t.app.get<TwitchRedisHandle>(TWITCH_REDIS).client.hSet(`${keyPrefix}eventsub:conduit:${name}:pointers`, '0', `gone ${welcome.payload.session.id}`);
-    expect(conduitOf(m).shards[0].transport.sessionId).toBe(welcome.payload.session.id);
-    await expect.poll(() => conduitOf(m).shards[0].transport.sessionId, { timeout: 5_000 }).toBe(mine);
-    stray.terminate();
-  });
+  }
 
   it('two instances share the shards; when one stops, the other takes them before it closes its sessions', async () => {
     const name = 'pair';

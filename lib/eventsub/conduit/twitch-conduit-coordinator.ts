@@ -22,6 +22,8 @@ export interface TwitchConduitCoordinator {
   /** Shard id → `{ instanceId, target }` (the session id or callback Twitch was told). */
   pointers(): Promise<Map<string, { instanceId: string; target: string }>>;
   setPointer(shardId: string, instanceId: string, target: string): Promise<void>;
+  /** Forgets what a shard points at (Twitch says otherwise): its owner points it again. */
+  deletePointer(shardId: string): Promise<void>;
 }
 
 /** One instance alone: everything in memory. */
@@ -59,6 +61,9 @@ export class TwitchMemoryConduitCoordinator implements TwitchConduitCoordinator 
   }
   async setPointer(shardId: string, instanceId: string, target: string): Promise<void> {
     this.pointed.set(shardId, { instanceId, target });
+  }
+  async deletePointer(shardId: string): Promise<void> {
+    this.pointed.delete(shardId);
   }
 }
 
@@ -109,6 +114,9 @@ export class TwitchRedisConduitCoordinator implements TwitchConduitCoordinator {
   }
   async setPointer(shardId: string, instanceId: string, target: string): Promise<void> {
     await this.redis.hSet(`${this.prefix}pointers`, shardId, `${instanceId} ${target}`);
+  }
+  async deletePointer(shardId: string): Promise<void> {
+    await this.redis.hDel(`${this.prefix}pointers`, shardId);
   }
 }
 

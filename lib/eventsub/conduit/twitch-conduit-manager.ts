@@ -40,7 +40,7 @@ export type TwitchConduitShardTransport =
 export interface TwitchConduitManagerConfig {
   /** The Helix client (`TwitchApiService`): conduit calls and subscriptions go out with the app token. */
   api: {
-    conduits: Pick<TwitchConduitsApi, 'getConduits' | 'createConduits' | 'updateConduits' | 'updateConduitShards'>;
+    conduits: Pick<TwitchConduitsApi, 'getConduits' | 'createConduits' | 'updateConduits' | 'getConduitShards' | 'updateConduitShards'>;
     eventSub: Pick<TwitchEventSubApi, 'createEventSubSubscription'>;
   };
   /** The application's client id (the condition of `conduit.shard.disabled`). */
@@ -72,6 +72,11 @@ export interface TwitchConduitManagerConfig {
   handoverMs?: number;
   /** This instance's id. @default a random UUID */
   instanceId?: string;
+  /**
+   * Every this many heartbeats, the instance that rebalances also reads Get Conduit Shards and makes
+   * the owners of shards that are disabled or point elsewhere point them again (0 = never). @default 5
+   */
+  verifyEveryBeats?: number;
 }
 
 /** What this instance holds for a shard. */
@@ -119,6 +124,8 @@ export class TwitchConduitManager {
   private again = false;
   private stopped = false;
   private subscribeResults: TwitchEventSubSubscribeResult[] = [];
+  private beats = 0;
+  private readonly verifyEveryBeats: number;
 
   constructor(private readonly config: TwitchConduitManagerConfig) {
     const shardCount = config.shardCount ?? 4;
@@ -144,6 +151,11 @@ export class TwitchConduitManager {
         throw new TypeError('EventSub conduit: "transport.secret" must be 10 to 100 characters');
       }
     }
+    const verifyEveryBeats = config.verifyEveryBeats ?? 5;
+    if (!Number.isInteger(verifyEveryBeats) || verifyEveryBeats < 0) {
+      throw new TypeError(`EventSub conduit: "verifyEveryBeats" must be an integer ≥ 0 (got ${verifyEveryBeats})`);
+    }
+    this.verifyEveryBeats = verifyEveryBeats;
     this.transport = transport;
     this.shardCount = shardCount;
     this.heartbeatMs = heartbeatMs;
@@ -337,6 +349,8 @@ export class TwitchConduitManager {
         this.logger.log(`EventSub conduit: shards reassigned over ${live.length} instances: ${[...changes].map(([s, i]) => `${s}→${i}`).join(', ')}`);
         await this.coordinator.setOwners(changes, beyond);
       }
+      this.beats += 1;
+      if (this.verifyEveryBeats > 0 && this.beats % this.verifyEveryBeats === 0) await this.verify();
     });
     if (this.stopped) return;
     const owners = await this.coordinator.owners();
@@ -358,9 +372,12 @@ export class TwitchConduitManager {
       if (owners.get(id) !== this.instanceId || handle.target === undefined) continue;
       if (pointer?.instanceId === this.instanceId && pointer.target === handle.target) continue;
       this.logger.warn(`EventSub conduit: shard ${id} does not point at this instance; pointing it again`);
-      await this.point(handle, this.transportFor(handle.target), handle.target).catch((err: unknown) =>
-        this.logger.warn(`EventSub conduit: pointing shard ${id} again failed: ${(err as Error).message}`),
-      );
+      await this.point(handle, this.transportFor(handle.target), handle.target).catch((err: unknown) => {
+        // The session is gone at Twitch's end: serve the shard with a new one.
+        this.logger.warn(`EventSub conduit: pointing shard ${id} again failed (${(err as Error).message}); opening a new session`);
+        this.handles.delete(id);
+        void handle.stop();
+      });
     }
     for (const [id, handle] of this.handles) {
       if (Number(id) >= this.shardCount) {
@@ -368,6 +385,27 @@ export class TwitchConduitManager {
         void handle.stop();
       }
     }
+  }
+
+  /** Compares Twitch's shards with the pointers; a disabled or redirected shard loses its pointer, so its owner points it again. */
+  private async verify(): Promise<void> {
+    if (!this.conduit) return;
+    const pointers = await this.coordinator.pointers();
+    let after: string | undefined;
+    do {
+      const page = await this.config.api.conduits.getConduitShards({ conduitId: this.conduit, ...(after ? { after } : {}) });
+      for (const shard of page.data) {
+        const pointer = pointers.get(shard.id);
+        if (!pointer) continue;
+        const target = shard.transport.sessionId ?? shard.transport.callback;
+        const healthy = shard.status === 'enabled' || (shard.status === 'webhook_callback_verification_pending' && target === pointer.target);
+        if (!healthy || target !== pointer.target) {
+          this.logger.warn(`EventSub conduit: Twitch says shard ${shard.id} is ${shard.status}; its owner will point it again`);
+          await this.coordinator.deletePointer(shard.id);
+        }
+      }
+      after = page.pagination?.cursor || undefined;
+    } while (after);
   }
 
   /** Starts serving a shard: a WebSocket session pointed at it on every welcome, or the webhook callback. */
