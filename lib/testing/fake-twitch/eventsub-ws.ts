@@ -191,7 +191,7 @@ function newShard(id: number): FakeConduitShard {
   return { id: String(id), status: 'websocket_disconnected', transport: { method: '' } };
 }
 
-const APP_TOKEN_REQUIRED = 'The conduit endpoints require an app access token.';
+const APP_TOKEN_REQUIRED = 'The Authorization header is required and must specify an app access token';
 
 /**
  * The EventSub WebSocket server and conduits of a {@link FakeTwitch}. Tests drive it: {@link emit}
