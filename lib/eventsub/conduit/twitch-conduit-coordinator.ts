@@ -126,7 +126,11 @@ export class TwitchRedisConduitCoordinator implements TwitchConduitCoordinator {
  * instances and shards over a share go to the instances under theirs, preferably to one that owns
  * neither neighbouring shard (Twitch falls back to the next shard). Returns the changed owners.
  */
-export function planShardOwners(shardCount: number, live: readonly string[], owners: ReadonlyMap<string, string>): Map<string, string> {
+export function planShardOwners(
+  shardCount: number,
+  live: readonly string[],
+  owners: ReadonlyMap<string, string>,
+): Map<string, string> {
   const changes = new Map<string, string>();
   if (live.length === 0) return changes;
   const sorted = [...live].sort();

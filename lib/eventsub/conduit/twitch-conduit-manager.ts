@@ -13,7 +13,10 @@ import type {
   TwitchEventSubWantedSubscription,
 } from '../transports/twitch-eventsub-transport.interface.js';
 import { TwitchEventSubLimitException } from '../websocket/twitch-eventsub-limit.exception.js';
-import { TwitchEventSubWsConnection, type TwitchEventSubWsConnectionOptions } from '../websocket/twitch-eventsub-ws-connection.js';
+import {
+  TwitchEventSubWsConnection,
+  type TwitchEventSubWsConnectionOptions,
+} from '../websocket/twitch-eventsub-ws-connection.js';
 import {
   planShardOwners,
   TwitchMemoryConduitCoordinator,
@@ -40,7 +43,10 @@ export type TwitchConduitShardTransport =
 export interface TwitchConduitManagerConfig {
   /** The Helix client (`TwitchApiService`): conduit calls and subscriptions go out with the app token. */
   api: {
-    conduits: Pick<TwitchConduitsApi, 'getConduits' | 'createConduits' | 'updateConduits' | 'getConduitShards' | 'updateConduitShards'>;
+    conduits: Pick<
+      TwitchConduitsApi,
+      'getConduits' | 'createConduits' | 'updateConduits' | 'getConduitShards' | 'updateConduitShards'
+    >;
     eventSub: Pick<TwitchEventSubApi, 'createEventSubSubscription'>;
   };
   /** The application's client id (the condition of `conduit.shard.disabled`). */
@@ -134,14 +140,20 @@ export class TwitchConduitManager {
     }
     const heartbeatMs = config.heartbeatMs ?? 2_000;
     const leaseMs = config.leaseMs ?? 6_000;
-    if (!Number.isInteger(heartbeatMs) || heartbeatMs < 50) throw new TypeError(`EventSub conduit: "heartbeatMs" must be an integer ≥ 50 (got ${heartbeatMs})`);
+    if (!Number.isInteger(heartbeatMs) || heartbeatMs < 50) {
+      throw new TypeError(`EventSub conduit: "heartbeatMs" must be an integer ≥ 50 (got ${heartbeatMs})`);
+    }
     if (!Number.isInteger(leaseMs) || leaseMs <= heartbeatMs) {
       throw new TypeError(`EventSub conduit: "leaseMs" must be an integer greater than "heartbeatMs" (got ${leaseMs})`);
     }
-    if (typeof config.clientId !== 'string' || config.clientId === '') throw new TypeError('EventSub conduit: "clientId" is required');
+    if (typeof config.clientId !== 'string' || config.clientId === '') {
+      throw new TypeError('EventSub conduit: "clientId" is required');
+    }
     if (!Array.isArray(config.subscriptions)) throw new TypeError('EventSub conduit: "subscriptions" must be an array');
     const name = config.name ?? 'default';
-    if (!/^[\w.-]{1,64}$/.test(name)) throw new TypeError(`EventSub conduit: "name" must be 1–64 letters, digits, "_", "." or "-" (got ${JSON.stringify(name)})`);
+    if (!/^[\w.-]{1,64}$/.test(name)) {
+      throw new TypeError(`EventSub conduit: "name" must be 1–64 letters, digits, "_", "." or "-" (got ${JSON.stringify(name)})`);
+    }
     const transport = config.transport ?? { method: 'websocket' };
     if (transport.method === 'webhook') {
       if (typeof transport.callback !== 'string' || !/^https?:\/\//.test(transport.callback)) {
@@ -163,7 +175,9 @@ export class TwitchConduitManager {
     this.handoverMs = config.handoverMs ?? 2 * leaseMs;
     this.instanceId = config.instanceId ?? randomUUID();
     this.prefix = `${config.keyPrefix ?? 'twitch:'}eventsub:conduit:${name}:`;
-    this.coordinator = config.redis ? new TwitchRedisConduitCoordinator(config.redis, this.prefix) : new TwitchMemoryConduitCoordinator();
+    this.coordinator = config.redis
+      ? new TwitchRedisConduitCoordinator(config.redis, this.prefix)
+      : new TwitchMemoryConduitCoordinator();
   }
 
   /** The conduit's id (after {@link start}). */
@@ -181,7 +195,9 @@ export class TwitchConduitManager {
     return {
       conduitId: this.conduit,
       instanceId: this.instanceId,
-      shards: [...this.handles.values()].map((h) => ({ shardId: h.shardId, target: h.target })).sort((a, b) => Number(a.shardId) - Number(b.shardId)),
+      shards: [...this.handles.values()]
+        .map((h) => ({ shardId: h.shardId, target: h.target }))
+        .sort((a, b) => Number(a.shardId) - Number(b.shardId)),
     };
   }
 
@@ -271,7 +287,8 @@ export class TwitchConduitManager {
             if (err instanceof TwitchException && err.twitchStatus === 429) {
               throw new TwitchEventSubLimitException(
                 'conduits',
-                `EventSub conduit: Twitch refused a new conduit: the client already has ${conduits.length} enabled conduits (Twitch allows 5); delete unused ones`,
+                `EventSub conduit: Twitch refused a new conduit: the client already has ${conduits.length} enabled ` +
+                  'conduits (Twitch allows 5); delete unused ones',
                 5,
                 { endpoint: err.endpoint, twitchStatus: 429, twitchMessage: err.twitchMessage, cause: err },
               );
@@ -323,7 +340,8 @@ export class TwitchConduitManager {
           const failed = results.filter((r) => r.outcome === 'failed');
           if (failed.length) {
             this.logger.warn(
-              `EventSub conduit: ${failed.length} subscriptions failed: ` + failed.map((f) => `${f.wanted.type} v${f.wanted.version}: ${f.error?.message}`).join('; '),
+              `EventSub conduit: ${failed.length} subscriptions failed: ` +
+                failed.map((f) => `${f.wanted.type} v${f.wanted.version}: ${f.error?.message}`).join('; '),
             );
           } else {
             await this.config.kv.set(marker, this.instanceId, 30 * 24 * 3600_000);
@@ -346,7 +364,8 @@ export class TwitchConduitManager {
       const changes = planShardOwners(this.shardCount, live, owners);
       const beyond = [...owners.keys()].filter((s) => Number(s) >= this.shardCount);
       if (changes.size || beyond.length) {
-        this.logger.log(`EventSub conduit: shards reassigned over ${live.length} instances: ${[...changes].map(([s, i]) => `${s}→${i}`).join(', ')}`);
+        const moves = [...changes].map(([s, i]) => `${s}→${i}`).join(', ');
+        this.logger.log(`EventSub conduit: shards reassigned over ${live.length} instances: ${moves}`);
         await this.coordinator.setOwners(changes, beyond);
       }
       this.beats += 1;
@@ -374,7 +393,7 @@ export class TwitchConduitManager {
       this.logger.warn(`EventSub conduit: shard ${id} does not point at this instance; pointing it again`);
       await this.point(handle, this.transportFor(handle.target), handle.target).catch((err: unknown) => {
         // The session is gone at Twitch's end: serve the shard with a new one.
-        this.logger.warn(`EventSub conduit: pointing shard ${id} again failed (${(err as Error).message}); opening a new session`);
+        this.logger.warn(`EventSub conduit: pointing shard ${id} again failed (${(err as Error).message}); a new session next`);
         this.handles.delete(id);
         void handle.stop();
       });
@@ -387,7 +406,10 @@ export class TwitchConduitManager {
     }
   }
 
-  /** Compares Twitch's shards with the pointers; a disabled or redirected shard loses its pointer, so its owner points it again. */
+  /**
+   * Compares Twitch's shards with the pointers: a disabled or redirected shard loses its pointer, so
+   * its owner points it again.
+   */
   private async verify(): Promise<void> {
     if (!this.conduit) return;
     const pointers = await this.coordinator.pointers();
@@ -398,7 +420,8 @@ export class TwitchConduitManager {
         const pointer = pointers.get(shard.id);
         if (!pointer) continue;
         const target = shard.transport.sessionId ?? shard.transport.callback;
-        const healthy = shard.status === 'enabled' || (shard.status === 'webhook_callback_verification_pending' && target === pointer.target);
+        const pending = shard.status === 'webhook_callback_verification_pending';
+        const healthy = shard.status === 'enabled' || (pending && target === pointer.target);
         if (!healthy || target !== pointer.target) {
           this.logger.warn(`EventSub conduit: Twitch says shard ${shard.id} is ${shard.status}; its owner will point it again`);
           await this.coordinator.deletePointer(shard.id);
@@ -433,7 +456,7 @@ export class TwitchConduitManager {
     handle.connection = connection;
     handle.stop = () => connection.stop();
     connection.start().catch((err: unknown) => {
-      this.logger.warn(`EventSub conduit: shard ${shardId}: no session (${(err as Error).message}); retrying at the next heartbeat`);
+      this.logger.warn(`EventSub conduit: shard ${shardId}: no session (${(err as Error).message}); again at the next heartbeat`);
       if (this.handles.get(shardId) === handle) this.handles.delete(shardId);
       void connection.stop();
     });
@@ -448,14 +471,19 @@ export class TwitchConduitManager {
     if (this.stopped || this.handles.get(handle.shardId) !== handle || !this.conduit) return;
     // Only the owner points a shard: a former owner whose session was replaced must not take it back.
     if ((await this.coordinator.owners()).get(handle.shardId) !== this.instanceId) return;
-    const res = await this.config.api.conduits.updateConduitShards({ conduitId: this.conduit, shards: [{ id: handle.shardId, transport }] });
+    const res = await this.config.api.conduits.updateConduitShards({
+      conduitId: this.conduit,
+      shards: [{ id: handle.shardId, transport }],
+    });
     const error = res.errors?.find((e) => e.id === handle.shardId);
     if (error) throw new Error(`EventSub conduit: Twitch refused to point shard ${handle.shardId}: ${error.message}`);
     handle.target = target;
     await this.coordinator.setPointer(handle.shardId, this.instanceId, target);
   }
 
-  private transportFor(target: string): { method: 'websocket'; sessionId: string } | { method: 'webhook'; callback: string; secret: string } {
+  private transportFor(
+    target: string,
+  ): { method: 'websocket'; sessionId: string } | { method: 'webhook'; callback: string; secret: string } {
     return this.transport.method === 'webhook'
       ? { method: 'webhook', callback: this.transport.callback, secret: this.transport.secret }
       : { method: 'websocket', sessionId: target };
@@ -464,7 +492,8 @@ export class TwitchConduitManager {
   /** Repairs on `conduit.shard.disabled`, then hands every delivery on. */
   private async onDelivery(d: TwitchEventSubDelivery): Promise<void> {
     if (d.messageType === 'notification' && d.subscription.type === 'conduit.shard.disabled') {
-      const event = d.event as { conduit_id?: string; shard_id?: string; transport?: { session_id?: string; callback?: string } } | undefined;
+      type ShardDisabled = { conduit_id?: string; shard_id?: string; transport?: { session_id?: string; callback?: string } };
+      const event = d.event as ShardDisabled | undefined;
       if (event?.conduit_id === this.conduit && event?.shard_id !== undefined) {
         const handle = this.handles.get(event.shard_id);
         const target = event.transport?.session_id ?? event.transport?.callback;

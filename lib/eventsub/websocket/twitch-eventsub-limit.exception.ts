@@ -2,7 +2,12 @@ import { HttpStatus } from '@nestjs/common';
 import { TwitchException } from '../../exceptions/twitch.exception.js';
 
 /** Which EventSub limit was hit. */
-export type TwitchEventSubLimit = 'connections' | 'subscriptions-per-connection' | 'cost' | 'same-type-and-condition' | 'conduits';
+export type TwitchEventSubLimit =
+  | 'connections'
+  | 'subscriptions-per-connection'
+  | 'cost'
+  | 'same-type-and-condition'
+  | 'conduits';
 
 /**
  * An EventSub limit would be (or was) exceeded: WebSocket connections per user token (3), enabled

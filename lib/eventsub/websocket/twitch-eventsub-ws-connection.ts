@@ -140,9 +140,19 @@ export class TwitchEventSubWsConnection {
     if (k !== undefined && (!Number.isInteger(k) || k < 10 || k > 600)) {
       throw new TypeError(`EventSub WebSocket: option "keepaliveTimeoutSeconds" must be an integer from 10 to 600 (got ${k})`);
     }
-    for (const name of ['keepaliveMarginMs', 'connectTimeoutMs', 'reconnectBaseDelayMs', 'reconnectMaxDelayMs', 'stableAfterMs', 'dedupeWindow'] as const) {
+    const numbers = [
+      'keepaliveMarginMs',
+      'connectTimeoutMs',
+      'reconnectBaseDelayMs',
+      'reconnectMaxDelayMs',
+      'stableAfterMs',
+      'dedupeWindow',
+    ] as const;
+    for (const name of numbers) {
       const v = options[name];
-      if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new TypeError(`EventSub WebSocket: option "${name}" must be a number ≥ 0 (got ${v})`);
+      if (v !== undefined && (!Number.isFinite(v) || v < 0)) {
+        throw new TypeError(`EventSub WebSocket: option "${name}" must be a number ≥ 0 (got ${v})`);
+      }
     }
     this.opts = {
       url: options.url ?? TWITCH_EVENTSUB_WS_URL,
@@ -301,14 +311,20 @@ export class TwitchEventSubWsConnection {
       messageType: type,
       timestamp: new Date(msg.metadata?.message_timestamp ?? Date.now()),
       subscription,
-      ...(msg.payload?.event !== undefined ? { event: msg.payload.event } : msg.payload?.events !== undefined ? { event: msg.payload.events } : {}),
+      ...(msg.payload?.event !== undefined
+        ? { event: msg.payload.event }
+        : msg.payload?.events !== undefined
+          ? { event: msg.payload.events }
+          : {}),
       transport: this.opts.deliveryTransport,
       sessionId: sock.sessionId,
       ...(this.opts.shardId !== undefined ? { shardId: this.opts.shardId } : {}),
     };
     this.queue = this.queue
       .then(() => this.hooks.sink(delivery))
-      .catch((err: unknown) => this.logger.error(`EventSub WebSocket: the sink failed for message ${id}: ${(err as Error)?.message ?? err}`));
+      .catch((err: unknown) =>
+        this.logger.error(`EventSub WebSocket: the sink failed for message ${id}: ${(err as Error)?.message ?? err}`),
+      );
   }
 
   private followReconnect(sock: Sock, url: string | undefined): void {
@@ -333,15 +349,19 @@ export class TwitchEventSubWsConnection {
     if (sock === this.pending) {
       // The reconnect target failed; the old session keeps working until Twitch closes it (4004).
       this.pending = undefined;
-      this.logger.warn(`EventSub WebSocket: the reconnect URL failed (${code} ${reason || TWITCH_EVENTSUB_WS_CLOSE_CODES[code]?.reason || ''})`);
+      const why = reason || TWITCH_EVENTSUB_WS_CLOSE_CODES[code]?.reason || '';
+      this.logger.warn(`EventSub WebSocket: the reconnect URL failed (${code} ${why})`);
       return;
     }
     if (sock !== this.current) return;
     this.current = undefined;
     const known = TWITCH_EVENTSUB_WS_CLOSE_CODES[code];
-    if (code === 4001) this.logger.error('EventSub WebSocket: Twitch says this client sent a message (only Pong frames are allowed)');
+    if (code === 4001) {
+      this.logger.error('EventSub WebSocket: Twitch says this client sent a message (only Pong frames are allowed)');
+    }
     if (!sock.welcomed && this.firstSession) {
-      this.firstSession.reject(new Error(`EventSub WebSocket: could not open a session at ${this.opts.url} (close ${code}${reason ? ` ${reason}` : ''})`));
+      const why = `close ${code}${reason ? ` ${reason}` : ''}`;
+      this.firstSession.reject(new Error(`EventSub WebSocket: could not open a session at ${this.opts.url} (${why})`));
       this.firstSession = undefined;
       this.stopped = true;
       this.hooks.onClose?.({ code, reason, action: 'stop' });
@@ -353,7 +373,8 @@ export class TwitchEventSubWsConnection {
     const delay = action === 'reconnect-now' ? 0 : this.backoff();
     this.failures += 1;
     this.logger.warn(
-      `EventSub WebSocket: session ${sock.sessionId ?? '(no welcome)'} closed (${code} ${reason || known?.reason || ''}); a fresh session in ${delay} ms`,
+      `EventSub WebSocket: session ${sock.sessionId ?? '(no welcome)'} closed (${code} ${reason || known?.reason || ''}); ` +
+        `a fresh session in ${delay} ms`,
     );
     this.hooks.onClose?.({ code, reason: reason || known?.reason || '', sessionId: sock.sessionId, action });
     this.retryTimer = setTimeout(() => this.connectFresh(), delay);

@@ -69,10 +69,13 @@ export class TwitchEventSubWsTransport {
       throw new TypeError(`EventSub WebSocket: "userId" must be a Twitch user id (digits), got ${JSON.stringify(config.userId)}`);
     }
     if (!Array.isArray(config.subscriptions) || config.subscriptions.length === 0) {
-      throw new TypeError('EventSub WebSocket: "subscriptions" must list at least one subscription (an unused session is closed by Twitch)');
+      throw new TypeError(
+        'EventSub WebSocket: "subscriptions" must list at least one subscription (an unused session is closed by Twitch)',
+      );
     }
     config.subscriptions.forEach((s, i) => {
-      if (!s || typeof s.type !== 'string' || typeof s.version !== 'string' || typeof s.condition !== 'object' || s.condition === null) {
+      const valid = s && typeof s.type === 'string' && typeof s.version === 'string';
+      if (!valid || typeof s.condition !== 'object' || s.condition === null) {
         throw new TypeError(`EventSub WebSocket: "subscriptions[${i}]" must be { type, version, condition }`);
       }
     });
@@ -80,12 +83,15 @@ export class TwitchEventSubWsTransport {
     if (config.subscriptions.length > max) {
       throw new TwitchEventSubLimitException(
         'subscriptions-per-connection',
-        `EventSub WebSocket: ${config.subscriptions.length} subscriptions were asked for user ${config.userId} on one connection; Twitch allows at most ${max} enabled subscriptions per connection`,
+        `EventSub WebSocket: ${config.subscriptions.length} subscriptions were asked for user ${config.userId} on one ` +
+          `connection; Twitch allows at most ${max} enabled subscriptions per connection`,
         max,
       );
     }
     const concurrency = config.subscribeConcurrency ?? 10;
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new TypeError('EventSub WebSocket: "subscribeConcurrency" must be a positive integer');
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new TypeError('EventSub WebSocket: "subscribeConcurrency" must be a positive integer');
+    }
     this.connection = new TwitchEventSubWsConnection(
       { ...config.connection, deliveryTransport: 'websocket' },
       { sink: config.sink, onSession: (info) => this.onSession(info), onClose: config.onClose },
@@ -114,7 +120,8 @@ export class TwitchEventSubWsTransport {
     if (open >= max) {
       throw new TwitchEventSubLimitException(
         'connections',
-        `EventSub WebSocket: user ${this.config.userId} already has ${open} connections in this process; Twitch allows at most ${max} WebSocket connections with enabled subscriptions per user token`,
+        `EventSub WebSocket: user ${this.config.userId} already has ${open} connections in this process; Twitch allows ` +
+          `at most ${max} WebSocket connections with enabled subscriptions per user token`,
         max,
       );
     }
@@ -154,7 +161,9 @@ export class TwitchEventSubWsTransport {
     const results = await this.subscribeAll(info.sessionId);
     this.lastResults = results;
     this.config.onSubscribed?.(info.sessionId, results);
-    const limit = results.find((r) => r.error instanceof TwitchEventSubLimitException)?.error as TwitchEventSubLimitException | undefined;
+    const limit = results.find((r) => r.error instanceof TwitchEventSubLimitException)?.error as
+      | TwitchEventSubLimitException
+      | undefined;
     if (limit) {
       this.fatal = limit;
       throw limit;
@@ -176,7 +185,8 @@ export class TwitchEventSubWsTransport {
       while (next < wanted.length && !this.fatal) {
         const i = next++;
         results[i] = await this.subscribeOne(sessionId, wanted[i]);
-        if (results[i].error instanceof TwitchEventSubLimitException) this.fatal = results[i].error as TwitchEventSubLimitException;
+        const error = results[i].error;
+        if (error instanceof TwitchEventSubLimitException) this.fatal = error;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.config.subscribeConcurrency ?? 10, wanted.length) }, worker));
@@ -185,7 +195,10 @@ export class TwitchEventSubWsTransport {
     return done;
   }
 
-  private async subscribeOne(sessionId: string, wanted: TwitchEventSubWantedSubscription): Promise<TwitchEventSubSubscribeResult> {
+  private async subscribeOne(
+    sessionId: string,
+    wanted: TwitchEventSubWantedSubscription,
+  ): Promise<TwitchEventSubSubscribeResult> {
     try {
       const res = await this.config.api.eventSub.createEventSubSubscription(
         {
@@ -212,7 +225,8 @@ export class TwitchEventSubWsTransport {
     if (/cost/i.test(said)) {
       return new TwitchEventSubLimitException(
         'cost',
-        `EventSub WebSocket: ${what} would exceed the user's max_total_cost (${TWITCH_EVENTSUB_WS_LIMITS.maxTotalCost}); Twitch said: ${said}`,
+        `EventSub WebSocket: ${what} would exceed the user's max_total_cost (${TWITCH_EVENTSUB_WS_LIMITS.maxTotalCost}); ` +
+          `Twitch said: ${said}`,
         TWITCH_EVENTSUB_WS_LIMITS.maxTotalCost,
         details,
       );
@@ -220,7 +234,8 @@ export class TwitchEventSubWsTransport {
     if (/transport/i.test(said) && /number of websocket transports|connections?/i.test(said)) {
       return new TwitchEventSubLimitException(
         'connections',
-        `EventSub WebSocket: ${what}: the user already has ${TWITCH_EVENTSUB_WS_LIMITS.connections} WebSocket connections with enabled subscriptions; Twitch said: ${said}`,
+        `EventSub WebSocket: ${what}: the user already has ${TWITCH_EVENTSUB_WS_LIMITS.connections} WebSocket connections ` +
+          `with enabled subscriptions; Twitch said: ${said}`,
         TWITCH_EVENTSUB_WS_LIMITS.connections,
         details,
       );
@@ -228,7 +243,8 @@ export class TwitchEventSubWsTransport {
     if (/per websocket|for this websocket|subscriptions per/i.test(said)) {
       return new TwitchEventSubLimitException(
         'subscriptions-per-connection',
-        `EventSub WebSocket: ${what}: the connection already has ${TWITCH_EVENTSUB_WS_LIMITS.subscriptionsPerConnection} enabled subscriptions; Twitch said: ${said}`,
+        `EventSub WebSocket: ${what}: the connection already has ${TWITCH_EVENTSUB_WS_LIMITS.subscriptionsPerConnection} ` +
+          `enabled subscriptions; Twitch said: ${said}`,
         TWITCH_EVENTSUB_WS_LIMITS.subscriptionsPerConnection,
         details,
       );

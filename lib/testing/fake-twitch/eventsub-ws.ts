@@ -114,7 +114,14 @@ interface SessionInternals extends FakeEventSubWsSession {
 export interface FakeConduitShard {
   id: string;
   status: string;
-  transport: { method: 'websocket' | 'webhook' | ''; sessionId?: string; callback?: string; secret?: string; connectedAt?: string; disconnectedAt?: string };
+  transport: {
+    method: 'websocket' | 'webhook' | '';
+    sessionId?: string;
+    callback?: string;
+    secret?: string;
+    connectedAt?: string;
+    disconnectedAt?: string;
+  };
 }
 
 /** A conduit of the fake. */
@@ -182,13 +189,31 @@ function shardJson(shard: FakeConduitShard): Record<string, unknown> {
     t.method === 'webhook'
       ? { method: 'webhook', callback: t.callback }
       : t.method === 'websocket'
-        ? { method: 'websocket', session_id: t.sessionId, connected_at: t.connectedAt, ...(t.disconnectedAt ? { disconnected_at: t.disconnectedAt } : {}) }
+        ? {
+            method: 'websocket',
+            session_id: t.sessionId,
+            connected_at: t.connectedAt,
+            ...(t.disconnectedAt ? { disconnected_at: t.disconnectedAt } : {}),
+          }
         : {};
   return { id: shard.id, status: shard.status, transport };
 }
 
 function newShard(id: number): FakeConduitShard {
   return { id: String(id), status: 'websocket_disconnected', transport: { method: '' } };
+}
+
+/** The body of Create EventSub Subscription, checked. */
+interface SubscriptionBody {
+  type: string;
+  version: string;
+  condition: Record<string, unknown>;
+  transport: Record<string, unknown>;
+}
+
+/** 1 to 20,000 shards. */
+function validShardCount(count: unknown): count is number {
+  return Number.isInteger(count) && (count as number) >= 1 && (count as number) <= 20_000;
 }
 
 const APP_TOKEN_REQUIRED = 'The Authorization header is required and must specify an app access token';
@@ -277,7 +302,13 @@ export class FakeEventSubWs {
     const reconnectUrl = `${this.url}?reconnect_id=${token}`;
     s.status = 'reconnecting';
     this.send(s, 'session_reconnect', {
-      session: { id: s.id, status: 'reconnecting', keepalive_timeout_seconds: null, reconnect_url: reconnectUrl, connected_at: s.connectedAt },
+      session: {
+        id: s.id,
+        status: 'reconnecting',
+        keepalive_timeout_seconds: null,
+        reconnect_url: reconnectUrl,
+        connected_at: s.connectedAt,
+      },
     });
     s.graceTimer = setTimeout(() => {
       if (this.live.has(s.id)) this.serverClose(s, 4004);
@@ -300,7 +331,11 @@ export class FakeEventSubWs {
    * conduit to the shard chosen by hashing the routing key (the event's `broadcaster_user_id`, else the
    * condition's, else the subscription id), trying one other shard when that one is disabled.
    */
-  emit(subscriptionId: string, event: unknown, opts: { messageId?: string; routingKey?: string } = {}): FakeEventSubDeliveryRecord {
+  emit(
+    subscriptionId: string,
+    event: unknown,
+    opts: { messageId?: string; routingKey?: string } = {},
+  ): FakeEventSubDeliveryRecord {
     const sub = this.host.state.eventSubSubscriptions.get(subscriptionId);
     const record: FakeEventSubDeliveryRecord = {
       messageId: opts.messageId ?? randomUUID(),
@@ -326,7 +361,13 @@ export class FakeEventSubWs {
   revoke(subscriptionId: string, status = 'authorization_revoked'): FakeEventSubDeliveryRecord {
     const sub = this.host.state.eventSubSubscriptions.get(subscriptionId);
     if (!sub) throw new Error(`FakeEventSubWs: no subscription ${subscriptionId}`);
-    const record: FakeEventSubDeliveryRecord = { messageId: randomUUID(), subscriptionId, messageType: 'revocation', outcome: 'dropped', at: Date.now() };
+    const record: FakeEventSubDeliveryRecord = {
+      messageId: randomUUID(),
+      subscriptionId,
+      messageType: 'revocation',
+      outcome: 'dropped',
+      at: Date.now(),
+    };
     this.deliveries.push(record);
     const wasEnabled = sub.status === 'enabled';
     sub.status = status;
@@ -376,7 +417,7 @@ export class FakeEventSubWs {
     }
   }
 
-  private checkBody(req: FakeTwitchRequest): { type: string; version: string; condition: Record<string, unknown>; transport: Record<string, unknown> } | FakeTwitchResponse {
+  private checkBody(req: FakeTwitchRequest): SubscriptionBody | FakeTwitchResponse {
     if (!isObject(req.body)) return twitchError(400, 'The request body must be a JSON object.');
     const { type, version, condition, transport } = req.body;
     if (typeof type !== 'string' || type === '') return twitchError(400, 'The type field is required.');
@@ -396,7 +437,11 @@ export class FakeEventSubWs {
     const session = this.live.get(sessionId);
     if (!session) return twitchError(400, 'websocket transport session does not exist or has already disconnected');
     const mine = [...this.host.state.eventSubSubscriptions.values()].filter(
-      (s) => s.status === 'enabled' && s.transport.method === 'websocket' && s.clientId === token.clientId && s.ownerUserId === token.userId,
+      (s) =>
+        s.status === 'enabled' &&
+        s.transport.method === 'websocket' &&
+        s.clientId === token.clientId &&
+        s.ownerUserId === token.userId,
     );
     const cond = canonical(body.condition);
     if (mine.some((s) => s.type === body.type && s.version === body.version && canonical(s.condition) === cond)) {
@@ -413,7 +458,9 @@ export class FakeEventSubWs {
     const cost = Object.values(body.condition).some((v) => v === token.userId) ? 0 : 1;
     const totalCost = mine.reduce((sum, s) => sum + s.cost, 0);
     if (totalCost + cost > this.settings.maxTotalCost) {
-      return twitchError(429, `subscription cost exceeds the maximum total cost (total_cost ${totalCost}, max_total_cost ${this.settings.maxTotalCost})`);
+      const max = this.settings.maxTotalCost;
+      const totals = `total_cost ${totalCost}, max_total_cost ${max}`;
+      return twitchError(429, `subscription cost exceeds the maximum total cost (${totals})`);
     }
     const now = Date.now();
     const sub: FakeEventSubSubscription = {
@@ -432,7 +479,12 @@ export class FakeEventSubWs {
     const all = [...mine, sub];
     return {
       status: 202,
-      body: { data: [subscriptionJson(sub)], total: all.length, total_cost: totalCost + cost, max_total_cost: this.settings.maxTotalCost },
+      body: {
+        data: [subscriptionJson(sub)],
+        total: all.length,
+        total_cost: totalCost + cost,
+        max_total_cost: this.settings.maxTotalCost,
+      },
     };
   }
 
@@ -446,9 +498,13 @@ export class FakeEventSubWs {
     }
     const conduit = this.conduits.get(conduitId);
     if (!conduit || conduit.clientId !== token.clientId) return twitchError(400, 'The conduit was not found.');
-    const visible = [...this.host.state.eventSubSubscriptions.values()].filter((s) => s.clientId === token.clientId && s.transport.method !== 'websocket');
+    const visible = [...this.host.state.eventSubSubscriptions.values()].filter(
+      (s) => s.clientId === token.clientId && s.transport.method !== 'websocket',
+    );
     const cond = canonical(body.condition);
-    if (visible.some((s) => s.status === 'enabled' && s.type === body.type && s.version === body.version && canonical(s.condition) === cond)) {
+    const same = (s: FakeEventSubSubscription) =>
+      s.type === body.type && s.version === body.version && canonical(s.condition) === cond;
+    if (visible.some((s) => s.status === 'enabled' && same(s))) {
       return twitchError(409, 'subscription already exists');
     }
     const now = Date.now();
@@ -467,7 +523,12 @@ export class FakeEventSubWs {
     const all = [...visible, sub];
     return {
       status: 202,
-      body: { data: [subscriptionJson(sub)], total: all.length, total_cost: all.reduce((n, s) => n + s.cost, 0), max_total_cost: 10_000 },
+      body: {
+        data: [subscriptionJson(sub)],
+        total: all.length,
+        total_cost: all.reduce((n, s) => n + s.cost, 0),
+        max_total_cost: 10_000,
+      },
     };
   }
 
@@ -478,14 +539,16 @@ export class FakeEventSubWs {
 
   private getConduits(token: TokenInfo): FakeTwitchResponse {
     if (token.kind !== 'app') return twitchError(401, APP_TOKEN_REQUIRED);
-    const data = [...this.conduits.values()].filter((c) => c.clientId === token.clientId).map((c) => ({ id: c.id, shard_count: c.shards.length }));
+    const data = [...this.conduits.values()]
+      .filter((c) => c.clientId === token.clientId)
+      .map((c) => ({ id: c.id, shard_count: c.shards.length }));
     return { status: 200, body: { data } };
   }
 
   private createConduit(req: FakeTwitchRequest, token: TokenInfo): FakeTwitchResponse {
     if (token.kind !== 'app') return twitchError(401, APP_TOKEN_REQUIRED);
     const count = isObject(req.body) ? req.body.shard_count : undefined;
-    if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > 20_000) return twitchError(400, 'Invalid shard count.');
+    if (!validShardCount(count)) return twitchError(400, 'Invalid shard count.');
     if ([...this.conduits.values()].filter((c) => c.clientId === token.clientId).length >= this.settings.maxConduits) {
       return twitchError(429, 'Conduit limit reached.');
     }
@@ -499,7 +562,7 @@ export class FakeEventSubWs {
     if (token.kind !== 'app') return twitchError(401, APP_TOKEN_REQUIRED);
     if (!isObject(req.body)) return twitchError(400, 'The request body must be a JSON object.');
     const count = req.body.shard_count;
-    if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > 20_000) return twitchError(400, 'Invalid shard count.');
+    if (!validShardCount(count)) return twitchError(400, 'Invalid shard count.');
     const conduit = this.ownConduit(req.body.id, token);
     if (!conduit) return twitchError(404, 'Conduit not found.');
     conduit.shards.length = Math.min(conduit.shards.length, count as number);
@@ -601,7 +664,9 @@ export class FakeEventSubWs {
       keepalive = from.keepaliveSeconds;
     } else {
       const asked = url.searchParams.get('keepalive_timeout_seconds');
-      if (asked !== null && /^\d+$/.test(asked)) keepalive = Math.min(600, Math.max(this.settings.minKeepaliveSeconds, Number(asked)));
+      if (asked !== null && /^\d+$/.test(asked)) {
+        keepalive = Math.min(600, Math.max(this.settings.minKeepaliveSeconds, Number(asked)));
+      }
     }
     const s: SessionInternals = {
       id: `${randomUUID().replace(/-/g, '').slice(0, 24)}`,
@@ -627,7 +692,13 @@ export class FakeEventSubWs {
     }, this.settings.pingIntervalMs);
     s.welcomedAt = Date.now();
     this.send(s, 'session_welcome', {
-      session: { id: s.id, status: 'connected', connected_at: nanoTime(Date.parse(s.connectedAt)), keepalive_timeout_seconds: keepalive, reconnect_url: null },
+      session: {
+        id: s.id,
+        status: 'connected',
+        connected_at: nanoTime(Date.parse(s.connectedAt)),
+        keepalive_timeout_seconds: keepalive,
+        reconnect_url: null,
+      },
     });
     if (from) {
       this.moveSession(from, s);
@@ -648,7 +719,9 @@ export class FakeEventSubWs {
     }
     for (const conduit of this.conduits.values()) {
       for (const shard of conduit.shards) {
-        if (shard.transport.sessionId === from.id) shard.transport = { method: 'websocket', sessionId: to.id, connectedAt: to.connectedAt };
+        if (shard.transport.sessionId === from.id) {
+          shard.transport = { method: 'websocket', sessionId: to.id, connectedAt: to.connectedAt };
+        }
       }
     }
   }
@@ -703,7 +776,8 @@ export class FakeEventSubWs {
         t.method === 'webhook'
           ? { method: 'webhook', callback: t.callback }
           : { method: 'websocket', session_id: t.sessionId, connected_at: t.connectedAt, disconnected_at: t.disconnectedAt };
-      this.emit(sub.id, { conduit_id: conduitId, shard_id: shard.id, status, transport }, { routingKey: `${conduitId}:${shard.id}` });
+      const event = { conduit_id: conduitId, shard_id: shard.id, status, transport };
+      this.emit(sub.id, event, { routingKey: `${conduitId}:${shard.id}` });
     }
   }
 
@@ -730,7 +804,13 @@ export class FakeEventSubWs {
   }
 
   /** Write one message; any message resets the keepalive window. Returns whether it was written to an open socket. */
-  private send(s: SessionInternals, messageType: string, payload: Record<string, unknown>, messageId: string = randomUUID(), sub?: FakeEventSubSubscription): boolean {
+  private send(
+    s: SessionInternals,
+    messageType: string,
+    payload: Record<string, unknown>,
+    messageId: string = randomUUID(),
+    sub?: FakeEventSubSubscription,
+  ): boolean {
     if (s.ws.readyState !== WebSocket.OPEN || s.serverCloseCode !== undefined) return false;
     const metadata: Record<string, unknown> = { message_id: messageId, message_type: messageType, message_timestamp: nanoTime() };
     if (sub) {
@@ -742,7 +822,12 @@ export class FakeEventSubWs {
     return true;
   }
 
-  private route(record: FakeEventSubDeliveryRecord, sub: FakeEventSubSubscription, payload: Record<string, unknown>, key: string): void {
+  private route(
+    record: FakeEventSubDeliveryRecord,
+    sub: FakeEventSubSubscription,
+    payload: Record<string, unknown>,
+    key: string,
+  ): void {
     if (sub.transport.method === 'websocket') {
       const s = sub.transport.sessionId ? this.live.get(sub.transport.sessionId) : undefined;
       record.sessionId = sub.transport.sessionId;
@@ -822,7 +907,8 @@ export class FakeEventSubWs {
       headers['Twitch-Eventsub-Subscription-Version'] = sub.version;
     }
     try {
-      const res = await fetch(callback, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+      const signal = AbortSignal.timeout(10_000);
+      const res = await fetch(callback, { method: 'POST', headers, body, redirect: 'manual', signal });
       const text = await res.text();
       return messageType === 'webhook_callback_verification'
         ? res.status === 200 && text === (payload.challenge as string)
