@@ -30,6 +30,30 @@ describe('planShardOwners', () => {
     expect(planShardOwners(6, ['a', 'c', 'd'], owners).size).toBe(0);
     expect(planShardOwners(3, [], owners).size).toBe(0);
   });
+
+  it('on any membership: balanced within one shard, every shard on a live instance, settled within two plans', () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 500; trial++) {
+      const shardCount = 1 + Math.floor(random() * 12);
+      const owners = new Map<string, string>();
+      for (let step = 0; step < 6; step++) {
+        const live = ['a', 'b', 'c', 'd', 'e'].filter(() => random() < 0.6);
+        if (!live.length) continue;
+        for (let round = 0; round < 2; round++) for (const [k, v] of planShardOwners(shardCount, live, owners)) owners.set(k, v);
+        expect(planShardOwners(shardCount, live, owners).size).toBe(0);
+        const counts = live.map((l) => [...owners].filter(([s, o]) => Number(s) < shardCount && o === l).length);
+        expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+        for (let i = 0; i < shardCount; i++) expect(live).toContain(owners.get(String(i)));
+      }
+    }
+  });
+
+  it('keeps neighbouring shards on different instances where it can (Twitch falls back to the next shard)', () => {
+    const owners = new Map<string, string>();
+    for (const live of [['a'], ['a', 'b']]) for (const [k, v] of planShardOwners(6, live, owners)) owners.set(k, v);
+    expect([...owners].sort().map(([, o]) => o)).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
+  });
 });
 
 describe('TwitchConduitManager', () => {

@@ -123,8 +123,9 @@ export class TwitchRedisConduitCoordinator implements TwitchConduitCoordinator {
 /**
  * Spreads `shardCount` shards over the live instances: each keeps what it owns up to its share
  * (`floor(n / live)`, one more for the first `n % live` instances in sorted order); shards of dead
- * instances and shards over a share go to the instances under theirs, preferably to one that owns
- * neither neighbouring shard (Twitch falls back to the next shard). Returns the changed owners.
+ * instances, shards over a share and every second shard of a run of neighbours on one instance go to
+ * the instances under their share, preferably one that owns neither neighbouring shard (Twitch falls
+ * back to the next shard when one is disabled). Returns the changed owners.
  */
 export function planShardOwners(
   shardCount: number,
@@ -139,13 +140,18 @@ export function planShardOwners(
   const quota = new Map(sorted.map((id, i) => [id, base + (i < extra ? 1 : 0)]));
   const kept = new Map(sorted.map((id) => [id, 0]));
   const free: string[] = [];
+  let previousKept: string | undefined;
   for (let shard = 0; shard < shardCount; shard++) {
     const id = String(shard);
     const owner = owners.get(id);
-    if (owner !== undefined && quota.has(owner) && kept.get(owner)! < quota.get(owner)!) {
+    // A run of neighbours on one instance is broken up where another instance can take one.
+    const run = owner !== undefined && owner === previousKept;
+    if (owner !== undefined && quota.has(owner) && kept.get(owner)! < quota.get(owner)! && !run) {
       kept.set(owner, kept.get(owner)! + 1);
+      previousKept = owner;
     } else {
       free.push(id);
+      previousKept = undefined;
     }
   }
   const final = new Map([...owners].filter(([id]) => !free.includes(id)));
