@@ -142,6 +142,20 @@ describe('TwitchConduitManager', () => {
     expect(fake.requestsTo('POST', '/eventsub/subscriptions').length).toBe(creates);
   });
 
+  it('uses the conduit named by "conduitId" (no Redis: nothing else remembers it), and refuses an unknown one', async () => {
+    const first = manager({ redis: null });
+    await first.m.start();
+    const id = first.m.conduitId!;
+    await first.m.stop();
+    const conduits = fake.eventSubWs.conduits.size;
+    const again = manager({ redis: null, conduitId: id });
+    await again.m.start();
+    expect(again.m.conduitId).toBe(id);
+    expect(fake.eventSubWs.conduits.size).toBe(conduits);
+    await expect.poll(() => allServed(again.m)).toBe(true);
+    await expect(manager({ redis: null, conduitId: 'not-a-conduit' }).m.start()).rejects.toThrow(/"conduitId"/);
+  });
+
   it('conduit.shard.disabled: the owner serves the shard again with a new session', async () => {
     const { m } = manager();
     await m.start();

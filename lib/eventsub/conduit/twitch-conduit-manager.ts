@@ -62,6 +62,12 @@ export interface TwitchConduitManagerConfig {
   keyPrefix?: string;
   /** Name of this app's conduit, to keep conduits of several apps on one client apart. @default 'default' */
   name?: string;
+  /**
+   * The conduit to use, when you keep its id yourself (configuration). Without it, the id is kept in
+   * Redis; without Redis either, every start creates a new conduit (Twitch allows 5 per client).
+   * @default the id stored in Redis, else a new conduit
+   */
+  conduitId?: string;
   /** Shards of the conduit (1–20000). An existing conduit is resized to it. @default 4 */
   shardCount?: number;
   /** Subscriptions to make once against the conduit (app token). */
@@ -145,6 +151,9 @@ export class TwitchConduitManager {
     }
     if (!Number.isInteger(leaseMs) || leaseMs <= heartbeatMs) {
       throw new TypeError(`EventSub conduit: "leaseMs" must be an integer greater than "heartbeatMs" (got ${leaseMs})`);
+    }
+    if (config.conduitId !== undefined && (typeof config.conduitId !== 'string' || config.conduitId === '')) {
+      throw new TypeError('EventSub conduit: "conduitId" must be a conduit id');
     }
     if (typeof config.clientId !== 'string' || config.clientId === '') {
       throw new TypeError('EventSub conduit: "clientId" is required');
@@ -271,9 +280,19 @@ export class TwitchConduitManager {
         ready: async () => undefined,
         work: async () => {
           const conduits = (await this.config.api.conduits.getConduits()).data;
-          const stored = await this.coordinator.conduitId();
+          const given = this.config.conduitId;
+          const kept = await this.coordinator.conduitId();
+          const stored = given ?? kept;
           const found = conduits.find((c) => c.id === stored);
+          if (given !== undefined && !found) {
+            throw new Error(`EventSub conduit: the conduit "${given}" (option "conduitId") is not among this client's conduits`);
+          }
           if (found) {
+            if (found.id !== kept) {
+              // Another conduit than the one the shard state is about: start that state over.
+              await this.coordinator.setConduitId(found.id);
+              await this.coordinator.setOwners(new Map(), [...(await this.coordinator.owners()).keys()]);
+            }
             if (found.shardCount !== this.shardCount) {
               this.logger.log(`EventSub conduit ${found.id}: ${found.shardCount} shards → ${this.shardCount}`);
               await this.config.api.conduits.updateConduits({ id: found.id, shardCount: this.shardCount });
