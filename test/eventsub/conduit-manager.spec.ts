@@ -156,6 +156,28 @@ describe('TwitchConduitManager', () => {
     await expect(manager({ redis: null, conduitId: 'not-a-conduit' }).m.start()).rejects.toThrow(/"conduitId"/);
   });
 
+  it("a shard's session_reconnect: the shard follows the new session and no event is lost", async () => {
+    const { m, deliveries } = manager({ shardCount: 1 });
+    await m.start();
+    await expect.poll(() => allServed(m)).toBe(true);
+    const before = conduitOf(m).shards[0].transport.sessionId!;
+    const online = [...fake.state.eventSubSubscriptions.values()].find((s) => s.transport.conduitId === m.conduitId && s.type === 'stream.online')!;
+    const records = [];
+    for (let i = 0; i < 200; i++) {
+      if (i === 50) fake.eventSubWs.requestReconnect(before);
+      records.push(fake.eventSubWs.emit(online.id, { broadcaster_user_id: String(i) }));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(records.filter((r) => r.outcome !== 'delivered')).toEqual([]);
+    await expect.poll(() => deliveries.length).toBe(200);
+    expect(new Set(deliveries.map((d) => d.messageId)).size).toBe(200);
+    const after = conduitOf(m).shards[0].transport.sessionId;
+    expect(after).not.toBe(before);
+    expect(m.status().shards[0].target).toBe(after);
+    await expect.poll(() => fake.eventSubWs.sessions.get(before)?.status).toBe('closed');
+    expect(conduitOf(m).shards[0].status).toBe('enabled');
+  });
+
   it('conduit.shard.disabled: the owner serves the shard again with a new session', async () => {
     const { m } = manager();
     await m.start();
