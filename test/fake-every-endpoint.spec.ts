@@ -9,6 +9,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { instanceToPlain } from 'class-transformer';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TwitchEndpointBinding, TwitchEndpointClient } from '../lib/api/twitch-endpoint-binding.js';
 import type { TwitchEndpoint } from '../lib/api/twitch-endpoint.interface.js';
@@ -121,6 +122,32 @@ describe('the fake answers every catalog endpoint with its documented example sh
     return created.data[0].id;
   };
 
+  /** A live EventSub WebSocket session of the fake. */
+  const openSession = async (): Promise<{ id: string; ws: WebSocket }> => {
+    const ws = new WebSocket(fake.eventSubWsUrl);
+    const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) => ws.once('message', (d) => r(JSON.parse(d.toString()))));
+    return { id: welcome.payload.session.id, ws };
+  };
+
+  /** A conduit of the fake whose shards have every transport shape: webhook, WebSocket, disconnected WebSocket. */
+  let conduitId: string | undefined;
+  const conduit = async (): Promise<string> => {
+    if (conduitId && fake.eventSubWs.conduits.has(conduitId)) return conduitId;
+    const id = (await t.api.conduits.createConduits({ shardCount: 4 })).data[0].id;
+    const [live, gone] = [await openSession(), await openSession()];
+    await t.api.conduits.updateConduitShards({
+      conduitId: id,
+      shards: [
+        { id: '0', transport: { method: 'webhook', callback: `${fake.url}/eventsub-callback`, secret: 'a-webhook-secret' } },
+        { id: '1', transport: { method: 'websocket', sessionId: live.id } },
+        { id: '2', transport: { method: 'websocket', sessionId: gone.id } },
+      ],
+    });
+    gone.ws.terminate();
+    await expect.poll(() => fake.eventSubWs.conduits.get(id)?.shards[2].status).toBe('websocket_disconnected');
+    return (conduitId = id);
+  };
+
   /** Valid params per endpoint: the fixture's, adjusted where a dedicated route looks at the fake's state. */
   const paramsFor = async (e: TwitchEndpoint): Promise<Record<string, unknown>> => {
     const params = { ...FIXTURE.get(e.name)!.params };
@@ -136,6 +163,23 @@ describe('the fake answers every catalog endpoint with its documented example sh
         };
       case 'Delete EventSub Subscription':
         return { id: await subscribe({ type: 'user.update', version: '1', condition: { user_id: '1001' } }) };
+      // Conduits are kept by the fake: the cases work on one it holds.
+      case 'Get Conduits':
+        await conduit();
+        return params;
+      case 'Update Conduits':
+        return { ...params, id: await conduit(), shardCount: 4 };
+      case 'Delete Conduit':
+        return { id: (await t.api.conduits.createConduits({ shardCount: 1 })).data[0].id };
+      case 'Get Conduit Shards':
+        return { conduitId: await conduit() };
+      case 'Update Conduit Shards': {
+        type Shard = { id: string; transport: object };
+        // Webhook shards need a secret; shard 3 of the fixture is out of a two-shard conduit's range.
+        const id = (await t.api.conduits.createConduits({ shardCount: 2 })).data[0].id;
+        const shards = (params.shards as Shard[]).map((x) => ({ ...x, transport: { ...x.transport, secret: 'a-webhook-secret' } }));
+        return { ...params, conduitId: id, shards };
+      }
       case 'Get EventSub Subscriptions':
         // The subscriptions of Twitch's example (their conditions have different keys).
         type Sub = { type: string; version: string; condition: object };
@@ -179,8 +223,10 @@ describe('the fake answers every catalog endpoint with its documented example sh
     expect(withoutPagination(keyPaths(instanceToPlain(result)))).toEqual(withoutPagination(keyPaths(example)));
   });
 
-  // EventSub subscriptions page through the subscriptions the fake holds: not the example's list.
-  const paginated = TWITCH_ENDPOINTS.filter((e) => e.paginated && !e.path.startsWith('/eventsub/subscriptions'));
+  // EventSub subscriptions and conduit shards page through what the fake holds: not the example's list.
+  const paginated = TWITCH_ENDPOINTS.filter(
+    (e) => e.paginated && !e.path.startsWith('/eventsub/subscriptions') && !e.path.startsWith('/eventsub/conduits'),
+  );
   it('pages through a list for every paginated endpoint: every …Paginated method ends', async () => {
     let iterated = 0;
     for (const e of paginated) {

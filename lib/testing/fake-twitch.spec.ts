@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { FakeTwitch } from './fake-twitch/index.js';
+import { WebSocket } from 'ws';
 
 /** Helix GET/POST/... with the usual headers. */
 function helix(
@@ -354,20 +355,25 @@ describe('FakeTwitch', () => {
 
     it('EventSub over WebSocket needs a user token; webhook needs an app token', async () => {
       const user = fake.issueUserToken({ userId: '527115020' });
+      // A live session of the fake's EventSub WebSocket server.
+      const socket = new WebSocket(fake.eventSubWsUrl);
+      const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) => socket.once('message', (d) => r(JSON.parse(d.toString()))));
+      const sessionId = welcome.payload.session.id;
       const ws = {
         type: 'channel.update',
         version: '2',
         condition: { broadcaster_user_id: '527115020' },
-        transport: { method: 'websocket', session_id: 'AgoQ' },
+        transport: { method: 'websocket', session_id: sessionId },
       };
       const created = await helix(fake, '/eventsub/subscriptions', user.accessToken, { method: 'POST', body: ws });
       expect(created.status).toBe(202);
       const body = (await created.json()) as { data: { status: string; cost: number; transport: Record<string, unknown> }[]; max_total_cost: number };
-      expect(body.data[0]).toMatchObject({ status: 'enabled', cost: 0, transport: { method: 'websocket', session_id: 'AgoQ' } });
+      expect(body.data[0]).toMatchObject({ status: 'enabled', cost: 0, transport: { method: 'websocket', session_id: sessionId } });
       expect(body.max_total_cost).toBe(10);
       const wrong = await helix(fake, '/eventsub/subscriptions', fake.issueAppToken(), { method: 'POST', body: ws });
       expect(wrong.status).toBe(400);
       expect(await wrong.json()).toMatchObject({ message: 'invalid transport and auth combination' });
+      socket.terminate();
     });
   });
 

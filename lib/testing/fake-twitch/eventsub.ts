@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { createHmac, randomUUID } from 'node:crypto';
 import { TWITCH_EVENTSUB_TYPES } from '../../generated/eventsub/index.js';
 import { TWITCH_EVENTSUB_BATCHED_TYPES } from '../../eventsub/twitch-eventsub.catalog.js';
-import { BUILT_IN_ROUTES, subscriptionJson } from './helix-routes.js';
+import { subscriptionJson } from './helix-routes.js';
 import type { FakeTwitch } from './fake-twitch.js';
 import type { FakeEventSubSubscription, FakeTwitchHandlerRequest, FakeTwitchResponse, FakeTwitchState, TokenInfo } from './types.js';
 import { decodeCursor, isObject, paginate, twitchError } from './util.js';
@@ -228,10 +228,10 @@ export class FakeEventSub {
     if (!isObject(condition)) return twitchError(400, 'The condition field is required.');
     if (!isObject(transport) || typeof transport.method !== 'string') return twitchError(400, 'The transport field is required.');
     if (transport.method !== 'webhook') {
-      // WebSocket and conduit subscriptions: the fake's built-in route.
-      const builtIn = BUILT_IN_ROUTES.get('POST /eventsub/subscriptions');
-      if (!builtIn) return twitchError(400, 'The value specified in the method field is not valid.');
-      return builtIn(req, { state: this.state, token, now: Date.now(), commercialCooldownSeconds: 0, lastCommercialAt: new Map() });
+      // WebSocket and conduit subscriptions: the fake's EventSub WebSocket side (sessions, conduits, limits).
+      const ws = this.fake.eventSubWs.routeFor(req, '/eventsub/subscriptions');
+      if (!ws) return twitchError(400, 'The value specified in the method field is not valid.');
+      return ws(token);
     }
     const info = TWITCH_EVENTSUB_TYPES.find((t) => t.type === type && t.version === version);
     if (!info) return twitchError(400, 'The combination of values in the type and version fields is not valid.');

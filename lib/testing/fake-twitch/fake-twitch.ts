@@ -18,6 +18,7 @@ import { setMaxListeners } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthStore } from './auth-store.js';
+import { FakeEventSubWs } from './eventsub-ws.js';
 import {
   catalogAnswer,
   catalogMethods,
@@ -109,6 +110,11 @@ export class FakeTwitch {
    * `extension.issueJwt({ channelId, role, userId })` makes frontend JWTs. See `extensions.ts`.
    */
   readonly extensions = new FakeExtensions(() => this.clientId);
+  /**
+   * The EventSub WebSocket server (at {@link eventSubWsUrl}) and the conduits: emit events, force
+   * reconnects, drop sockets, stall keepalives, disable shards. See {@link FakeEventSubWs}.
+   */
+  readonly eventSubWs: FakeEventSubWs;
 
   /** The registered application's client id. */
   readonly clientId: string;
@@ -184,6 +190,8 @@ export class FakeTwitch {
       });
     });
     this.server.keepAliveTimeout = 60_000;
+    this.eventSubWs = new FakeEventSubWs({ state: this.state, clientId: this.clientId, baseUrl: () => this.baseUrl });
+    this.eventSubWs.attach(this.server);
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -218,6 +226,11 @@ export class FakeTwitch {
   /** Helix base URL: {@link url} + `/helix`. */
   get helixUrl(): string {
     return `${this.baseUrl}/helix`;
+  }
+
+  /** EventSub WebSocket URL: `ws://127.0.0.1:<port>/ws` (stands for `wss://eventsub.wss.twitch.tv/ws`). */
+  get eventSubWsUrl(): string {
+    return this.eventSubWs.url;
   }
 
   /** OAuth2 base URL: {@link url} + `/oauth2` (stands for `https://id.twitch.tv/oauth2`). */
@@ -426,6 +439,7 @@ export class FakeTwitch {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.aborter.abort();
+      this.eventSubWs.close();
       const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       const socketsClosed = [...this.sockets].map((socket) =>
         socket.closed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve())),
@@ -621,7 +635,9 @@ export class FakeTwitch {
     const ebs = this.extensions.answer(req, helixPath);
     if (ebs) return ebs;
     const custom = this.routes.get(key);
-    const builtIn = BUILT_IN_ROUTES.get(key);
+    // The EventSub WebSocket side answers the conduit endpoints and websocket/conduit subscriptions.
+    const eventSubWs = this.eventSubWs.routeFor(req, helixPath);
+    const builtIn: BuiltInRoute | undefined = eventSubWs ? (_r, ctx) => eventSubWs(ctx.token!) : BUILT_IN_ROUTES.get(key);
     const catalog = catalogRoute(req.method, helixPath);
     if (!custom && !builtIn && !catalog) {
       return { response: this.unknownRoute(req.method, helixPath), rateLimit: this.peekRateLimit(req) };

@@ -31,3 +31,11 @@ export type {
   FakeUser,
   TokenInfo,
 } from './types.js';
+export { FakeEventSubWs } from './eventsub-ws.js';
+export type {
+  FakeConduit,
+  FakeConduitShard,
+  FakeEventSubDeliveryRecord,
+  FakeEventSubWsSession,
+  FakeEventSubWsSettings,
+} from './eventsub-ws.js';
