@@ -11,7 +11,7 @@ import { TwitchLoginModule } from '../lib/auth/login/twitch-login.module.js';
 import type { TwitchLoginOptions } from '../lib/interfaces/twitch-login-options.interface.js';
 import { TwitchModule } from '../lib/twitch.module.js';
 import { TwitchOptionsError } from '../lib/twitch-options.js';
-import { FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
+import { FakeTwitch, flushPrefix, uniquePrefix } from './support/app.js';
 import { createHttpApp, type Platform } from './support/http-app.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/twitch/callback';

@@ -27,7 +27,7 @@ describe('token bucket (memory store)', () => {
   });
 
   it('never raises its count from headers, only lowers it', async () => {
-    let now = 0;
+    const now = 0;
     const store = new TwitchMemoryRateLimitStore(() => now);
     await store.take('b', 1, settings, Infinity);
     await store.observe('b', { limit: 10, remaining: 1 }, settings);

@@ -3,6 +3,7 @@ import { ValidateBy, type ValidationOptions } from 'class-validator';
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Characters that make validator.js's length differ from `String.length` (surrogates, variation selectors). */
+// eslint-disable-next-line no-misleading-character-class -- lone surrogates and selectors are what it looks for
 const NOT_ONE_UNIT = /[\uD800-\uDFFF\uFE0E\uFE0F]/;
 
 /** What `@IsTwitchTimestamp()` accepts: a valid `Date`, or an RFC3339 string such as `2021-03-10T15:04:21Z`. */

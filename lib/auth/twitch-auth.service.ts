@@ -7,7 +7,6 @@ import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import { TwitchOptionsError, type TwitchResolvedOptions } from '../twitch-options.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchAppTokenManager } from './twitch-app-token.manager.js';
-import { TwitchTokenCipher } from './token-store/twitch-token-cipher.js';
 import type {
   TwitchAppToken,
   TwitchAuthorizeUrlOptions,

@@ -59,7 +59,7 @@ describe('token bucket arithmetic (memory store, injected clock)', () => {
   });
 
   it('paces with the refill time learnt from Ratelimit-Reset, windowMs only until then', async () => {
-    let now = 0;
+    const now = 0;
     const store = new TwitchMemoryRateLimitStore(() => now);
     await store.take('b', 1, base, Infinity);
     await store.observe('b', { limit: 40, remaining: 0 }, base);

@@ -14,7 +14,7 @@ import {
 } from '../../lib/eventsub-types.js';
 import { FakeTwitch } from '../../lib/testing/fake-twitch/index.js';
 import { flushPrefix, REDIS_URL } from '../support/app.js';
-import { createEventSubApp, example, gate, type EventSubTestApp, type Platform, post, SECRET, signedRequest } from './support.js';
+import { createEventSubApp, example, gate, type EventSubTestApp, type Platform, post, signedRequest } from './support.js';
 
 const received: { kind: string; event: unknown; notification: TwitchEventSubNotification }[] = [];
 const revocations: TwitchEventSubSubscriptionInfo[] = [];
