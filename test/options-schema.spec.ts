@@ -131,6 +131,23 @@ describe('options from one schema', () => {
     }
   });
 
+  it('every option is validated: a value of no option\'s type is refused, naming the option', () => {
+    const unchecked = LEAVES.filter((path) => {
+      const options: Record<string, unknown> = { clientId: 'id', redis: { url: 'redis://127.0.0.1:1' } };
+      let at = options;
+      const keys = path.split('.');
+      for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+      at[keys.at(-1)!] = Symbol('not an option value');
+      try {
+        resolveTwitchOptions(options as never);
+        return true;
+      } catch (err) {
+        return !(err instanceof Error && err.message.startsWith(`TwitchModule: option "${path}" `));
+      }
+    });
+    expect(unchecked).toEqual([]);
+  });
+
   it('resolveTwitchOptions fills in exactly TWITCH_DEFAULTS', () => {
     const resolved = resolveTwitchOptions({ clientId: 'id', redis: { url: 'redis://127.0.0.1:1' } }) as unknown as Record<string, unknown>;
     const at = (path: string) => {
