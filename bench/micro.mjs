@@ -14,7 +14,13 @@ import { ROOT } from './build.mjs';
 const argv = process.argv.slice(2);
 const at = argv.indexOf('--lib-dir');
 const libDir = join(ROOT, at >= 0 && argv[at + 1] ? argv[at + 1] : 'bench/.build');
-const twitch = await import(pathToFileURL(join(libDir, 'index.js')).href);
+// The module's internals, from the built files (the package root exports only what an application uses).
+const twitch = {
+  ...(await import(pathToFileURL(join(libDir, 'dto/twitch-dto.mapper.js')).href)),
+  ...(await import(pathToFileURL(join(libDir, 'api/twitch-endpoint.caller.js')).href)),
+  ...(await import(pathToFileURL(join(libDir, 'generated/twitch-api.namespaces.js')).href)),
+  ...(await import(pathToFileURL(join(libDir, 'helix.js')).href)),
+};
 const { FakeTwitch } = await import(pathToFileURL(join(libDir, 'testing/index.js')).href);
 const { plainToInstance } = await import('class-transformer');
 const { validateSync } = await import('class-validator');

@@ -1,7 +1,15 @@
+/**
+ * The package root: what an application uses. Modules, services, guards and decorators, exceptions, options,
+ * the pluggable stores, scopes and the catalogs. The Helix DTO and params classes are in `nestjs-twitch/helix`,
+ * the EventSub condition and event classes in `nestjs-twitch/eventsub-types`, the fake Twitch in
+ * `nestjs-twitch/testing`. The runtime names are pinned by `test/exports.spec.ts` (`test/packaging/exports.txt`).
+ */
+
+// ── Module and options ──────────────────────────────────────────────────────────────────────────────────────
 export { TwitchModule } from './twitch.module.js';
-export { TWITCH_MODULE_OPTIONS, type TwitchOptionsFactory } from './twitch.module-definition.js';
-export { TWITCH_AUTH_URL, TWITCH_DEFAULTS, TWITCH_HELIX_URL, TWITCH_RESOLVED_OPTIONS } from './twitch.constants.js';
-export { resolveTwitchOptions, TwitchOptionsError, type TwitchResolvedOptions } from './twitch-options.js';
+export { type TwitchOptionsFactory } from './twitch.module-definition.js';
+export { TWITCH_DEFAULTS } from './twitch.constants.js';
+export { TwitchOptionsError } from './twitch-options.js';
 export type {
   TwitchTokenOptions,
   TwitchCacheManager,
@@ -12,23 +20,15 @@ export type {
   TwitchRetryOptions,
 } from './interfaces/twitch-module-options.interface.js';
 export type { TwitchRequestOptions } from './interfaces/twitch-request-options.interface.js';
+export type { TwitchLoginOptions } from './interfaces/twitch-login-options.interface.js';
 
+// ── Helix: the service, the catalog, scopes ─────────────────────────────────────────────────────────────────
 export { TwitchApiService } from './api/twitch-api.service.js';
-export { TwitchEndpointCaller } from './api/twitch-endpoint.caller.js';
-export type {
-  TwitchEndpointBinding,
-  TwitchEndpointClient,
-  TwitchPageItem,
-} from './api/twitch-endpoint-binding.js';
-export type {
-  TwitchAuthKind,
-  TwitchEndpoint,
-  TwitchEndpointStatus,
-  TwitchHttpMethod,
-  TwitchWireField,
-} from './api/twitch-endpoint.interface.js';
-export { IsTwitchTimestamp } from './api/twitch-validation.js';
+export { TWITCH_ENDPOINTS } from './generated/catalog.js';
+export { TwitchScopes, TWITCH_SCOPES, type TwitchScope } from './generated/scopes.js';
+export type { TwitchAuthKind, TwitchEndpoint, TwitchEndpointStatus, TwitchHttpMethod } from './api/twitch-endpoint.interface.js';
 
+// ── OAuth and tokens ────────────────────────────────────────────────────────────────────────────────────────
 export { TwitchAuthService } from './auth/twitch-auth.service.js';
 export type {
   TwitchAppToken,
@@ -38,14 +38,19 @@ export type {
   TwitchTokenValidation,
   TwitchUserToken,
 } from './auth/twitch-auth.types.js';
-
 export { TwitchUserTokenService, type TwitchTokenInvalidEvent } from './auth/twitch-user-token.service.js';
+export {
+  signExtensionJwt,
+  type SignExtensionJwtOptions,
+  type TwitchExtensionJwtRole,
+  type TwitchExtensionPubSubPerms,
+} from './auth/extension-jwt.js';
+
+// ── Pluggable stores: an abstract class, a memory default and a Redis one each ──────────────────────────────
 export { TwitchTokenStore, TwitchMemoryTokenStore, type TwitchStoredToken } from './auth/token-store/twitch-token-store.js';
 export { TwitchRedisTokenStore } from './auth/token-store/twitch-redis-token-store.js';
-export { TwitchTokenCipher, TwitchTokenDecryptionError, parseTokenKey } from './auth/token-store/twitch-token-cipher.js';
+export { TwitchTokenDecryptionError } from './auth/token-store/twitch-token-cipher.js';
 export { TwitchKvStore, TwitchMemoryKvStore, TwitchRedisKvStore } from './store/twitch-kv.store.js';
-
-export { TwitchCache, type TwitchCachedResponse } from './cache/twitch-cache.js';
 export {
   TwitchRateLimitStore,
   TWITCH_RATE_LIMIT_BOUNDS,
@@ -56,16 +61,28 @@ export {
 export { TwitchMemoryRateLimitStore } from './rate-limit/memory-rate-limit.store.js';
 export { TwitchRedisRateLimitStore } from './rate-limit/redis-rate-limit.store.js';
 
-export { TwitchField, getTwitchFields, type TwitchFieldMeta, type TwitchFieldOptions } from './dto/twitch-field.decorator.js';
-export { mapTwitchDto } from './dto/twitch-dto.mapper.js';
-export { TwitchPagination } from './dto/twitch-pagination.dto.js';
-
-export * from './exceptions/twitch.exception.js';
+// ── Errors ──────────────────────────────────────────────────────────────────────────────────────────────────
 export {
-  createTwitchException,
-  readRateLimitHeaders,
+  TwitchException,
+  TwitchBadRequestException,
+  TwitchUnauthorizedException,
+  TwitchForbiddenException,
+  TwitchNotFoundException,
+  TwitchConflictException,
+  TwitchUnprocessableEntityException,
+  TwitchTooEarlyException,
+  TwitchRateLimitException,
+  TwitchBadGatewayException,
+  TwitchInvalidResponseException,
+  TwitchAppCredentialsException,
+  TwitchServiceUnavailableException,
+  TwitchGatewayTimeoutException,
+  type TwitchErrorBody,
+  type TwitchExceptionDetails,
+  type TwitchRateLimitState,
+} from './exceptions/twitch.exception.js';
+export {
   TWITCH_ERROR_MAPPING,
-  TWITCH_MESSAGE_MAX_LENGTH,
   type TwitchErrorMapping,
   type TwitchErrorOutcome,
   type TwitchFailure,
@@ -78,7 +95,21 @@ export {
 } from './exceptions/twitch-auth.exception.js';
 export { TwitchValidationException, type TwitchInvalidParam } from './exceptions/twitch-validation.exception.js';
 
-export * from './generated/index.js';
+// ── Guards and login ────────────────────────────────────────────────────────────────────────────────────────
+export { TwitchAuth } from './auth/decorators/twitch-auth.decorator.js';
+export { TwitchUser } from './auth/decorators/twitch-user.decorator.js';
+export { TwitchAuthGuard } from './auth/guards/twitch-auth.guard.js';
+export type { TwitchIdentity } from './auth/guards/twitch-identity.js';
+export {
+  TwitchAuthRequiredException,
+  TwitchInsufficientScopeException,
+  type TwitchAuthFailureReason,
+} from './auth/guards/twitch-auth.exceptions.js';
+export { TwitchLoginModule, type TwitchLoginModuleOptions } from './auth/login/twitch-login.module.js';
+export { TwitchLoginService } from './auth/login/twitch-login.service.js';
+export { TwitchLoginException, type TwitchLoginFailureReason } from './auth/login/twitch-login.exception.js';
+
+// ── EventSub ────────────────────────────────────────────────────────────────────────────────────────────────
 export { TWITCH_EVENTSUB_TYPES, type TwitchEventSubMap } from './generated/eventsub/index.js';
 export type {
   TwitchEventSubConditionField,
@@ -91,41 +122,15 @@ export type {
   TwitchEventSubTypeName,
   TwitchEventSubVersionOf,
 } from './eventsub/twitch-eventsub-type.interface.js';
-export { TwitchExactlyOneOf } from './eventsub/twitch-eventsub-condition.validators.js';
-export {
-  signExtensionJwt,
-  type SignExtensionJwtOptions,
-  type TwitchExtensionJwtRole,
-  type TwitchExtensionPubSubPerms,
-} from './auth/extension-jwt.js';
-
-export type { TwitchLoginOptions } from './interfaces/twitch-login-options.interface.js';
-export type { TwitchResolvedLoginOptions } from './twitch-options.js';
-export { TwitchAuth } from './auth/decorators/twitch-auth.decorator.js';
-export { TwitchUser } from './auth/decorators/twitch-user.decorator.js';
-export { TwitchAuthGuard } from './auth/guards/twitch-auth.guard.js';
-export { TWITCH_AUTH_SCOPES } from './auth/guards/twitch-auth.constants.js';
-export { type TwitchIdentity, TWITCH_USER_REQUEST_KEY } from './auth/guards/twitch-identity.js';
-export {
-  TwitchAuthRequiredException,
-  TwitchInsufficientScopeException,
-  type TwitchAuthFailureReason,
-} from './auth/guards/twitch-auth.exceptions.js';
-export { TwitchLoginModule, type TwitchLoginModuleOptions } from './auth/login/twitch-login.module.js';
-export { TwitchLoginService } from './auth/login/twitch-login.service.js';
-export { TwitchLoginController } from './auth/login/twitch-login.controller.js';
-export { TwitchLoginException, type TwitchLoginFailureReason } from './auth/login/twitch-login.exception.js';
-
 export { TwitchEventSubModule } from './eventsub/twitch-eventsub.module.js';
-export { TWITCH_EVENTSUB_MODULE_OPTIONS, type TwitchEventSubOptionsFactory } from './eventsub/twitch-eventsub.module-definition.js';
+export { type TwitchEventSubOptionsFactory } from './eventsub/twitch-eventsub.module-definition.js';
 export { TWITCH_EVENTSUB_DEFAULTS } from './eventsub/twitch-eventsub.constants.js';
 export { TwitchEventSubService } from './eventsub/twitch-eventsub.service.js';
-export { TwitchEventSubDispatcher, type TwitchEventSubAcceptance } from './eventsub/twitch-eventsub.dispatcher.js';
-export {
-  TwitchEventSubReconciler,
-  type TwitchEventSubReconcileEntry,
-  type TwitchEventSubReconcileFailure,
-  type TwitchEventSubReconcileReport,
+export type { TwitchEventSubAcceptance } from './eventsub/twitch-eventsub.dispatcher.js';
+export type {
+  TwitchEventSubReconcileEntry,
+  TwitchEventSubReconcileFailure,
+  TwitchEventSubReconcileReport,
 } from './eventsub/twitch-eventsub.reconciler.js';
 export { TwitchEventSubClaimsStore, TwitchEventSubMemoryClaims, TwitchEventSubRedisClaims } from './eventsub/twitch-eventsub-claims.store.js';
 export {
@@ -147,9 +152,8 @@ export type {
   TwitchEventSubNotification,
   TwitchEventSubSubscriptionInfo,
 } from './eventsub/interfaces/twitch-eventsub-message.interface.js';
-export type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './eventsub/twitch-eventsub.options.js';
-export { TWITCH_EVENTSUB_TRANSPORT, type TwitchEventSubTransport } from './eventsub/transport/twitch-eventsub-transport.interface.js';
-export { signTwitchEventSubMessage, verifyTwitchEventSubSignature } from './eventsub/webhook/twitch-eventsub-signature.js';
+export type { TwitchEventSubTransport } from './eventsub/transport/twitch-eventsub-transport.interface.js';
+export { verifyTwitchEventSubSignature } from './eventsub/webhook/twitch-eventsub-signature.js';
 export {
   TwitchEventSubConfigError,
   TwitchEventSubCostExceededException,
@@ -157,28 +161,18 @@ export {
   TwitchEventSubWebhookException,
   type TwitchEventSubWebhookRejection,
 } from './eventsub/twitch-eventsub.exceptions.js';
+
+// ── Extension backends ──────────────────────────────────────────────────────────────────────────────────────
 export { TwitchExtensionModule } from './extensions/twitch-extension.module.js';
-export { TWITCH_EXTENSION_MODULE_OPTIONS, type TwitchExtensionOptionsFactory } from './extensions/twitch-extension.module-definition.js';
+export { type TwitchExtensionOptionsFactory } from './extensions/twitch-extension.module-definition.js';
 export type { TwitchExtensionModuleOptions, TwitchExtensionPubSubOptions } from './extensions/twitch-extension-options.interface.js';
-export {
-  resolveTwitchExtensionOptions,
-  TwitchExtensionOptionsError,
-  type TwitchExtensionResolvedOptions,
-} from './extensions/twitch-extension-options.js';
-export {
-  TWITCH_EXTENSION_DEFAULTS,
-  TWITCH_EXTENSION_RESOLVED_OPTIONS,
-  TWITCH_EXTENSION_AUTH_REQUIREMENTS,
-  TWITCH_EXTENSION_USER_REQUEST_KEY,
-} from './extensions/twitch-extension.constants.js';
+export { TwitchExtensionOptionsError } from './extensions/twitch-extension-options.js';
+export { TWITCH_EXTENSION_DEFAULTS } from './extensions/twitch-extension.constants.js';
 export { TwitchExtensionAuth } from './extensions/decorators/twitch-extension-auth.decorator.js';
 export { TwitchExtensionUser } from './extensions/decorators/twitch-extension-user.decorator.js';
 export { TwitchExtensionAuthGuard, type TwitchExtensionAuthRequirements } from './extensions/guards/twitch-extension-auth.guard.js';
 export type { TwitchExtensionRole, TwitchExtensionViewer } from './extensions/twitch-extension-viewer.js';
-export { TwitchExtensionJwtVerifier } from './extensions/twitch-extension-jwt.verifier.js';
-export { TwitchExtensionJwtSigner } from './extensions/twitch-extension-jwt.signer.js';
 export { TwitchExtensionSecretsService, type TwitchExtensionSecret } from './extensions/twitch-extension-secrets.service.js';
-export { TwitchExtensionPubSubPacer, type TwitchExtensionPubSubSlot } from './extensions/twitch-extension-pubsub.pacer.js';
 export {
   TwitchExtensionService,
   type TwitchExtensionCallOptions,

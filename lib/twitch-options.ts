@@ -1,6 +1,8 @@
 import type { Cache } from 'cache-manager';
 import { parseTokenKey } from './auth/token-store/twitch-token-cipher.js';
 import type { TwitchTokenStore } from './auth/token-store/twitch-token-store.js';
+import type { TwitchRateLimitStore } from './rate-limit/twitch-rate-limit.store.js';
+import type { TwitchKvStore } from './store/twitch-kv.store.js';
 import type {
   TwitchCacheOptions,
   TwitchModuleOptions,
@@ -8,7 +10,7 @@ import type {
   TwitchRateLimitOptions,
   TwitchRetryOptions,
 } from './interfaces/twitch-module-options.interface.js';
-import { TWITCH_AUTH_URL, TWITCH_DEFAULTS, TWITCH_HELIX_URL } from './twitch.constants.js';
+import { TWITCH_DEFAULTS } from './twitch.constants.js';
 import type { TwitchLoginOptions } from './interfaces/twitch-login-options.interface.js';
 
 /** Options after validation, with every default filled in. */
@@ -25,7 +27,9 @@ export interface TwitchResolvedOptions {
   connectTimeout: number;
   maxResponseBytes: number;
   keyPrefix: string;
-  rateLimit: Required<TwitchRateLimitOptions>;
+  /** The app's own store of shared short-lived state, if it gave one. */
+  stateStore?: TwitchKvStore;
+  rateLimit: Required<Omit<TwitchRateLimitOptions, 'store'>> & { store?: TwitchRateLimitStore };
   retry: Required<TwitchRetryOptions>;
   cache: { defaultTtl: number; localMaxEntries: number; manager?: Cache };
   tokens: { store?: TwitchTokenStore; encryptionKey?: Buffer; validateIntervalMs: number; validateOnStartup: boolean };
@@ -50,7 +54,7 @@ export class TwitchOptionsError extends Error {
  * A description of the option keys known at one level: `true` for a value, a nested description for an
  * object whose keys are checked too. Adding an option is one line here (and its validation below).
  */
-type TwitchOptionKeys = { readonly [key: string]: true | TwitchOptionKeys };
+export type TwitchOptionKeys = { readonly [key: string]: true | TwitchOptionKeys };
 
 /** Keys of `T` (all of them: the compiler refuses a description that forgets one), plus keys not yet typed. */
 function keysOf<T>(keys: { readonly [K in keyof Required<T>]: true | TwitchOptionKeys } & TwitchOptionKeys): TwitchOptionKeys {
@@ -58,7 +62,7 @@ function keysOf<T>(keys: { readonly [K in keyof Required<T>]: true | TwitchOptio
 }
 
 /** Every option key the module knows, level by level. */
-const KNOWN_OPTIONS: TwitchOptionKeys = keysOf<TwitchModuleOptions>({
+export const KNOWN_OPTIONS: TwitchOptionKeys = keysOf<TwitchModuleOptions>({
   clientId: true,
   clientSecret: true,
   redirectUri: true,
@@ -69,7 +73,15 @@ const KNOWN_OPTIONS: TwitchOptionKeys = keysOf<TwitchModuleOptions>({
   connectTimeout: true,
   maxResponseBytes: true,
   keyPrefix: true,
-  rateLimit: keysOf<TwitchRateLimitOptions>({ enabled: true, windowMs: true, reserve: true, maxRetries: true, maxWaitMs: true }),
+  stateStore: true,
+  rateLimit: keysOf<TwitchRateLimitOptions>({
+    enabled: true,
+    windowMs: true,
+    reserve: true,
+    maxRetries: true,
+    maxWaitMs: true,
+    store: true,
+  }),
   retry: keysOf<TwitchRetryOptions>({ maxRetries: true, baseDelayMs: true, maxDelayMs: true }),
   cache: keysOf<TwitchCacheOptions>({ defaultTtl: true, localMaxEntries: true, manager: true }),
   tokens: keysOf<TwitchTokenOptions>({ store: true, encryptionKey: true, validateIntervalMs: true, validateOnStartup: true }),
@@ -214,6 +226,15 @@ function boolean(value: unknown, option: string): void {
   if (value !== undefined && typeof value !== 'boolean') fail(option, 'must be a boolean', value);
 }
 
+/** A pluggable part: an instance of the abstract class, or anything with its methods (checked by name). */
+function store(value: unknown, option: string, className: string, methods: readonly string[]): void {
+  if (value === undefined) return;
+  const st = value as Record<string, unknown> | null;
+  if (!st || typeof st !== 'object' || methods.some((m) => typeof st[m] !== 'function')) {
+    fail(option, `must be a ${className} (${methods.join(', ')})`, value);
+  }
+}
+
 function object(value: unknown, option: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isPlainObject(value)) fail(option, 'must be an object', value);
@@ -233,6 +254,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   number(options.connectTimeout, 'connectTimeout', 1, 600_000);
   number(options.maxResponseBytes, 'maxResponseBytes', 1_024, 1_073_741_824);
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') fail('keyPrefix', 'must be a string', options.keyPrefix);
+  store(options.stateStore, 'stateStore', 'TwitchKvStore', ['get', 'set', 'setIfAbsent', 'take', 'delete', 'deleteIf']);
 
   if (options.redis !== undefined) {
     const redis = object(options.redis, 'redis');
@@ -258,6 +280,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   number(rl.reserve, 'rateLimit.reserve', 0);
   number(rl.maxRetries, 'rateLimit.maxRetries', 0, 100);
   number(rl.maxWaitMs, 'rateLimit.maxWaitMs', 0);
+  store(rl.store, 'rateLimit.store', 'TwitchRateLimitStore', ['take', 'observe']);
 
   const retry = object(options.retry, 'retry') as TwitchRetryOptions;
   number(retry.maxRetries, 'retry.maxRetries', 0, 20);
@@ -275,12 +298,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   }
 
   const tokens = object(options.tokens, 'tokens') as TwitchTokenOptions;
-  if (tokens.store !== undefined) {
-    const st = tokens.store as unknown as Record<string, unknown>;
-    if (!st || ['get', 'set', 'delete', 'userIds'].some((m) => typeof st[m] !== 'function')) {
-      fail('tokens.store', 'must be a TwitchTokenStore (get, set, delete, userIds)', tokens.store);
-    }
-  }
+  store(tokens.store, 'tokens.store', 'TwitchTokenStore', ['get', 'set', 'delete', 'userIds']);
   let encryptionKey: Buffer | undefined;
   if (tokens.encryptionKey !== undefined) {
     nonEmptyString(tokens.encryptionKey, 'tokens.encryptionKey', true);
@@ -299,20 +317,22 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
     clientSecret: options.clientSecret,
     redirectUri: options.redirectUri,
     redis: options.redis,
-    redisCommandTimeoutMs: options.redis?.commandTimeoutMs ?? d.redisCommandTimeoutMs,
-    helixUrl: (options.helixUrl ?? TWITCH_HELIX_URL).replace(/\/+$/, ''),
-    authUrl: (options.authUrl ?? TWITCH_AUTH_URL).replace(/\/+$/, ''),
+    redisCommandTimeoutMs: options.redis?.commandTimeoutMs ?? d.redis.commandTimeoutMs,
+    helixUrl: (options.helixUrl ?? d.helixUrl).replace(/\/+$/, ''),
+    authUrl: (options.authUrl ?? d.authUrl).replace(/\/+$/, ''),
     timeout: options.timeout ?? d.timeout,
     // Connecting is part of the attempt: never longer than it.
     connectTimeout: Math.min(options.connectTimeout ?? d.connectTimeout, options.timeout ?? d.timeout),
     maxResponseBytes: options.maxResponseBytes ?? d.maxResponseBytes,
     keyPrefix: options.keyPrefix ?? d.keyPrefix,
+    stateStore: options.stateStore,
     rateLimit: {
       enabled: rl.enabled ?? d.rateLimit.enabled,
       windowMs: rl.windowMs ?? d.rateLimit.windowMs,
       reserve: rl.reserve ?? d.rateLimit.reserve,
       maxRetries: rl.maxRetries ?? d.rateLimit.maxRetries,
       maxWaitMs: rl.maxWaitMs ?? d.rateLimit.maxWaitMs,
+      store: rl.store,
     },
     retry: {
       maxRetries: retry.maxRetries ?? d.retry.maxRetries,
@@ -320,16 +340,16 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
       maxDelayMs: retry.maxDelayMs ?? d.retry.maxDelayMs,
     },
     cache: {
-      defaultTtl: cache.defaultTtl ?? 0,
-      localMaxEntries: cache.localMaxEntries ?? TWITCH_DEFAULTS.cacheLocalMaxEntries,
+      defaultTtl: cache.defaultTtl ?? d.cache.defaultTtl,
+      localMaxEntries: cache.localMaxEntries ?? d.cache.localMaxEntries,
       // A cache-manager Cache at run time (checked above); typed by its get and set only, see TwitchCacheManager.
       manager: cache.manager as Cache | undefined,
     },
     tokens: {
       store: tokens.store,
       encryptionKey,
-      validateIntervalMs: tokens.validateIntervalMs ?? 3_600_000,
-      validateOnStartup: tokens.validateOnStartup ?? true,
+      validateIntervalMs: tokens.validateIntervalMs ?? d.tokens.validateIntervalMs,
+      validateOnStartup: tokens.validateOnStartup ?? d.tokens.validateOnStartup,
     },
     login: resolveLoginOptions(options.login),
   };
@@ -364,19 +384,20 @@ function resolveLoginOptions(input: TwitchLoginOptions | undefined): TwitchResol
   if (login.onLogin !== undefined && typeof login.onLogin !== 'function') {
     fail('login.onLogin', 'must be a function', login.onLogin);
   }
-  const validationCacheTtlMs = login.validationCacheTtlMs ?? 60_000;
+  const d = TWITCH_DEFAULTS.login;
+  const validationCacheTtlMs = login.validationCacheTtlMs ?? d.validationCacheTtlMs;
   return {
-    scopes: [...(login.scopes ?? [])],
-    successRedirect: login.successRedirect ?? '/',
-    logoutRedirect: login.logoutRedirect ?? '/',
-    forceVerify: login.forceVerify ?? false,
-    stateTtlMs: login.stateTtlMs ?? 600_000,
-    sessionTtlMs: login.sessionTtlMs ?? 7 * 24 * 3_600_000,
-    cookieName: login.cookieName ?? 'twitch_session',
-    secureCookie: login.secureCookie ?? 'auto',
+    scopes: [...(login.scopes ?? d.scopes)],
+    successRedirect: login.successRedirect ?? d.successRedirect,
+    logoutRedirect: login.logoutRedirect ?? d.logoutRedirect,
+    forceVerify: login.forceVerify ?? d.forceVerify,
+    stateTtlMs: login.stateTtlMs ?? d.stateTtlMs,
+    sessionTtlMs: login.sessionTtlMs ?? d.sessionTtlMs,
+    cookieName: login.cookieName ?? d.cookieName,
+    secureCookie: login.secureCookie ?? d.secureCookie,
     validationCacheTtlMs,
-    invalidTokenCacheTtlMs: Math.min(login.invalidTokenCacheTtlMs ?? 5_000, validationCacheTtlMs),
-    revalidateAfterMs: login.revalidateAfterMs ?? 3_600_000,
+    invalidTokenCacheTtlMs: Math.min(login.invalidTokenCacheTtlMs ?? d.invalidTokenCacheTtlMs, validationCacheTtlMs),
+    revalidateAfterMs: login.revalidateAfterMs ?? d.revalidateAfterMs,
     onLogin: login.onLogin,
   };
 }

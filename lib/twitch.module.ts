@@ -56,16 +56,18 @@ function warnClearTokens(userTokensInRedis: boolean): void {
       useFactory: (options: TwitchModuleOptions) => resolveTwitchOptions(options),
     },
     twitchRedisProvider,
+    // Each pluggable part: the app's own instance from the options, else Redis with `redis`, else memory.
     {
       provide: TwitchRateLimitStore,
-      inject: [TWITCH_REDIS],
-      useFactory: (redis: TwitchRedisHandle | null) =>
-        redis ? new TwitchRedisRateLimitStore(redis.client) : new TwitchMemoryRateLimitStore(),
+      inject: [TWITCH_RESOLVED_OPTIONS, TWITCH_REDIS],
+      useFactory: (options: TwitchResolvedOptions, redis: TwitchRedisHandle | null) =>
+        options.rateLimit.store ?? (redis ? new TwitchRedisRateLimitStore(redis.client) : new TwitchMemoryRateLimitStore()),
     },
     {
       provide: TwitchKvStore,
-      inject: [TWITCH_REDIS],
-      useFactory: (redis: TwitchRedisHandle | null) => (redis ? new TwitchRedisKvStore(redis.client) : new TwitchMemoryKvStore()),
+      inject: [TWITCH_RESOLVED_OPTIONS, TWITCH_REDIS],
+      useFactory: (options: TwitchResolvedOptions, redis: TwitchRedisHandle | null) =>
+        options.stateStore ?? (redis ? new TwitchRedisKvStore(redis.client) : new TwitchMemoryKvStore()),
     },
     {
       provide: TwitchTokenStore,

@@ -1,13 +1,6 @@
-import { Controller, Get, Header, Inject, Query } from '@nestjs/common';
-import {
-  TWITCH_RESOLVED_OPTIONS,
-  TwitchApiService,
-  TwitchAuth,
-  type TwitchIdentity,
-  type TwitchResolvedOptions,
-  TwitchScopes,
-  TwitchUser,
-} from '../lib/index.js';
+import { Controller, Get, Header, Query } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { TWITCH_DEFAULTS, TwitchApiService, TwitchAuth, type TwitchIdentity, TwitchScopes, TwitchUser } from '../lib/index.js';
 import { escapeHtml, page } from './html.js';
 
 /** Server-rendered pages: a home page with "Log in with Twitch", and a page only for logged-in users. */
@@ -15,7 +8,7 @@ import { escapeHtml, page } from './html.js';
 export class WebController {
   constructor(
     private readonly twitch: TwitchApiService,
-    @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
+    private readonly config: ConfigService,
   ) {}
 
   /** Which Twitch the sample talks to: the embedded fake (started by main.ts without credentials) or another. */
@@ -26,7 +19,9 @@ export class WebController {
 because no <code>TWITCH_CLIENT_ID</code>/<code>TWITCH_CLIENT_SECRET</code> are set: its users, streams and consent
 screen are made up, and nothing reaches twitch.tv. Set both (and register the callback URL) to use Twitch.</p>`;
     }
-    return `<p class="notice" id="twitch">Helix at <code>${escapeHtml(this.options.helixUrl)}</code>, OAuth at <code>${escapeHtml(this.options.authUrl)}</code>.</p>`;
+    const helixUrl = this.config.get<string>('TWITCH_HELIX_URL') ?? TWITCH_DEFAULTS.helixUrl;
+    const authUrl = this.config.get<string>('TWITCH_AUTH_URL') ?? TWITCH_DEFAULTS.authUrl;
+    return `<p class="notice" id="twitch">Helix at <code>${escapeHtml(helixUrl)}</code>, OAuth at <code>${escapeHtml(authUrl)}</code>.</p>`;
   }
 
   @Get()

@@ -5,8 +5,11 @@ import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
+import { pinnedRootExports } from './support/exports.js';
 
 const root = resolve(import.meta.dirname, '..');
+/** The root's runtime names as committed (test/packaging/exports.txt), which the installed package must match exactly. */
+const rootExports = pinnedRootExports().sort();
 
 /** A user's app: loads the installed package by name, starts the fake Twitch, calls Get Users, closes. */
 const body = (load: string) => `
@@ -18,7 +21,10 @@ class AppModule {}
 Module({ imports: [twitch.TwitchModule.forRoot({ ...fake.moduleOptions() })] })(AppModule);
 const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
 const res = await app.get(twitch.TwitchApiService).users.getUsers({ login: ['twitchdev'] });
-console.log(JSON.stringify({ login: res.data[0].login, endpoints: twitch.TWITCH_ENDPOINTS.length, dto: res.constructor.name }));
+const names = Object.keys(twitch).filter((k) => !['default', 'module.exports', '__esModule'].includes(k)).sort();
+const dto = res.constructor.name;
+const helixDto = res instanceof helix.GetUsersResponse && res.data[0] instanceof helix.User;
+console.log(JSON.stringify({ login: res.data[0].login, endpoints: twitch.TWITCH_ENDPOINTS.length, dto, helixDto, exports: names }));
 await app.close();
 await fake.close();
 `;
@@ -72,6 +78,9 @@ await fake.close();
 const typesCheck = `
 import { TwitchModule, type TwitchIdentity, type TwitchModuleOptions } from 'nestjs-twitch';
 import { FakeTwitch } from 'nestjs-twitch/testing';
+import type { Stream } from 'nestjs-twitch/helix';
+import type { ChannelFollowEvent } from 'nestjs-twitch/eventsub-types';
+export type Live = Stream['viewerCount'] | ChannelFollowEvent['userId'];
 const options: TwitchModuleOptions = { clientId: 'id', redis: { url: 'redis://127.0.0.1:6379' } };
 export const mod = TwitchModule.forRoot({ ...options, isGlobal: true });
 export const start: typeof FakeTwitch.start = FakeTwitch.start;
@@ -152,9 +161,10 @@ describe('the packed package', () => {
 import * as common from '@nestjs/common';
 import * as core from '@nestjs/core';
 import * as twitch from 'nestjs-twitch';
+import * as helix from 'nestjs-twitch/helix';
 import * as testing from 'nestjs-twitch/testing';`),
     );
-    expect(result).toEqual({ login: 'twitchdev', endpoints: 144, dto: 'GetUsersResponse' });
+    expect(result).toEqual({ login: 'twitchdev', endpoints: 144, dto: 'GetUsersResponse', helixDto: true, exports: rootExports });
   });
 
   it('loads with require (CommonJS)', () => {
@@ -164,9 +174,10 @@ import * as testing from 'nestjs-twitch/testing';`),
 const common = require('@nestjs/common');
 const core = require('@nestjs/core');
 const twitch = require('nestjs-twitch');
+const helix = require('nestjs-twitch/helix');
 const testing = require('nestjs-twitch/testing');`)}})().catch((e) => { console.error(e); process.exit(1); });`,
     );
-    expect(result).toEqual({ login: 'twitchdev', endpoints: 144, dto: 'GetUsersResponse' });
+    expect(result).toEqual({ login: 'twitchdev', endpoints: 144, dto: 'GetUsersResponse', helixDto: true, exports: rootExports });
   });
 
   const loaders = {

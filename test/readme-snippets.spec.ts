@@ -6,9 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * Every TypeScript block of the README compiles under `strict`, with the compiler settings of a new
- * Nest 12 application, against the package's public entry points (`nestjs-twitch` and
- * `nestjs-twitch/testing`, mapped to `lib/`). Each block is its own ES module. Short fragments may use
- * the variables the README's prose defines (`twitch`, `auth`, `userTokens`, …), declared below; anything
+ * Nest 12 application, against the package's public entry points (`nestjs-twitch`, `nestjs-twitch/testing`,
+ * `nestjs-twitch/helix` and `nestjs-twitch/eventsub-types`, mapped to `lib/`). Each block is its own ES module.
+ * Short fragments may use the variables the README's prose defines (`twitch`, `auth`, `userTokens`, …), declared below; anything
  * else a block uses it must import itself.
  */
 
@@ -43,6 +43,8 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   paths: {
     'nestjs-twitch': [join(root, 'lib/index.ts')],
     'nestjs-twitch/testing': [join(root, 'lib/testing/index.ts')],
+    'nestjs-twitch/helix': [join(root, 'lib/helix.ts')],
+    'nestjs-twitch/eventsub-types': [join(root, 'lib/eventsub-types.ts')],
   },
 };
 

@@ -3,7 +3,7 @@ import { TwitchTransport } from '../http/twitch-transport.js';
 import { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { underSharedLock } from '../store/twitch-lock.js';
 import { TwitchSingleFlight } from '../utils/single-flight.js';
-import { TWITCH_DEFAULTS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
+import { TWITCH_APP_TOKEN_RENEW_BEFORE_MS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import { TwitchOptionsError, type TwitchResolvedOptions } from '../twitch-options.js';
 import type { TwitchAppToken } from './twitch-auth.types.js';
 import { TwitchTokenCipher } from './token-store/twitch-token-cipher.js';
@@ -35,7 +35,7 @@ export class TwitchAppTokenManager {
   private readonly logger = new Logger('TwitchAppToken');
   /** Key of the shared token in the key-value store. */
   private readonly key: string;
-  private readonly renewBeforeMs = TWITCH_DEFAULTS.appToken.renewBeforeMs;
+  private readonly renewBeforeMs = TWITCH_APP_TOKEN_RENEW_BEFORE_MS;
   /** Seals the shared record (`tokens.encryptionKey`); without a key it is stored as JSON. */
   private readonly cipher: TwitchTokenCipher;
   private held?: Held;

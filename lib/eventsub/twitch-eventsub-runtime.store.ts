@@ -6,6 +6,7 @@ import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from './twitch-eventsub.constants.js';
 import type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './twitch-eventsub.options.js';
 import { within } from './twitch-eventsub.util.js';
+import { parseJson } from '../utils/json.js';
 
 /** How long the shared list of runtime subscriptions lives after its last change (ms). */
 const TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -70,13 +71,8 @@ export class TwitchEventSubRuntimeSubscriptions {
 }
 
 function parse(raw: string | undefined): TwitchEventSubResolvedWanted[] {
-  if (!raw) return [];
-  try {
-    const list = JSON.parse(raw) as unknown;
-    return Array.isArray(list)
-      ? list.filter((w): w is TwitchEventSubResolvedWanted => !!w && typeof w.key === 'string' && typeof w.type === 'string')
-      : [];
-  } catch {
-    return [];
-  }
+  const list = parseJson(raw);
+  return Array.isArray(list)
+    ? list.filter((w): w is TwitchEventSubResolvedWanted => !!w && typeof w.key === 'string' && typeof w.type === 'string')
+    : [];
 }

@@ -1,3 +1,4 @@
+import { parseJson } from '../utils/json.js';
 import { TwitchValidationException } from './twitch-validation.exception.js';
 import {
   TwitchLoginRequiredException,
@@ -206,12 +207,8 @@ function num(v: unknown): number | undefined {
 function errorBody(body: unknown): TwitchErrorBody {
   if (body && typeof body === 'object') return body as TwitchErrorBody;
   if (typeof body === 'string' && body.length <= 65_536) {
-    try {
-      const parsed = JSON.parse(body);
-      if (parsed && typeof parsed === 'object') return parsed as TwitchErrorBody;
-    } catch {
-      /* not JSON */
-    }
+    const parsed = parseJson(body);
+    if (parsed && typeof parsed === 'object') return parsed as TwitchErrorBody;
   }
   return {};
 }

@@ -1,6 +1,8 @@
 import type { Cache } from 'cache-manager';
 import type { RedisClientType } from 'redis';
 import type { TwitchTokenStore } from '../auth/token-store/twitch-token-store.js';
+import type { TwitchRateLimitStore } from '../rate-limit/twitch-rate-limit.store.js';
+import type { TwitchKvStore } from '../store/twitch-kv.store.js';
 import type { TwitchLoginOptions } from './twitch-login-options.interface.js';
 
 /** Redis connection for state shared by every instance: rate-limit buckets, the app token, the cache. */
@@ -54,6 +56,13 @@ export interface TwitchRateLimitOptions {
    * @default 120000
    */
   maxWaitMs?: number;
+  /**
+   * Where the token buckets live: your own `TwitchRateLimitStore` (a subclass with `take` and `observe`), used
+   * as it is and never closed by the module. With `redis` the default store shares every bucket between the
+   * instances; without it, buckets are per process.
+   * @default a TwitchRedisRateLimitStore with `redis`, a TwitchMemoryRateLimitStore otherwise
+   */
+  store?: TwitchRateLimitStore;
 }
 
 export interface TwitchRetryOptions {
@@ -98,14 +107,15 @@ export interface TwitchCacheOptions {
    * A cache-manager `Cache` to use instead of the module's own (for instance the `CACHE_MANAGER`
    * of `@nestjs/cache-manager`, with any Keyv store such as `cache-manager-redis-yet` through `KeyvAdapter`).
    * The module never closes a cache it did not create.
+   * @default the module's own: in process, and in Redis with `redis`
    */
   manager?: TwitchCacheManager;
 }
 
 export interface TwitchTokenOptions {
   /**
-   * Where user tokens are kept. Default: in Redis when `redis` is set, in memory otherwise.
-   * Pass your own `TwitchTokenStore` (a database, say) to keep them elsewhere.
+   * Where user tokens are kept. Pass your own `TwitchTokenStore` (a database, say) to keep them elsewhere.
+   * @default a TwitchRedisTokenStore with `redis`, a TwitchMemoryTokenStore otherwise
    */
   store?: TwitchTokenStore;
   /**
@@ -171,6 +181,14 @@ export interface TwitchModuleOptions {
    * @default 'twitch:'
    */
   keyPrefix?: string;
+  /**
+   * Where the module keeps small shared state with expiry: login sessions, used login states, cached token
+   * validations, locks and schedules. Your own `TwitchKvStore` (a subclass with `get`, `set`, `setIfAbsent`,
+   * `take`, `delete` and `deleteIf`), used as it is and never closed by the module. Keys come with `keyPrefix`
+   * already applied. Every instance of the app must share it for sessions and locks to work across instances.
+   * @default a TwitchRedisKvStore with `redis`, a TwitchMemoryKvStore otherwise
+   */
+  stateStore?: TwitchKvStore;
   rateLimit?: TwitchRateLimitOptions;
   retry?: TwitchRetryOptions;
   cache?: TwitchCacheOptions;

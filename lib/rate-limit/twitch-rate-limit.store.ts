@@ -63,7 +63,7 @@ export interface TwitchBucketGrant {
 
 /**
  * Where token buckets live. The module ships an in-memory store (one process) and a Redis store
- * (every instance shares each bucket); provide your own by overriding this class in DI.
+ * (every instance shares each bucket); give your own as the `rateLimit.store` option.
  *
  * A bucket holds `limit` points refilled continuously, completely in its refill time: learnt from
  * `Ratelimit-Reset` (time until full, for the points missing), `windowMs` until then. Takers may drive

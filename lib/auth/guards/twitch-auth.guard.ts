@@ -10,6 +10,7 @@ import { TwitchAuthService } from '../twitch-auth.service.js';
 import { TwitchUserTokenService } from '../twitch-user-token.service.js';
 import type { TwitchHttpRequestLike } from '../login/twitch-cookies.js';
 import { TwitchSessions, validationCacheKey } from '../login/twitch-sessions.js';
+import { parseJsonObject } from '../../utils/json.js';
 import { TWITCH_AUTH_SCOPES } from './twitch-auth.constants.js';
 import { TwitchAuthRequiredException, TwitchInsufficientScopeException } from './twitch-auth.exceptions.js';
 import { type TwitchIdentity, twitchIdentity, TWITCH_USER_REQUEST_KEY } from './twitch-identity.js';
@@ -189,12 +190,7 @@ function isUnauthorized(err: unknown): boolean {
 }
 
 function parseCached(raw: string | undefined): CachedValidation | undefined {
-  if (!raw) return undefined;
-  try {
-    const v = JSON.parse(raw) as CachedValidation;
-    return v && typeof v === 'object' && typeof v.ok === 'boolean' ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  const v = parseJsonObject(raw);
+  return v && typeof v.ok === 'boolean' ? (v as unknown as CachedValidation) : undefined;
 }
 

@@ -12,7 +12,8 @@ import { isSecureRequest, type TwitchHttpRequestLike } from './twitch-cookies.js
 import { TwitchLoginException } from './twitch-login.exception.js';
 import { issueLoginState, loginStateKey, readLoginStateCookie, sameLoginState, verifyLoginState } from './twitch-login-state.js';
 import { normaliseReturnTo } from './twitch-return-to.js';
-import { digest, TwitchSessions, validationCacheKey } from './twitch-sessions.js';
+import { digest } from '../../utils/hash.js';
+import { TwitchSessions, validationCacheKey } from './twitch-sessions.js';
 
 /**
  * The login flow behind `TwitchLoginModule`'s routes, usable from your own controller too:

@@ -1,12 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { TwitchKvStore } from '../../store/twitch-kv.store.js';
 import type { TwitchResolvedOptions } from '../../twitch-options.js';
+import { digest } from '../../utils/hash.js';
+import { parseJsonObject } from '../../utils/json.js';
 import { appendSetCookie, isSecureRequest, readCookie, serializeCookie, type TwitchHttpRequestLike } from './twitch-cookies.js';
-
-/** SHA-256 of a secret, base64url: what keys in the store are made of (never the secret itself). */
-export function digest(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url');
-}
 
 /** Key of the guard's cached `/oauth2/validate` answer for a token (a digest of the token, never the token). */
 export function validationCacheKey(keyPrefix: string, accessToken: string): string {
@@ -64,12 +61,8 @@ export class TwitchSessions {
   async userId(sessionId: string): Promise<string | undefined> {
     const raw = await this.kv.get(this.key(sessionId));
     if (!raw) return undefined;
-    try {
-      const parsed = JSON.parse(raw) as { userId?: unknown };
-      return typeof parsed.userId === 'string' && parsed.userId ? parsed.userId : undefined;
-    } catch {
-      return undefined;
-    }
+    const userId = parseJsonObject(raw)?.userId;
+    return typeof userId === 'string' && userId ? userId : undefined;
   }
 
   /** Creates a session for the user and sets its cookie. */
@@ -84,12 +77,8 @@ export class TwitchSessions {
   async destroy(sessionId: string): Promise<string | undefined> {
     const raw = await this.kv.take(this.key(sessionId));
     if (!raw) return undefined;
-    try {
-      const parsed = JSON.parse(raw) as { userId?: unknown };
-      return typeof parsed.userId === 'string' ? parsed.userId : undefined;
-    } catch {
-      return undefined;
-    }
+    const userId = parseJsonObject(raw)?.userId;
+    return typeof userId === 'string' ? userId : undefined;
   }
 
   /** Sets a cookie (`name` without prefix; see `cookieNameFor`). */
