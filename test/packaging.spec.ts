@@ -154,7 +154,7 @@ import * as core from '@nestjs/core';
 import * as twitch from 'nestjs-twitch';
 import * as testing from 'nestjs-twitch/testing';`),
     );
-    expect(result).toEqual({ login: 'twitchdev', endpoints: 144, dto: 'GetUsersResponse' });
+    expect(result).toEqual({ login: 'twitchdev', endpoints: 149, dto: 'GetUsersResponse' });
   });
 
   it('loads with require (CommonJS)', () => {
@@ -166,7 +166,7 @@ const core = require('@nestjs/core');
 const twitch = require('nestjs-twitch');
 const testing = require('nestjs-twitch/testing');`)}})().catch((e) => { console.error(e); process.exit(1); });`,
     );
-    expect(result).toEqual({ login: 'twitchdev', endpoints: 144, dto: 'GetUsersResponse' });
+    expect(result).toEqual({ login: 'twitchdev', endpoints: 149, dto: 'GetUsersResponse' });
   });
 
   const loaders = {
