@@ -20,6 +20,12 @@ class Handlers {
 }
 
 @Injectable()
+class DropHandlers {
+  @OnTwitchEvent('drop.entitlement.grant', { version: '1', condition: { organizationId: '9001' } })
+  grant() {}
+}
+
+@Injectable()
 class NoScopeHandlers {
   @OnTwitchEvent('channel.subscribe', { version: '1', condition: { broadcasterUserId: '999' } })
   subscribe() {}
@@ -76,6 +82,16 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     expect(ourSubs(`${a.url}/eventsub`).map((s) => s.status)).toEqual(['enabled', 'enabled']);
     expect(report.maxTotalCost).toBe(10_000);
     expect(report.totalCost).toBe(0); // the broadcaster has authorized the app: cost 0
+  });
+
+  it('creates a batched type (drop.entitlement.grant) with is_batching_enabled: true, which Twitch requires', async () => {
+    const a = await start({ providers: [DropHandlers] });
+    const report = (await service(a).startupReconcile())!;
+    expect(report.failed).toEqual([]);
+    expect(report.created.map((e) => e.type)).toEqual(['drop.entitlement.grant']);
+    const [create] = fake.requestsTo('POST', '/eventsub/subscriptions');
+    expect(create?.body).toMatchObject({ type: 'drop.entitlement.grant', is_batching_enabled: true });
+    expect(ourSubs(`${a.url}/eventsub`).map((s) => s.type)).toEqual(['drop.entitlement.grant']);
   });
 
   it('adopts existing subscriptions, re-creates failed ones, answers 409 by adopting, and prunes what nothing wants', async () => {
