@@ -6,20 +6,20 @@ import {
   ExtensionTransaction,
   GetBitsLeaderboardResponse,
   GetCheermotesResponse,
-  GetCustomPowerupResponse,
+  GetCustomPowerUpResponse,
   GetExtensionTransactionsResponse,
 } from './bits.dto.js';
 import {
   GET_BITS_LEADERBOARD,
   GET_CHEERMOTES,
   GET_EXTENSION_TRANSACTIONS,
-  GET_CUSTOM_POWERUP,
+  GET_CUSTOM_POWER_UP,
 } from './bits.endpoints.js';
 import {
   GetBitsLeaderboardParams,
   GetCheermotesParams,
   GetExtensionTransactionsParams,
-  GetCustomPowerupParams,
+  GetCustomPowerUpParams,
 } from './bits.params.js';
 
 const IN_1: readonly unknown[] = ['day', 'week', 'month', 'year', 'all'];
@@ -104,10 +104,10 @@ function validGetExtensionTransactionsParams(p: Record<string, unknown>): boolea
 }
 
 /**
- * True only when class-validator accepts these `GetCustomPowerupParams` as they are (then it is not
+ * True only when class-validator accepts these `GetCustomPowerUpParams` as they are (then it is not
  * run).
  */
-function validGetCustomPowerupParams(p: Record<string, unknown>): boolean {
+function validGetCustomPowerUpParams(p: Record<string, unknown>): boolean {
   let required = 0;
   for (const key of Object.keys(p)) {
     const v = p[key];
@@ -148,11 +148,11 @@ const GET_EXTENSION_TRANSACTIONS_BINDING: TwitchEndpointBinding<GetExtensionTran
   response: GetExtensionTransactionsResponse,
 };
 
-const GET_CUSTOM_POWERUP_BINDING: TwitchEndpointBinding<GetCustomPowerupParams, GetCustomPowerupResponse> = {
-  endpoint: GET_CUSTOM_POWERUP,
-  params: GetCustomPowerupParams,
-  valid: validGetCustomPowerupParams,
-  response: GetCustomPowerupResponse,
+const GET_CUSTOM_POWER_UP_BINDING: TwitchEndpointBinding<GetCustomPowerUpParams, GetCustomPowerUpResponse> = {
+  endpoint: GET_CUSTOM_POWER_UP,
+  params: GetCustomPowerUpParams,
+  valid: validGetCustomPowerUpParams,
+  response: GetCustomPowerUpResponse,
 };
 
 /** Bits endpoints of the Helix API. */
@@ -220,7 +220,7 @@ export class TwitchBitsApi {
    * Auth: a user access token with the scope `bits:read`.
    * @see https://dev.twitch.tv/docs/api/reference#get-custom-power-up
    */
-  getCustomPowerup(params: GetCustomPowerupParams, options?: TwitchRequestOptions): Promise<GetCustomPowerupResponse> {
-    return this.client.call(GET_CUSTOM_POWERUP_BINDING, params, options);
+  getCustomPowerUp(params: GetCustomPowerUpParams, options?: TwitchRequestOptions): Promise<GetCustomPowerUpResponse> {
+    return this.client.call(GET_CUSTOM_POWER_UP_BINDING, params, options);
   }
 }

@@ -550,7 +550,7 @@ export class GetExtensionTransactionsResponse {
  * A set of custom images for the custom Power-up. This field is null if the broadcaster didn’t upload
  * images.
  */
-export class GetCustomPowerupResponseDataImage {
+export class GetCustomPowerUpResponseDataImage {
   /** The URL to a small version of the image. */
   @TwitchField('url_1x')
   url1x?: string;
@@ -564,11 +564,11 @@ export class GetCustomPowerupResponseDataImage {
   url4x?: string;
 
   /**
-   * Maps one object of Twitch's JSON onto a `GetCustomPowerupResponseDataImage` (what `mapTwitchDto`
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseDataImage` (what `mapTwitchDto`
    * runs; `plainToInstance` gives the same result).
    */
-  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerupResponseDataImage {
-    const out = new GetCustomPowerupResponseDataImage() as unknown as Record<string, unknown>;
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseDataImage {
+    const out = new GetCustomPowerUpResponseDataImage() as unknown as Record<string, unknown>;
     let v: unknown;
     v = raw.url_1x;
     if (v !== undefined) out.url1x = twitchPlain(v);
@@ -576,12 +576,12 @@ export class GetCustomPowerupResponseDataImage {
     if (v !== undefined) out.url2x = twitchPlain(v);
     v = raw.url_4x;
     if (v !== undefined) out.url4x = twitchPlain(v);
-    return out as unknown as GetCustomPowerupResponseDataImage;
+    return out as unknown as GetCustomPowerUpResponseDataImage;
   }
 }
 
 /** A set of default images for the custom Power-up. */
-export class GetCustomPowerupResponseDataDefaultImage {
+export class GetCustomPowerUpResponseDataDefaultImage {
   /** The URL to a small version of the image. */
   @TwitchField('url_1x')
   url1x?: string;
@@ -595,11 +595,11 @@ export class GetCustomPowerupResponseDataDefaultImage {
   url4x?: string;
 
   /**
-   * Maps one object of Twitch's JSON onto a `GetCustomPowerupResponseDataDefaultImage` (what
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseDataDefaultImage` (what
    * `mapTwitchDto` runs; `plainToInstance` gives the same result).
    */
-  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerupResponseDataDefaultImage {
-    const out = new GetCustomPowerupResponseDataDefaultImage() as unknown as Record<string, unknown>;
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseDataDefaultImage {
+    const out = new GetCustomPowerUpResponseDataDefaultImage() as unknown as Record<string, unknown>;
     let v: unknown;
     v = raw.url_1x;
     if (v !== undefined) out.url1x = twitchPlain(v);
@@ -607,7 +607,7 @@ export class GetCustomPowerupResponseDataDefaultImage {
     if (v !== undefined) out.url2x = twitchPlain(v);
     v = raw.url_4x;
     if (v !== undefined) out.url4x = twitchPlain(v);
-    return out as unknown as GetCustomPowerupResponseDataDefaultImage;
+    return out as unknown as GetCustomPowerUpResponseDataDefaultImage;
   }
 }
 
@@ -615,7 +615,7 @@ export class GetCustomPowerupResponseDataDefaultImage {
  * The settings used to determine whether to apply a maximum to the number of redemptions allowed per
  * live stream.
  */
-export class GetCustomPowerupResponseDataMaxPerStreamSetting {
+export class GetCustomPowerUpResponseDataMaxPerStreamSetting {
   /** Whether the custom Power-up applies a limit on the number of redemptions allowed per live stream. */
   @TwitchField('is_enabled')
   isEnabled?: boolean;
@@ -625,17 +625,17 @@ export class GetCustomPowerupResponseDataMaxPerStreamSetting {
   maxPerStream?: number;
 
   /**
-   * Maps one object of Twitch's JSON onto a `GetCustomPowerupResponseDataMaxPerStreamSetting` (what
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseDataMaxPerStreamSetting` (what
    * `mapTwitchDto` runs; `plainToInstance` gives the same result).
    */
-  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerupResponseDataMaxPerStreamSetting {
-    const out = new GetCustomPowerupResponseDataMaxPerStreamSetting() as unknown as Record<string, unknown>;
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseDataMaxPerStreamSetting {
+    const out = new GetCustomPowerUpResponseDataMaxPerStreamSetting() as unknown as Record<string, unknown>;
     let v: unknown;
     v = raw.is_enabled;
     if (v !== undefined) out.isEnabled = twitchPlain(v);
     v = raw.max_per_stream;
     if (v !== undefined) out.maxPerStream = twitchPlain(v);
-    return out as unknown as GetCustomPowerupResponseDataMaxPerStreamSetting;
+    return out as unknown as GetCustomPowerUpResponseDataMaxPerStreamSetting;
   }
 }
 
@@ -643,7 +643,7 @@ export class GetCustomPowerupResponseDataMaxPerStreamSetting {
  * The settings used to determine whether to apply a maximum to the number of redemptions allowed per
  * user per live stream.
  */
-export class GetCustomPowerupResponseDataMaxPerUserPerStreamSetting {
+export class GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting {
   /**
    * Whether the custom Power-up applies a limit on the number of redemptions allowed per user per live
    * stream.
@@ -656,17 +656,17 @@ export class GetCustomPowerupResponseDataMaxPerUserPerStreamSetting {
   maxPerUserPerStream?: number;
 
   /**
-   * Maps one object of Twitch's JSON onto a `GetCustomPowerupResponseDataMaxPerUserPerStreamSetting`
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting`
    * (what `mapTwitchDto` runs; `plainToInstance` gives the same result).
    */
-  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerupResponseDataMaxPerUserPerStreamSetting {
-    const out = new GetCustomPowerupResponseDataMaxPerUserPerStreamSetting() as unknown as Record<string, unknown>;
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting {
+    const out = new GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting() as unknown as Record<string, unknown>;
     let v: unknown;
     v = raw.is_enabled;
     if (v !== undefined) out.isEnabled = twitchPlain(v);
     v = raw.max_per_user_per_stream;
     if (v !== undefined) out.maxPerUserPerStream = twitchPlain(v);
-    return out as unknown as GetCustomPowerupResponseDataMaxPerUserPerStreamSetting;
+    return out as unknown as GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting;
   }
 }
 
@@ -674,7 +674,7 @@ export class GetCustomPowerupResponseDataMaxPerUserPerStreamSetting {
  * The settings used to determine whether to apply a cooldown period between redemptions and the length
  * of the cooldown.
  */
-export class GetCustomPowerupResponseDataGlobalCooldownSetting {
+export class GetCustomPowerUpResponseDataGlobalCooldownSetting {
   /** Whether to apply a cooldown period. */
   @TwitchField('is_enabled')
   isEnabled?: boolean;
@@ -684,17 +684,17 @@ export class GetCustomPowerupResponseDataGlobalCooldownSetting {
   globalCooldownSeconds?: number;
 
   /**
-   * Maps one object of Twitch's JSON onto a `GetCustomPowerupResponseDataGlobalCooldownSetting` (what
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseDataGlobalCooldownSetting` (what
    * `mapTwitchDto` runs; `plainToInstance` gives the same result).
    */
-  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerupResponseDataGlobalCooldownSetting {
-    const out = new GetCustomPowerupResponseDataGlobalCooldownSetting() as unknown as Record<string, unknown>;
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseDataGlobalCooldownSetting {
+    const out = new GetCustomPowerUpResponseDataGlobalCooldownSetting() as unknown as Record<string, unknown>;
     let v: unknown;
     v = raw.is_enabled;
     if (v !== undefined) out.isEnabled = twitchPlain(v);
     v = raw.global_cooldown_seconds;
     if (v !== undefined) out.globalCooldownSeconds = twitchPlain(v);
-    return out as unknown as GetCustomPowerupResponseDataGlobalCooldownSetting;
+    return out as unknown as GetCustomPowerUpResponseDataGlobalCooldownSetting;
   }
 }
 
@@ -702,7 +702,7 @@ export class GetCustomPowerupResponseDataGlobalCooldownSetting {
  * One item of a list of custom Power-ups. The list is in ascending order by `id`. If the broadcaster
  * hasn’t created custom Power-ups, the list is empty.
  */
-export class GetCustomPowerupResponseData {
+export class GetCustomPowerUpResponseData {
   /** The ID that uniquely identifies the broadcaster. */
   @TwitchField('broadcaster_id')
   broadcasterId: string;
@@ -738,12 +738,12 @@ export class GetCustomPowerupResponseData {
    * A set of custom images for the custom Power-up. This field is null if the broadcaster didn’t
    * upload images.
    */
-  @TwitchField('image', { type: () => GetCustomPowerupResponseDataImage })
-  image: GetCustomPowerupResponseDataImage | null;
+  @TwitchField('image', { type: () => GetCustomPowerUpResponseDataImage })
+  image: GetCustomPowerUpResponseDataImage | null;
 
   /** A set of default images for the custom Power-up. */
-  @TwitchField('default_image', { type: () => GetCustomPowerupResponseDataDefaultImage })
-  defaultImage: GetCustomPowerupResponseDataDefaultImage;
+  @TwitchField('default_image', { type: () => GetCustomPowerUpResponseDataDefaultImage })
+  defaultImage: GetCustomPowerUpResponseDataDefaultImage;
 
   /**
    * The background color to use for the custom Power-up. The color is in Hex format (for example,
@@ -770,22 +770,22 @@ export class GetCustomPowerupResponseData {
    * The settings used to determine whether to apply a maximum to the number of redemptions allowed per
    * live stream.
    */
-  @TwitchField('max_per_stream_setting', { type: () => GetCustomPowerupResponseDataMaxPerStreamSetting })
-  maxPerStreamSetting: GetCustomPowerupResponseDataMaxPerStreamSetting;
+  @TwitchField('max_per_stream_setting', { type: () => GetCustomPowerUpResponseDataMaxPerStreamSetting })
+  maxPerStreamSetting: GetCustomPowerUpResponseDataMaxPerStreamSetting;
 
   /**
    * The settings used to determine whether to apply a maximum to the number of redemptions allowed per
    * user per live stream.
    */
-  @TwitchField('max_per_user_per_stream_setting', { type: () => GetCustomPowerupResponseDataMaxPerUserPerStreamSetting })
-  maxPerUserPerStreamSetting: GetCustomPowerupResponseDataMaxPerUserPerStreamSetting;
+  @TwitchField('max_per_user_per_stream_setting', { type: () => GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting })
+  maxPerUserPerStreamSetting: GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting;
 
   /**
    * The settings used to determine whether to apply a cooldown period between redemptions and the
    * length of the cooldown.
    */
-  @TwitchField('global_cooldown_setting', { type: () => GetCustomPowerupResponseDataGlobalCooldownSetting })
-  globalCooldownSetting: GetCustomPowerupResponseDataGlobalCooldownSetting;
+  @TwitchField('global_cooldown_setting', { type: () => GetCustomPowerUpResponseDataGlobalCooldownSetting })
+  globalCooldownSetting: GetCustomPowerUpResponseDataGlobalCooldownSetting;
 
   /** Whether the custom Power-up is currently paused. Viewers can’t redeem paused custom Power-ups. */
   @TwitchField('is_paused')
@@ -814,11 +814,11 @@ export class GetCustomPowerupResponseData {
   cooldownExpiresAt: Date | null;
 
   /**
-   * Maps one object of Twitch's JSON onto a `GetCustomPowerupResponseData` (what `mapTwitchDto` runs;
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseData` (what `mapTwitchDto` runs;
    * `plainToInstance` gives the same result).
    */
-  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerupResponseData {
-    const out = new GetCustomPowerupResponseData() as unknown as Record<string, unknown>;
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseData {
+    const out = new GetCustomPowerUpResponseData() as unknown as Record<string, unknown>;
     let v: unknown;
     v = raw.broadcaster_id;
     if (v !== undefined) out.broadcasterId = twitchPlain(v);
@@ -835,9 +835,9 @@ export class GetCustomPowerupResponseData {
     v = raw.bits;
     if (v !== undefined) out.bits = twitchPlain(v);
     v = raw.image;
-    if (v !== undefined) out.image = mapTwitchDto(GetCustomPowerupResponseDataImage, v);
+    if (v !== undefined) out.image = mapTwitchDto(GetCustomPowerUpResponseDataImage, v);
     v = raw.default_image;
-    if (v !== undefined) out.defaultImage = mapTwitchDto(GetCustomPowerupResponseDataDefaultImage, v);
+    if (v !== undefined) out.defaultImage = mapTwitchDto(GetCustomPowerUpResponseDataDefaultImage, v);
     v = raw.background_color;
     if (v !== undefined) out.backgroundColor = twitchPlain(v);
     v = raw.is_enabled;
@@ -845,11 +845,11 @@ export class GetCustomPowerupResponseData {
     v = raw.is_user_input_required;
     if (v !== undefined) out.isUserInputRequired = twitchPlain(v);
     v = raw.max_per_stream_setting;
-    if (v !== undefined) out.maxPerStreamSetting = mapTwitchDto(GetCustomPowerupResponseDataMaxPerStreamSetting, v);
+    if (v !== undefined) out.maxPerStreamSetting = mapTwitchDto(GetCustomPowerUpResponseDataMaxPerStreamSetting, v);
     v = raw.max_per_user_per_stream_setting;
-    if (v !== undefined) out.maxPerUserPerStreamSetting = mapTwitchDto(GetCustomPowerupResponseDataMaxPerUserPerStreamSetting, v);
+    if (v !== undefined) out.maxPerUserPerStreamSetting = mapTwitchDto(GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting, v);
     v = raw.global_cooldown_setting;
-    if (v !== undefined) out.globalCooldownSetting = mapTwitchDto(GetCustomPowerupResponseDataGlobalCooldownSetting, v);
+    if (v !== undefined) out.globalCooldownSetting = mapTwitchDto(GetCustomPowerUpResponseDataGlobalCooldownSetting, v);
     v = raw.is_paused;
     if (v !== undefined) out.isPaused = twitchPlain(v);
     v = raw.is_in_stock;
@@ -858,28 +858,28 @@ export class GetCustomPowerupResponseData {
     if (v !== undefined) out.redemptionsRedeemedCurrentStream = twitchPlain(v);
     v = raw.cooldown_expires_at;
     if (v !== undefined) out.cooldownExpiresAt = twitchDate(v);
-    return out as unknown as GetCustomPowerupResponseData;
+    return out as unknown as GetCustomPowerUpResponseData;
   }
 }
 
 /** Response body of Get Custom Power-up. */
-export class GetCustomPowerupResponse {
+export class GetCustomPowerUpResponse {
   /**
    * A list of custom Power-ups. The list is in ascending order by `id`. If the broadcaster hasn’t
    * created custom Power-ups, the list is empty.
    */
-  @TwitchField('data', { type: () => GetCustomPowerupResponseData })
-  data: GetCustomPowerupResponseData[];
+  @TwitchField('data', { type: () => GetCustomPowerUpResponseData })
+  data: GetCustomPowerUpResponseData[];
 
   /**
-   * Maps one object of Twitch's JSON onto a `GetCustomPowerupResponse` (what `mapTwitchDto` runs;
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponse` (what `mapTwitchDto` runs;
    * `plainToInstance` gives the same result).
    */
-  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerupResponse {
-    const out = new GetCustomPowerupResponse() as unknown as Record<string, unknown>;
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponse {
+    const out = new GetCustomPowerUpResponse() as unknown as Record<string, unknown>;
     let v: unknown;
     v = raw.data;
-    if (v !== undefined) out.data = mapTwitchDto(GetCustomPowerupResponseData, v);
-    return out as unknown as GetCustomPowerupResponse;
+    if (v !== undefined) out.data = mapTwitchDto(GetCustomPowerUpResponseData, v);
+    return out as unknown as GetCustomPowerUpResponse;
   }
 }

@@ -77,11 +77,11 @@ export const GET_EXTENSION_TRANSACTIONS: TwitchEndpoint = {
  * Get Custom Power-up: Gets a list of custom Power-ups that the specified broadcaster created.
  * @see https://dev.twitch.tv/docs/api/reference#get-custom-power-up
  */
-export const GET_CUSTOM_POWERUP: TwitchEndpoint = {
+export const GET_CUSTOM_POWER_UP: TwitchEndpoint = {
   name: 'Get Custom Power-up',
   category: 'Bits',
   namespace: 'bits',
-  methodName: 'getCustomPowerup',
+  methodName: 'getCustomPowerUp',
   method: 'GET',
   path: '/bits/custom_power_ups',
   auth: 'user',

@@ -95,7 +95,7 @@ export class GetExtensionTransactionsParams {
 }
 
 /** Parameters of Get Custom Power-up. */
-export class GetCustomPowerupParams {
+export class GetCustomPowerUpParams {
   /**
    * The ID of the broadcaster whose custom Power-ups you want to get. This ID must match the user ID
    * found in the OAuth token.
