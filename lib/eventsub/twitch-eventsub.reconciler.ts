@@ -208,7 +208,7 @@ export class TwitchEventSubReconciler {
       const created = res.data?.[0];
       return { entry: entry(w, created?.id, created?.status), adopted: false };
     } catch (error) {
-      if (error instanceof TwitchConflictException) return { entry: entry(w), adopted: true };
+      if (error instanceof TwitchConflictException) return { entry: entry(w, error.existingId), adopted: true };
       return this.failure(w, error);
     }
   }

@@ -116,9 +116,10 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     expect(ourSubs(callback).map((s) => s.status)).toEqual(['enabled', 'enabled']);
 
     // Runtime subscribe of a subscription that already exists elsewhere: Twitch's 409 is adopted, not an error.
-    seed('stream.online', '1', { broadcaster_user_id: '6161' }, callback);
+    const existing = seed('stream.online', '1', { broadcaster_user_id: '6161' }, callback);
     const entry = await service(a).subscribe('stream.online', '1', { broadcasterUserId: '6161' });
-    expect(entry).toMatchObject({ type: 'stream.online', condition: { broadcaster_user_id: '6161' } });
+    // The adopted entry carries the existing subscription's id.
+    expect(entry).toMatchObject({ type: 'stream.online', condition: { broadcaster_user_id: '6161' }, id: existing });
     expect(fake.requestsTo('POST', '/eventsub/subscriptions').at(-1)?.status).toBe(409);
     expect(service(a).wanted().map((w) => w.condition.broadcaster_user_id)).toContain('6161');
     // ... and unsubscribe deletes it and stops wanting it.

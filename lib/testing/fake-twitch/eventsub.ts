@@ -270,8 +270,11 @@ export class FakeEventSub {
     }
     const visible = this.visible(token);
     const key = JSON.stringify(Object.entries(wire).sort());
-    if (visible.some((s) => s.type === type && JSON.stringify(Object.entries(s.condition).sort()) === key)) {
-      return twitchError(409, 'subscription already exists');
+    const existing = visible.find((s) => s.type === type && JSON.stringify(Object.entries(s.condition).sort()) === key);
+    if (existing) {
+      // Twitch's 409 names the subscription that already exists.
+      const conflict = twitchError(409, 'subscription already exists');
+      return { ...conflict, body: { ...(conflict.body as Record<string, unknown>), id: existing.id } };
     }
     const cost = info.scopes.length || authorized ? 0 : 1;
     const totals = this.totals(token);
