@@ -44,7 +44,7 @@ import {
 
 const IN_1: readonly unknown[] = ['broadcaster', 'developer', 'global'];
 const IN_2: readonly unknown[] = ['broadcaster', 'developer', 'global'];
-const PATTERN_3 = /^(broadcast|global|whisper-[0-9]+)$/;
+const PATTERN_3 = /^(broadcast|global|whisper-[0-9]{1,20})$/;
 const IN_4: readonly unknown[] = ['bits'];
 
 /**

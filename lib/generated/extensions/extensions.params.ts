@@ -102,7 +102,7 @@ export class SendExtensionPubSubMessageParams {
   /** The target of the message. Possible values are: broadcast, global, whisper-<user-id>. */
   @IsArray()
   @IsString({ each: true })
-  @Matches(/^(broadcast|global|whisper-[0-9]+)$/, { each: true })
+  @Matches(/^(broadcast|global|whisper-[0-9]{1,20})$/, { each: true })
   @ArrayMinSize(1)
   target!: string[];
 
