@@ -1,8 +1,8 @@
 /**
  * Helix behaviour newer than the spec snapshot, through the real pipeline against the fake Twitch (the
  * contract spec covers each new endpoint's wire and DTO round trip from Twitch's example):
- * Extension PubSub targets, Send Chat Announcement with an app token, the conduit_id filter of Get EventSub
- * Subscriptions, pin durations.
+ * Extension PubSub targets, Send Chat Announcement with an app token, Send Chat Message's pin, the conduit_id
+ * filter of Get EventSub Subscriptions, pin durations.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signExtensionJwt } from '../lib/auth/extension-jwt.js';
@@ -76,6 +76,19 @@ describe('Helix endpoints and fields newer than the spec snapshot', () => {
       const call = t.api.chat.sendChatAnnouncement({ broadcasterId: '1', moderatorId: '2', message: 'x', forSourceOnly: 'no' as never });
       await expect(call).rejects.toThrow(/forSourceOnly/);
       expect(helixRequests()).toEqual([]);
+    });
+  });
+
+  describe('Send Chat Message', () => {
+    it('sends pin in the body', async () => {
+      fake.respondWith('POST', '/chat/messages', 200, { data: [{ message_id: 'abc-123', is_sent: true }] });
+      const token = fake.issueUserToken({ userId: '141981764', scopes: ['user:write:chat', 'moderator:manage:chat_messages'] }).accessToken;
+      const res = await t.api.chat.sendChatMessage(
+        { broadcasterId: '12826', senderId: '141981764', message: 'Welcome! Type !rules', pin: true },
+        { accessToken: token },
+      );
+      expect(res.data[0].messageId).toBe('abc-123');
+      expect(helixRequests()[0].body).toEqual({ broadcaster_id: '12826', sender_id: '141981764', message: 'Welcome! Type !rules', pin: true });
     });
   });
 

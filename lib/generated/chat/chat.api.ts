@@ -386,6 +386,10 @@ function validSendChatMessageParams(p: Record<string, unknown>): boolean {
         if (v === null || v === undefined) break;
         if (typeof v !== 'boolean') return false;
         break;
+      case 'pin':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
       default:
         return false;
     }

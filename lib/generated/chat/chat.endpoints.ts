@@ -303,6 +303,7 @@ export const SEND_CHAT_MESSAGE: TwitchEndpoint = {
     { key: 'message', name: 'message' },
     { key: 'replyParentMessageId', name: 'reply_parent_message_id' },
     { key: 'forSourceOnly', name: 'for_source_only' },
+    { key: 'pin', name: 'pin' },
   ],
 };
 

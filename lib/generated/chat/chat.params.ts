@@ -297,6 +297,14 @@ export class SendChatMessageParams {
   @IsOptional()
   @IsBoolean()
   forSourceOnly?: boolean;
+
+  /**
+   * Whether to pin the message once it is sent. Pinning needs the moderator:manage:chat_messages
+   * scope; reply_parent_message_id and for_source_only are not supported with pin set to true.
+   */
+  @IsOptional()
+  @IsBoolean()
+  pin?: boolean;
 }
 
 /** Parameters of Get Pinned Chat Message. */

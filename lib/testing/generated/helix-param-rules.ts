@@ -208,6 +208,7 @@ export const HELIX_PARAM_RULES: Readonly<Record<string, Readonly<Record<string, 
     message: { required: true, list: false },
     replyParentMessageId: { required: false, list: false },
     forSourceOnly: { required: false, list: false },
+    pin: { required: false, list: false },
   },
   'Get Pinned Chat Message': {
     broadcasterId: { required: true, list: false },
