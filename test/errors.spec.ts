@@ -70,6 +70,28 @@ describe('error mapping and retries', () => {
     expect(helixCalls()).toHaveLength(status === 401 ? 2 : 1);
   });
 
+  it.each([
+    ['a top-level id', { id: '26b1c993-bfcf-44d9-b876-379dacafe75a' }, '26b1c993-bfcf-44d9-b876-379dacafe75a'],
+    ['data[0].id', { data: [{ id: '35016908-41ff-33ce-7879-61b8dfc2ee16' }] }, '35016908-41ff-33ce-7879-61b8dfc2ee16'],
+    ['no id', {}, undefined],
+    ['an id that is not an ID', { id: 'x'.repeat(65) }, undefined],
+    ['an id with markup', { id: '<b>1</b>' }, undefined],
+    ['a numeric id', { id: 42 }, undefined],
+  ])('a 409 from Create EventSub Subscription with %s gives existingId', async (_what, extra, existingId) => {
+    const body = { error: 'Conflict', status: 409, message: 'subscription already exists', ...extra };
+    fake.inject({ method: 'POST', path: '/eventsub/subscriptions', status: 409, body });
+    const err = await t.api.eventSub
+      .createEventSubSubscription({
+        type: 'stream.online',
+        version: '1',
+        condition: { broadcaster_user_id: '1' },
+        transport: { method: 'webhook', callback: 'https://example.com/cb', secret: 'abcdefghijk' },
+      })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(TwitchConflictException);
+    expect(err.existingId).toBe(existingId);
+  });
+
   it('retries a GET after 5xx with backoff, then succeeds', async () => {
     fake.inject({ method: 'GET', path: '/users', status: 503, times: 2 });
     const res = await t.api.users.getUsers({ login: ['twitchdev'] });

@@ -192,8 +192,8 @@ describe('the fake answers every catalog endpoint with its documented example sh
     }
   };
 
-  it('has a fixture and a documented example for each of the 144 endpoints', () => {
-    expect(TWITCH_ENDPOINTS).toHaveLength(144);
+  it('has a fixture and a documented example for each of the 149 endpoints', () => {
+    expect(TWITCH_ENDPOINTS).toHaveLength(149);
     for (const e of TWITCH_ENDPOINTS) {
       expect(FIXTURE.get(e.name), e.name).toBeDefined();
       expect(HELIX_EXAMPLES[e.name], e.name).toMatchObject({ method: e.method, path: e.path });

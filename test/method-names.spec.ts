@@ -7,12 +7,13 @@ import { TwitchApiNamespaces } from '../lib/generated/twitch-api.namespaces.js';
 
 /**
  * The documented rule, written out here on its own: the camelCase of Twitch's reference name without the
- * articles (a, an, the); each word keeps its letters and digits, the first starts lower-case (an acronym is
- * lower-cased whole), the others start upper-case, inner capitals stay.
+ * articles (a, an, the); words are split at spaces and hyphens (Power-up: Power, Up); each word keeps its
+ * letters and digits, the first starts lower-case (an acronym is lower-cased whole), the others start
+ * upper-case, inner capitals stay.
  */
 function ruleName(twitchName: string): string {
   return twitchName
-    .split(/\s+/)
+    .split(/[\s-]+/)
     .map((w) => w.replace(/[^A-Za-z0-9]/g, ''))
     .filter((w) => w && !['a', 'an', 'the'].includes(w.toLowerCase()))
     .map((w, i) => {
@@ -31,7 +32,7 @@ const methodsOf = (namespace: string): string[] =>
 
 describe('method names', () => {
   it('the catalog holds every Helix endpoint', () => {
-    expect(TWITCH_ENDPOINTS).toHaveLength(144);
+    expect(TWITCH_ENDPOINTS).toHaveLength(149);
   });
 
   it.each(TWITCH_ENDPOINTS.map((e) => [e.name, e] as const))('%s: methodName follows the rule', (_, e) => {

@@ -164,7 +164,7 @@ import * as twitch from 'nestjs-twitch';
 import * as helix from 'nestjs-twitch/helix';
 import * as testing from 'nestjs-twitch/testing';`),
     );
-    expect(result).toEqual({ login: 'twitchdev', endpoints: 144, dto: 'GetUsersResponse', helixDto: true, exports: rootExports });
+    expect(result).toEqual({ login: 'twitchdev', endpoints: 149, dto: 'GetUsersResponse', helixDto: true, exports: rootExports });
   });
 
   it('loads with require (CommonJS)', () => {
@@ -177,7 +177,7 @@ const twitch = require('nestjs-twitch');
 const helix = require('nestjs-twitch/helix');
 const testing = require('nestjs-twitch/testing');`)}})().catch((e) => { console.error(e); process.exit(1); });`,
     );
-    expect(result).toEqual({ login: 'twitchdev', endpoints: 144, dto: 'GetUsersResponse', helixDto: true, exports: rootExports });
+    expect(result).toEqual({ login: 'twitchdev', endpoints: 149, dto: 'GetUsersResponse', helixDto: true, exports: rootExports });
   });
 
   const loaders = {

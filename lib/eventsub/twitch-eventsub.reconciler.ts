@@ -7,7 +7,7 @@ import type { EventSubSubscription } from '../generated/event-sub/event-sub.dto.
 import { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
-import { findEventSubType, subscriptionKey } from './twitch-eventsub.catalog.js';
+import { findEventSubType, subscriptionKey, TWITCH_EVENTSUB_BATCHED_TYPES } from './twitch-eventsub.catalog.js';
 import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from './twitch-eventsub.constants.js';
 import { TwitchEventSubCostExceededException, TwitchEventSubMissingAuthorizationException } from './twitch-eventsub.exceptions.js';
 import type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './twitch-eventsub.options.js';
@@ -202,12 +202,13 @@ export class TwitchEventSubReconciler {
         version: w.version,
         condition: { ...w.condition },
         transport: this.transport.createTransport() as never,
+        ...(TWITCH_EVENTSUB_BATCHED_TYPES.has(w.type) ? { isBatchingEnabled: true } : {}),
       });
       this.totals = { totalCost: res.totalCost ?? totalCost, maxTotalCost: res.maxTotalCost ?? maxTotalCost };
       const created = res.data?.[0];
       return { entry: entry(w, created?.id, created?.status), adopted: false };
     } catch (error) {
-      if (error instanceof TwitchConflictException) return { entry: entry(w), adopted: true };
+      if (error instanceof TwitchConflictException) return { entry: entry(w, error.existingId), adopted: true };
       return this.failure(w, error);
     }
   }

@@ -204,6 +204,21 @@ function num(v: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** An ID as Twitch writes them (digits, letters, hyphens; subscription IDs are UUIDs); anything else is ignored. */
+const TWITCH_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * The ID of the existing resource a 409 names: `id` at the top of the error body, or `data[0].id` (Create EventSub
+ * Subscription answers the subscription that already exists).
+ */
+function conflictingId(body: Record<string, unknown>): string | undefined {
+  const data = Array.isArray(body.data) ? (body.data[0] as Record<string, unknown> | undefined) : undefined;
+  for (const id of [body.id, data && typeof data === 'object' ? data.id : undefined]) {
+    if (typeof id === 'string' && TWITCH_ID.test(id)) return id;
+  }
+  return undefined;
+}
+
 function errorBody(body: unknown): TwitchErrorBody {
   if (body && typeof body === 'object') return body as TwitchErrorBody;
   if (typeof body === 'string' && body.length <= 65_536) {
@@ -298,11 +313,12 @@ export function createTwitchException(failure: TwitchFailure): TwitchException {
     }
     case 'otherClientError':
       return new TwitchException(status, text, details);
+    case 'conflict':
+      return new TwitchConflictException(text, details, conflictingId(body as Record<string, unknown>));
     case 'badRequest':
     case 'callerTokenRefused':
     case 'forbidden':
     case 'notFound':
-    case 'conflict':
     case 'unprocessable':
     case 'tooEarly':
     case 'serverError':

@@ -102,10 +102,16 @@ export class TwitchNotFoundException extends TwitchException {
     super(HttpStatus.NOT_FOUND, message, details, 'TWITCH_NOT_FOUND');
   }
 }
-/** 409 from Twitch. */
+/**
+ * 409 from Twitch. `existingId` is the ID of what already exists when Twitch's answer names it (Create EventSub
+ * Subscription: the subscription with the same type and condition), undefined otherwise.
+ */
 export class TwitchConflictException extends TwitchException {
-  constructor(message: string, details: TwitchExceptionDetails) {
+  readonly existingId?: string;
+
+  constructor(message: string, details: TwitchExceptionDetails, existingId?: string) {
     super(HttpStatus.CONFLICT, message, details, 'TWITCH_CONFLICT');
+    if (existingId !== undefined) this.existingId = existingId;
   }
 }
 /** 422 from Twitch. */

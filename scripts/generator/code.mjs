@@ -421,6 +421,7 @@ function paramDecorators(field, imports) {
     ts = inner.union ? `(${inner.ts.trim()})[]` : `${inner.ts}[]`;
     if (inner.ts.startsWith('\n')) ts = `Array<${inner.ts}\n  >`;
     if (limits.itemMaxLength !== undefined) dec('cv', 'MaxLength', `${limits.itemMaxLength}, { each: true }`);
+    if (limits.itemPattern !== undefined) dec('cv', 'Matches', `/${limits.itemPattern.replace(/\//g, '\\/')}/, { each: true }`);
   } else if (node.type === 'object') {
     dec('cv', 'IsObject');
     ts = field.recordValue ? `Record<string, ${field.recordValue.name}>` : 'Record<string, unknown>';
@@ -492,6 +493,10 @@ function paramChecks(field, consts) {
     const each = [scalar(node.items, 'x')[0]].filter(Boolean);
     if (limits.itemMaxLength !== undefined) {
       each.push(`${node.items.type === 'string' && !node.items.enum && node.items.format !== 'date-time' ? '' : "typeof x === 'string' && "}x.length <= ${limits.itemMaxLength}`);
+    }
+    if (limits.itemPattern !== undefined) {
+      const typedItem = node.items.type === 'string' && !node.items.enum && node.items.format !== 'date-time' ? '' : "typeof x === 'string' && ";
+      each.push(`${typedItem}${hoist('PATTERN', `/${limits.itemPattern.replace(/\//g, '\\/')}/`)}.test(x)`);
     }
     if (each.length) fails.push(`!v.every((x) => ${each.join(' && ')})`);
   } else if (node.type === 'object') {
@@ -959,7 +964,10 @@ function validValue(param, value) {
     return value.every((v) =>
       node.items.type === 'object' && node.items.properties
         ? objectOk(node.items, v)
-        : scalarOk(node.items, v, lim.itemMaxLength !== undefined ? { maxLength: lim.itemMaxLength } : {}),
+        : scalarOk(node.items, v, {
+            ...(lim.itemMaxLength !== undefined ? { maxLength: lim.itemMaxLength } : {}),
+            ...(lim.itemPattern !== undefined ? { pattern: lim.itemPattern } : {}),
+          }),
     );
   }
   if (node.type === 'object') {

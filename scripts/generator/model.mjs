@@ -324,13 +324,51 @@ function locateParam(op, path) {
 }
 
 const OVERRIDE_SECTIONS = [
-  '$comment', 'referenceOrder', 'extraScopes', 'operations', 'requiredBodies', 'textResponses', 'stringPagination',
-  'pagedWithoutFirst', 'paramKeys', 'params', 'limits', 'schemaPatches',
+  '$comment', 'referenceOrder', 'extraScopes', 'addOperations', 'addParameters', 'operations', 'requiredBodies', 'textResponses',
+  'stringPagination', 'pagedWithoutFirst', 'paramKeys', 'params', 'limits', 'schemaPatches',
 ];
+
+/**
+ * Operations Twitch documents that the spec snapshot lacks: each entry is `{ path, method, operation, why }`, the
+ * operation written as an OpenAPI operation object (tags, externalDocs, description with its `__Authorization:__`
+ * section, parameters, requestBody, responses with schema and example). Optionally `operation['x-request-example']`
+ * (`{ query: { name: [values] }, body }`) gives the documented request when no example curl line is attached.
+ * They go through the same stage as the spec's own operations.
+ */
+function addOperations(spec, additions) {
+  for (const a of additions ?? []) {
+    const label = `${String(a.method).toUpperCase()} ${a.path}`;
+    if (!a.why) fail(`added operation ${label} has no why`);
+    if (!METHODS.includes(a.method)) fail(`added operation ${label}: unknown method`);
+    if (!a.operation?.externalDocs?.description) fail(`added operation ${label}: no externalDocs.description`);
+    const item = (spec.paths[a.path] ??= {});
+    if (item[a.method]) fail(`added operation ${label} is already in the spec; patch it instead`);
+    item[a.method] = clone(a.operation);
+  }
+}
+
+/** Query parameters Twitch added to an operation after the snapshot: `{ operation, parameters, why }`. */
+function addParameters(spec, patches) {
+  const byName = new Map();
+  for (const item of Object.values(spec.paths)) {
+    for (const [method, op] of Object.entries(item)) if (METHODS.includes(method)) byName.set(op.externalDocs?.description, op);
+  }
+  for (const patch of patches ?? []) {
+    if (!patch.why) fail(`added parameters of ${patch.operation} have no why`);
+    const op = byName.get(patch.operation) ?? fail(`added parameters: no operation ${patch.operation}`);
+    op.parameters ??= [];
+    for (const p of patch.parameters ?? []) {
+      if (op.parameters.some((q) => q.name === p.name)) fail(`added parameters: ${patch.operation} already has ${p.name}`);
+      op.parameters.push(clone(p));
+    }
+  }
+}
 
 export function buildModel(specText, overrides) {
   for (const key of Object.keys(overrides)) if (!OVERRIDE_SECTIONS.includes(key)) fail(`helix-overrides.json: unknown section ${key}`);
   const spec = JSON.parse(specText);
+  addOperations(spec, overrides.addOperations);
+  addParameters(spec, overrides.addParameters);
   applySchemaPatches(spec, overrides.schemaPatches);
 
   const categories = (spec.tags ?? []).map((t) => t.name);
@@ -459,7 +497,7 @@ export function buildModel(specText, overrides) {
       }
     }
     if (findOverride(overrides.stringPagination, name, 'string pagination').length) entry.stringPagination = true;
-    entry.requestExample = parseRequestExample(op, path, exampleDescriptions);
+    entry.requestExample = op['x-request-example'] ? clone(op['x-request-example']) : parseRequestExample(op, path, exampleDescriptions);
     model.operations.push(entry);
   }
 

@@ -6,7 +6,8 @@ import { fail, sq } from './util.mjs';
 export const upperFirst = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 export const isAcronymWord = (w) => /^[A-Z]{2,}s?$/.test(w);
 export const lowerLead = (w) => (isAcronymWord(w) ? w.toLowerCase() : w[0].toLowerCase() + w.slice(1));
-export const words = (name) => name.trim().split(/\s+/).filter(Boolean);
+/** A name's words: split at spaces, and at hyphens that join two words ('Power-up' -> 'Power', 'up'). */
+export const words = (name) => name.trim().split(/\s+|(?<=[A-Za-z])-(?=[A-Za-z])/).filter(Boolean);
 export const isIdentifier = (s) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s);
 
 /** Words left out of method names: the articles. */
@@ -17,7 +18,8 @@ export const ARTICLES = new Set(['a', 'an', 'the']);
  * (a, an, the). Each word loses anything but letters and digits; the first word is lower-cased at its start
  * (wholly when it is an acronym), the others get a capital first letter; inner capitals are kept.
  * 'Get Channel Information' -> 'getChannelInformation', 'Start a raid' -> 'startRaid',
- * 'Send a Shoutout' -> 'sendShoutout', 'Get VIPs' -> 'getVIPs', 'Check AutoMod Status' -> 'checkAutoModStatus'.
+ * 'Send a Shoutout' -> 'sendShoutout', 'Get VIPs' -> 'getVIPs', 'Check AutoMod Status' -> 'checkAutoModStatus',
+ * 'Get Custom Power-up' -> 'getCustomPowerUp'.
  */
 export function methodNameOf(operationName) {
   return words(operationName)

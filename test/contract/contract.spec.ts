@@ -181,9 +181,9 @@ const callOf = (api: TestApp['api'], c: Case) =>
   ][c.endpoint.methodName].bind((api as unknown as Record<string, object>)[c.endpoint.namespace]);
 
 describe('contract: the catalog, the fixtures and the service agree', () => {
-  it('covers all 144 operations, each with a fixture, a model entry and a service method', () => {
-    expect(TWITCH_ENDPOINTS).toHaveLength(144);
-    expect(new Set(TWITCH_ENDPOINTS.map((e) => e.name)).size).toBe(144);
+  it('covers all 149 operations, each with a fixture, a model entry and a service method', () => {
+    expect(TWITCH_ENDPOINTS).toHaveLength(149);
+    expect(new Set(TWITCH_ENDPOINTS.map((e) => e.name)).size).toBe(149);
     expect(FIXTURES.map((f) => f.name)).toEqual(TWITCH_ENDPOINTS.map((e) => e.name));
     for (const c of CASES) {
       expect(c.fixture, c.name).toBeDefined();

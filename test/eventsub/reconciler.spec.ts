@@ -20,6 +20,12 @@ class Handlers {
 }
 
 @Injectable()
+class DropHandlers {
+  @OnTwitchEvent('drop.entitlement.grant', { version: '1', condition: { organizationId: '9001' } })
+  grant() {}
+}
+
+@Injectable()
 class NoScopeHandlers {
   @OnTwitchEvent('channel.subscribe', { version: '1', condition: { broadcasterUserId: '999' } })
   subscribe() {}
@@ -78,6 +84,16 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     expect(report.totalCost).toBe(0); // the broadcaster has authorized the app: cost 0
   });
 
+  it('creates a batched type (drop.entitlement.grant) with is_batching_enabled: true, which Twitch requires', async () => {
+    const a = await start({ providers: [DropHandlers] });
+    const report = (await service(a).startupReconcile())!;
+    expect(report.failed).toEqual([]);
+    expect(report.created.map((e) => e.type)).toEqual(['drop.entitlement.grant']);
+    const [create] = fake.requestsTo('POST', '/eventsub/subscriptions');
+    expect(create?.body).toMatchObject({ type: 'drop.entitlement.grant', is_batching_enabled: true });
+    expect(ourSubs(`${a.url}/eventsub`).map((s) => s.type)).toEqual(['drop.entitlement.grant']);
+  });
+
   it('adopts existing subscriptions, re-creates failed ones, answers 409 by adopting, and prunes what nothing wants', async () => {
     const port = await freePort();
     const callback = `http://127.0.0.1:${port}/eventsub`;
@@ -100,9 +116,10 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     expect(ourSubs(callback).map((s) => s.status)).toEqual(['enabled', 'enabled']);
 
     // Runtime subscribe of a subscription that already exists elsewhere: Twitch's 409 is adopted, not an error.
-    seed('stream.online', '1', { broadcaster_user_id: '6161' }, callback);
+    const existing = seed('stream.online', '1', { broadcaster_user_id: '6161' }, callback);
     const entry = await service(a).subscribe('stream.online', '1', { broadcasterUserId: '6161' });
-    expect(entry).toMatchObject({ type: 'stream.online', condition: { broadcaster_user_id: '6161' } });
+    // The adopted entry carries the existing subscription's id.
+    expect(entry).toMatchObject({ type: 'stream.online', condition: { broadcaster_user_id: '6161' }, id: existing });
     expect(fake.requestsTo('POST', '/eventsub/subscriptions').at(-1)?.status).toBe(409);
     expect(service(a).wanted().map((w) => w.condition.broadcaster_user_id)).toContain('6161');
     // ... and unsubscribe deletes it and stops wanting it.

@@ -6,10 +6,21 @@ import {
   ExtensionTransaction,
   GetBitsLeaderboardResponse,
   GetCheermotesResponse,
+  GetCustomPowerUpResponse,
   GetExtensionTransactionsResponse,
 } from './bits.dto.js';
-import { GET_BITS_LEADERBOARD, GET_CHEERMOTES, GET_EXTENSION_TRANSACTIONS } from './bits.endpoints.js';
-import { GetBitsLeaderboardParams, GetCheermotesParams, GetExtensionTransactionsParams } from './bits.params.js';
+import {
+  GET_BITS_LEADERBOARD,
+  GET_CHEERMOTES,
+  GET_EXTENSION_TRANSACTIONS,
+  GET_CUSTOM_POWER_UP,
+} from './bits.endpoints.js';
+import {
+  GetBitsLeaderboardParams,
+  GetCheermotesParams,
+  GetExtensionTransactionsParams,
+  GetCustomPowerUpParams,
+} from './bits.params.js';
 
 const IN_1: readonly unknown[] = ['day', 'week', 'month', 'year', 'all'];
 
@@ -92,6 +103,30 @@ function validGetExtensionTransactionsParams(p: Record<string, unknown>): boolea
   return required === 1;
 }
 
+/**
+ * True only when class-validator accepts these `GetCustomPowerUpParams` as they are (then it is not
+ * run).
+ */
+function validGetCustomPowerUpParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'id':
+        if (v === null || v === undefined) break;
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 1;
+}
+
 const GET_BITS_LEADERBOARD_BINDING: TwitchEndpointBinding<GetBitsLeaderboardParams, GetBitsLeaderboardResponse> = {
   endpoint: GET_BITS_LEADERBOARD,
   params: GetBitsLeaderboardParams,
@@ -111,6 +146,13 @@ const GET_EXTENSION_TRANSACTIONS_BINDING: TwitchEndpointBinding<GetExtensionTran
   params: GetExtensionTransactionsParams,
   valid: validGetExtensionTransactionsParams,
   response: GetExtensionTransactionsResponse,
+};
+
+const GET_CUSTOM_POWER_UP_BINDING: TwitchEndpointBinding<GetCustomPowerUpParams, GetCustomPowerUpResponse> = {
+  endpoint: GET_CUSTOM_POWER_UP,
+  params: GetCustomPowerUpParams,
+  valid: validGetCustomPowerUpParams,
+  response: GetCustomPowerUpResponse,
 };
 
 /** Bits endpoints of the Helix API. */
@@ -168,5 +210,17 @@ export class TwitchBitsApi {
     options?: TwitchRequestOptions,
   ): AsyncIterableIterator<ExtensionTransaction> {
     return this.client.iterate(GET_EXTENSION_TRANSACTIONS_BINDING, params as GetExtensionTransactionsParams, options);
+  }
+
+  /**
+   * Gets a list of custom Power-ups that the specified broadcaster created.
+   *
+   * **New.**
+   *
+   * Auth: a user access token with the scope `bits:read`.
+   * @see https://dev.twitch.tv/docs/api/reference#get-custom-power-up
+   */
+  getCustomPowerUp(params: GetCustomPowerUpParams, options?: TwitchRequestOptions): Promise<GetCustomPowerUpResponse> {
+    return this.client.call(GET_CUSTOM_POWER_UP_BINDING, params, options);
   }
 }

@@ -545,3 +545,341 @@ export class GetExtensionTransactionsResponse {
     return out as unknown as GetExtensionTransactionsResponse;
   }
 }
+
+/**
+ * A set of custom images for the custom Power-up. This field is null if the broadcaster didn’t upload
+ * images.
+ */
+export class GetCustomPowerUpResponseDataImage {
+  /** The URL to a small version of the image. */
+  @TwitchField('url_1x')
+  url1x?: string;
+
+  /** The URL to a medium version of the image. */
+  @TwitchField('url_2x')
+  url2x?: string;
+
+  /** The URL to a large version of the image. */
+  @TwitchField('url_4x')
+  url4x?: string;
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseDataImage` (what `mapTwitchDto`
+   * runs; `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseDataImage {
+    const out = new GetCustomPowerUpResponseDataImage() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.url_1x;
+    if (v !== undefined) out.url1x = twitchPlain(v);
+    v = raw.url_2x;
+    if (v !== undefined) out.url2x = twitchPlain(v);
+    v = raw.url_4x;
+    if (v !== undefined) out.url4x = twitchPlain(v);
+    return out as unknown as GetCustomPowerUpResponseDataImage;
+  }
+}
+
+/** A set of default images for the custom Power-up. */
+export class GetCustomPowerUpResponseDataDefaultImage {
+  /** The URL to a small version of the image. */
+  @TwitchField('url_1x')
+  url1x?: string;
+
+  /** The URL to a medium version of the image. */
+  @TwitchField('url_2x')
+  url2x?: string;
+
+  /** The URL to a large version of the image. */
+  @TwitchField('url_4x')
+  url4x?: string;
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseDataDefaultImage` (what
+   * `mapTwitchDto` runs; `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseDataDefaultImage {
+    const out = new GetCustomPowerUpResponseDataDefaultImage() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.url_1x;
+    if (v !== undefined) out.url1x = twitchPlain(v);
+    v = raw.url_2x;
+    if (v !== undefined) out.url2x = twitchPlain(v);
+    v = raw.url_4x;
+    if (v !== undefined) out.url4x = twitchPlain(v);
+    return out as unknown as GetCustomPowerUpResponseDataDefaultImage;
+  }
+}
+
+/**
+ * The settings used to determine whether to apply a maximum to the number of redemptions allowed per
+ * live stream.
+ */
+export class GetCustomPowerUpResponseDataMaxPerStreamSetting {
+  /** Whether the custom Power-up applies a limit on the number of redemptions allowed per live stream. */
+  @TwitchField('is_enabled')
+  isEnabled?: boolean;
+
+  /** The maximum number of redemptions allowed per live stream. */
+  @TwitchField('max_per_stream')
+  maxPerStream?: number;
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseDataMaxPerStreamSetting` (what
+   * `mapTwitchDto` runs; `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseDataMaxPerStreamSetting {
+    const out = new GetCustomPowerUpResponseDataMaxPerStreamSetting() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.is_enabled;
+    if (v !== undefined) out.isEnabled = twitchPlain(v);
+    v = raw.max_per_stream;
+    if (v !== undefined) out.maxPerStream = twitchPlain(v);
+    return out as unknown as GetCustomPowerUpResponseDataMaxPerStreamSetting;
+  }
+}
+
+/**
+ * The settings used to determine whether to apply a maximum to the number of redemptions allowed per
+ * user per live stream.
+ */
+export class GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting {
+  /**
+   * Whether the custom Power-up applies a limit on the number of redemptions allowed per user per live
+   * stream.
+   */
+  @TwitchField('is_enabled')
+  isEnabled?: boolean;
+
+  /** The maximum number of redemptions allowed per user per live stream. */
+  @TwitchField('max_per_user_per_stream')
+  maxPerUserPerStream?: number;
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting`
+   * (what `mapTwitchDto` runs; `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting {
+    const out = new GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.is_enabled;
+    if (v !== undefined) out.isEnabled = twitchPlain(v);
+    v = raw.max_per_user_per_stream;
+    if (v !== undefined) out.maxPerUserPerStream = twitchPlain(v);
+    return out as unknown as GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting;
+  }
+}
+
+/**
+ * The settings used to determine whether to apply a cooldown period between redemptions and the length
+ * of the cooldown.
+ */
+export class GetCustomPowerUpResponseDataGlobalCooldownSetting {
+  /** Whether to apply a cooldown period. */
+  @TwitchField('is_enabled')
+  isEnabled?: boolean;
+
+  /** The cooldown period, in seconds. */
+  @TwitchField('global_cooldown_seconds')
+  globalCooldownSeconds?: number;
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseDataGlobalCooldownSetting` (what
+   * `mapTwitchDto` runs; `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseDataGlobalCooldownSetting {
+    const out = new GetCustomPowerUpResponseDataGlobalCooldownSetting() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.is_enabled;
+    if (v !== undefined) out.isEnabled = twitchPlain(v);
+    v = raw.global_cooldown_seconds;
+    if (v !== undefined) out.globalCooldownSeconds = twitchPlain(v);
+    return out as unknown as GetCustomPowerUpResponseDataGlobalCooldownSetting;
+  }
+}
+
+/**
+ * One item of a list of custom Power-ups. The list is in ascending order by `id`. If the broadcaster
+ * hasn’t created custom Power-ups, the list is empty.
+ */
+export class GetCustomPowerUpResponseData {
+  /** The ID that uniquely identifies the broadcaster. */
+  @TwitchField('broadcaster_id')
+  broadcasterId: string;
+
+  /** The broadcaster’s login name. */
+  @TwitchField('broadcaster_login')
+  broadcasterLogin: string;
+
+  /** The broadcaster’s display name. */
+  @TwitchField('broadcaster_name')
+  broadcasterName: string;
+
+  /** The ID that uniquely identifies this custom Power-up. */
+  @TwitchField('id')
+  id: string;
+
+  /** The title of the custom Power-up. */
+  @TwitchField('title')
+  title: string;
+
+  /**
+   * The prompt shown to the viewer when they redeem the custom Power-up if user input is required (see
+   * the `is_user_input_required` field).
+   */
+  @TwitchField('prompt')
+  prompt: string;
+
+  /** The amount of Bits for the custom Power-up. */
+  @TwitchField('bits')
+  bits: number;
+
+  /**
+   * A set of custom images for the custom Power-up. This field is null if the broadcaster didn’t
+   * upload images.
+   */
+  @TwitchField('image', { type: () => GetCustomPowerUpResponseDataImage })
+  image: GetCustomPowerUpResponseDataImage | null;
+
+  /** A set of default images for the custom Power-up. */
+  @TwitchField('default_image', { type: () => GetCustomPowerUpResponseDataDefaultImage })
+  defaultImage: GetCustomPowerUpResponseDataDefaultImage;
+
+  /**
+   * The background color to use for the custom Power-up. The color is in Hex format (for example,
+   * #00E5CB).
+   */
+  @TwitchField('background_color')
+  backgroundColor: string;
+
+  /**
+   * A Boolean value that determines whether the custom Power-up is enabled. Disabled custom Power-ups
+   * aren’t shown to the user.
+   */
+  @TwitchField('is_enabled')
+  isEnabled: boolean;
+
+  /**
+   * A Boolean value that determines whether the user must enter information when redeeming the custom
+   * Power-up.
+   */
+  @TwitchField('is_user_input_required')
+  isUserInputRequired: boolean;
+
+  /**
+   * The settings used to determine whether to apply a maximum to the number of redemptions allowed per
+   * live stream.
+   */
+  @TwitchField('max_per_stream_setting', { type: () => GetCustomPowerUpResponseDataMaxPerStreamSetting })
+  maxPerStreamSetting: GetCustomPowerUpResponseDataMaxPerStreamSetting;
+
+  /**
+   * The settings used to determine whether to apply a maximum to the number of redemptions allowed per
+   * user per live stream.
+   */
+  @TwitchField('max_per_user_per_stream_setting', { type: () => GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting })
+  maxPerUserPerStreamSetting: GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting;
+
+  /**
+   * The settings used to determine whether to apply a cooldown period between redemptions and the
+   * length of the cooldown.
+   */
+  @TwitchField('global_cooldown_setting', { type: () => GetCustomPowerUpResponseDataGlobalCooldownSetting })
+  globalCooldownSetting: GetCustomPowerUpResponseDataGlobalCooldownSetting;
+
+  /** Whether the custom Power-up is currently paused. Viewers can’t redeem paused custom Power-ups. */
+  @TwitchField('is_paused')
+  isPaused: boolean;
+
+  /**
+   * Whether the custom Power-up is currently in stock. Viewers can’t redeem out of stock custom
+   * Power-ups.
+   */
+  @TwitchField('is_in_stock')
+  isInStock: boolean;
+
+  /**
+   * The number of redemptions redeemed during the current live stream. The number counts against the
+   * `max_per_stream_setting` limit. This field is null if the broadcaster’s stream isn’t live or
+   * `max_per_stream_setting` isn’t enabled.
+   */
+  @TwitchField('redemptions_redeemed_current_stream')
+  redemptionsRedeemedCurrentStream: number | null;
+
+  /**
+   * The timestamp of when the cooldown period expires. Is null if the custom Power-up isn’t in a
+   * cooldown state. See the `global_cooldown_setting` field.
+   */
+  @TwitchField('cooldown_expires_at', { type: () => Date })
+  cooldownExpiresAt: Date | null;
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponseData` (what `mapTwitchDto` runs;
+   * `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponseData {
+    const out = new GetCustomPowerUpResponseData() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.broadcaster_id;
+    if (v !== undefined) out.broadcasterId = twitchPlain(v);
+    v = raw.broadcaster_login;
+    if (v !== undefined) out.broadcasterLogin = twitchPlain(v);
+    v = raw.broadcaster_name;
+    if (v !== undefined) out.broadcasterName = twitchPlain(v);
+    v = raw.id;
+    if (v !== undefined) out.id = twitchPlain(v);
+    v = raw.title;
+    if (v !== undefined) out.title = twitchPlain(v);
+    v = raw.prompt;
+    if (v !== undefined) out.prompt = twitchPlain(v);
+    v = raw.bits;
+    if (v !== undefined) out.bits = twitchPlain(v);
+    v = raw.image;
+    if (v !== undefined) out.image = mapTwitchDto(GetCustomPowerUpResponseDataImage, v);
+    v = raw.default_image;
+    if (v !== undefined) out.defaultImage = mapTwitchDto(GetCustomPowerUpResponseDataDefaultImage, v);
+    v = raw.background_color;
+    if (v !== undefined) out.backgroundColor = twitchPlain(v);
+    v = raw.is_enabled;
+    if (v !== undefined) out.isEnabled = twitchPlain(v);
+    v = raw.is_user_input_required;
+    if (v !== undefined) out.isUserInputRequired = twitchPlain(v);
+    v = raw.max_per_stream_setting;
+    if (v !== undefined) out.maxPerStreamSetting = mapTwitchDto(GetCustomPowerUpResponseDataMaxPerStreamSetting, v);
+    v = raw.max_per_user_per_stream_setting;
+    if (v !== undefined) out.maxPerUserPerStreamSetting = mapTwitchDto(GetCustomPowerUpResponseDataMaxPerUserPerStreamSetting, v);
+    v = raw.global_cooldown_setting;
+    if (v !== undefined) out.globalCooldownSetting = mapTwitchDto(GetCustomPowerUpResponseDataGlobalCooldownSetting, v);
+    v = raw.is_paused;
+    if (v !== undefined) out.isPaused = twitchPlain(v);
+    v = raw.is_in_stock;
+    if (v !== undefined) out.isInStock = twitchPlain(v);
+    v = raw.redemptions_redeemed_current_stream;
+    if (v !== undefined) out.redemptionsRedeemedCurrentStream = twitchPlain(v);
+    v = raw.cooldown_expires_at;
+    if (v !== undefined) out.cooldownExpiresAt = twitchDate(v);
+    return out as unknown as GetCustomPowerUpResponseData;
+  }
+}
+
+/** Response body of Get Custom Power-up. */
+export class GetCustomPowerUpResponse {
+  /**
+   * A list of custom Power-ups. The list is in ascending order by `id`. If the broadcaster hasn’t
+   * created custom Power-ups, the list is empty.
+   */
+  @TwitchField('data', { type: () => GetCustomPowerUpResponseData })
+  data: GetCustomPowerUpResponseData[];
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetCustomPowerUpResponse` (what `mapTwitchDto` runs;
+   * `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetCustomPowerUpResponse {
+    const out = new GetCustomPowerUpResponse() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.data;
+    if (v !== undefined) out.data = mapTwitchDto(GetCustomPowerUpResponseData, v);
+    return out as unknown as GetCustomPowerUpResponse;
+  }
+}

@@ -72,3 +72,24 @@ export const GET_EXTENSION_TRANSACTIONS: TwitchEndpoint = {
   ],
   body: [],
 };
+
+/**
+ * Get Custom Power-up: Gets a list of custom Power-ups that the specified broadcaster created.
+ * @see https://dev.twitch.tv/docs/api/reference#get-custom-power-up
+ */
+export const GET_CUSTOM_POWER_UP: TwitchEndpoint = {
+  name: 'Get Custom Power-up',
+  category: 'Bits',
+  namespace: 'bits',
+  methodName: 'getCustomPowerUp',
+  method: 'GET',
+  path: '/bits/custom_power_ups',
+  auth: 'user',
+  scopes: [['bits:read']],
+  paginated: false,
+  status: 'new',
+  successStatus: 200,
+  docUrl: 'https://dev.twitch.tv/docs/api/reference#get-custom-power-up',
+  query: [{ key: 'broadcasterId', name: 'broadcaster_id' }, { key: 'id', name: 'id' }],
+  body: [],
+};

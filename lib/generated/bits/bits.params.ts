@@ -93,3 +93,24 @@ export class GetExtensionTransactionsParams {
   @IsString()
   after?: string;
 }
+
+/** Parameters of Get Custom Power-up. */
+export class GetCustomPowerUpParams {
+  /**
+   * The ID of the broadcaster whose custom Power-ups you want to get. This ID must match the user ID
+   * found in the OAuth token.
+   */
+  @IsString()
+  broadcasterId!: string;
+
+  /**
+   * A list of IDs to filter the Power-ups by. To specify more than one ID, include this parameter for
+   * each Power-up you want to get. For example, `id=1234&id=5678`. Duplicate IDs are ignored. The
+   * response contains only the IDs that were found. If none of the IDs were found, the response is 404
+   * Not Found.
+   */
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  id?: string[];
+}

@@ -10,6 +10,7 @@ import {
   GetEmoteSetsResponse,
   GetGlobalChatBadgesResponse,
   GetGlobalEmotesResponse,
+  GetPinnedChatMessageResponse,
   GetSharedChatSessionResponse,
   GetUserChatColorResponse,
   GetUserEmotesResponse,
@@ -31,6 +32,10 @@ import {
   SEND_CHAT_ANNOUNCEMENT,
   SEND_SHOUTOUT,
   SEND_CHAT_MESSAGE,
+  GET_PINNED_CHAT_MESSAGE,
+  PIN_CHAT_MESSAGE,
+  UPDATE_PINNED_CHAT_MESSAGE,
+  UNPIN_CHAT_MESSAGE,
   GET_USER_CHAT_COLOR,
   UPDATE_USER_CHAT_COLOR,
 } from './chat.endpoints.js';
@@ -48,6 +53,10 @@ import {
   SendChatAnnouncementParams,
   SendShoutoutParams,
   SendChatMessageParams,
+  GetPinnedChatMessageParams,
+  PinChatMessageParams,
+  UpdatePinnedChatMessageParams,
+  UnpinChatMessageParams,
   GetUserChatColorParams,
   UpdateUserChatColorParams,
 } from './chat.params.js';
@@ -312,6 +321,10 @@ function validSendChatAnnouncementParams(p: Record<string, unknown>): boolean {
         if (v === null || v === undefined) break;
         if (!IN_2.includes(v)) return false;
         break;
+      case 'forSourceOnly':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
       default:
         return false;
     }
@@ -372,6 +385,126 @@ function validSendChatMessageParams(p: Record<string, unknown>): boolean {
       case 'forSourceOnly':
         if (v === null || v === undefined) break;
         if (typeof v !== 'boolean') return false;
+        break;
+      case 'pin':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 3;
+}
+
+/**
+ * True only when class-validator accepts these `GetPinnedChatMessageParams` as they are (then it is
+ * not run).
+ */
+function validGetPinnedChatMessageParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
+}
+
+/**
+ * True only when class-validator accepts these `PinChatMessageParams` as they are (then it is not
+ * run).
+ */
+function validPinChatMessageParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'messageId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'durationSeconds':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 30 || v > 1800) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 3;
+}
+
+/**
+ * True only when class-validator accepts these `UpdatePinnedChatMessageParams` as they are (then it is
+ * not run).
+ */
+function validUpdatePinnedChatMessageParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'messageId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'durationSeconds':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 30 || v > 1800) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 3;
+}
+
+/**
+ * True only when class-validator accepts these `UnpinChatMessageParams` as they are (then it is not
+ * run).
+ */
+function validUnpinChatMessageParams(p: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    switch (key) {
+      case 'broadcasterId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'moderatorId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
+        break;
+      case 'messageId':
+        if (v === null || v === undefined || typeof v !== 'string') return false;
+        required++;
         break;
       default:
         return false;
@@ -512,6 +645,31 @@ const SEND_CHAT_MESSAGE_BINDING: TwitchEndpointBinding<SendChatMessageParams, Se
   params: SendChatMessageParams,
   valid: validSendChatMessageParams,
   response: SendChatMessageResponse,
+};
+
+const GET_PINNED_CHAT_MESSAGE_BINDING: TwitchEndpointBinding<GetPinnedChatMessageParams, GetPinnedChatMessageResponse> = {
+  endpoint: GET_PINNED_CHAT_MESSAGE,
+  params: GetPinnedChatMessageParams,
+  valid: validGetPinnedChatMessageParams,
+  response: GetPinnedChatMessageResponse,
+};
+
+const PIN_CHAT_MESSAGE_BINDING: TwitchEndpointBinding<PinChatMessageParams, void> = {
+  endpoint: PIN_CHAT_MESSAGE,
+  params: PinChatMessageParams,
+  valid: validPinChatMessageParams,
+};
+
+const UPDATE_PINNED_CHAT_MESSAGE_BINDING: TwitchEndpointBinding<UpdatePinnedChatMessageParams, void> = {
+  endpoint: UPDATE_PINNED_CHAT_MESSAGE,
+  params: UpdatePinnedChatMessageParams,
+  valid: validUpdatePinnedChatMessageParams,
+};
+
+const UNPIN_CHAT_MESSAGE_BINDING: TwitchEndpointBinding<UnpinChatMessageParams, void> = {
+  endpoint: UNPIN_CHAT_MESSAGE,
+  params: UnpinChatMessageParams,
+  valid: validUnpinChatMessageParams,
 };
 
 const GET_USER_CHAT_COLOR_BINDING: TwitchEndpointBinding<GetUserChatColorParams, GetUserChatColorResponse> = {
@@ -681,7 +839,9 @@ export class TwitchChatApi {
   /**
    * Sends an announcement to the broadcaster’s chat room.
    *
-   * Auth: a user access token with the scope `moderator:manage:announcements`.
+   * Auth: an app access token or a user access token with one of the scopes
+   * `moderator:manage:announcements` or `moderator:manage:announcements` and `user:bot` and
+   * `channel:bot`.
    * @see https://dev.twitch.tv/docs/api/reference#send-chat-announcement
    */
   sendChatAnnouncement(params: SendChatAnnouncementParams, options?: TwitchRequestOptions): Promise<void> {
@@ -709,6 +869,69 @@ export class TwitchChatApi {
    */
   sendChatMessage(params: SendChatMessageParams, options?: TwitchRequestOptions): Promise<SendChatMessageResponse> {
     return this.client.call(SEND_CHAT_MESSAGE_BINDING, params, options);
+  }
+
+  /**
+   * Gets the currently pinned message for the specified broadcaster’s chat room, including message
+   * fragments. Only one mod-pinned message can be active per channel at a time.
+   *
+   * **New.**
+   *
+   * Auth: an app access token or a user access token with one of the scopes
+   * `moderator:read:chat_messages`, `moderator:manage:chat_messages`, `moderator:read:chat_messages`
+   * and `user:bot` and `channel:bot` or `moderator:manage:chat_messages` and `user:bot` and
+   * `channel:bot`.
+   * @see https://dev.twitch.tv/docs/api/reference#get-pinned-chat-message
+   */
+  getPinnedChatMessage(
+    params: GetPinnedChatMessageParams,
+    options?: TwitchRequestOptions,
+  ): Promise<GetPinnedChatMessageResponse> {
+    return this.client.call(GET_PINNED_CHAT_MESSAGE_BINDING, params, options);
+  }
+
+  /**
+   * Pins a chat message to the top of the specified broadcaster’s chat room. Only one mod-pinned
+   * message can be active per channel at a time. If a mod-pinned message already exists, it is
+   * automatically replaced.
+   *
+   * **New.**
+   *
+   * Auth: an app access token or a user access token with one of the scopes
+   * `moderator:manage:chat_messages` or `moderator:manage:chat_messages` and `user:bot` and
+   * `channel:bot`.
+   * @see https://dev.twitch.tv/docs/api/reference#pin-chat-message
+   */
+  pinChatMessage(params: PinChatMessageParams, options?: TwitchRequestOptions): Promise<void> {
+    return this.client.call(PIN_CHAT_MESSAGE_BINDING, params, options);
+  }
+
+  /**
+   * Updates the duration of an existing pinned chat message.
+   *
+   * **New.**
+   *
+   * Auth: an app access token or a user access token with one of the scopes
+   * `moderator:manage:chat_messages` or `moderator:manage:chat_messages` and `user:bot` and
+   * `channel:bot`.
+   * @see https://dev.twitch.tv/docs/api/reference#update-pinned-chat-message
+   */
+  updatePinnedChatMessage(params: UpdatePinnedChatMessageParams, options?: TwitchRequestOptions): Promise<void> {
+    return this.client.call(UPDATE_PINNED_CHAT_MESSAGE_BINDING, params, options);
+  }
+
+  /**
+   * Unpins a pinned chat message from the specified broadcaster’s chat room.
+   *
+   * **New.**
+   *
+   * Auth: an app access token or a user access token with one of the scopes
+   * `moderator:manage:chat_messages` or `moderator:manage:chat_messages` and `user:bot` and
+   * `channel:bot`.
+   * @see https://dev.twitch.tv/docs/api/reference#unpin-chat-message
+   */
+  unpinChatMessage(params: UnpinChatMessageParams, options?: TwitchRequestOptions): Promise<void> {
+    return this.client.call(UNPIN_CHAT_MESSAGE_BINDING, params, options);
   }
 
   /**

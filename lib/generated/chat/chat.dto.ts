@@ -1165,6 +1165,278 @@ export class SendChatMessageResponse {
   }
 }
 
+/** Cheermote metadata. Null if not a cheermote fragment. */
+export class GetPinnedChatMessageResponseDataMessageFragmentsCheermote {
+  /** The cheermote prefix. */
+  @TwitchField('prefix')
+  prefix?: string;
+
+  /** The number of Bits cheered. */
+  @TwitchField('bits')
+  bits?: number;
+
+  /** The cheermote tier. */
+  @TwitchField('tier')
+  tier?: number;
+
+  /**
+   * Maps one object of Twitch's JSON onto a
+   * `GetPinnedChatMessageResponseDataMessageFragmentsCheermote` (what `mapTwitchDto` runs;
+   * `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetPinnedChatMessageResponseDataMessageFragmentsCheermote {
+    const out = new GetPinnedChatMessageResponseDataMessageFragmentsCheermote() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.prefix;
+    if (v !== undefined) out.prefix = twitchPlain(v);
+    v = raw.bits;
+    if (v !== undefined) out.bits = twitchPlain(v);
+    v = raw.tier;
+    if (v !== undefined) out.tier = twitchPlain(v);
+    return out as unknown as GetPinnedChatMessageResponseDataMessageFragmentsCheermote;
+  }
+}
+
+/** Emote metadata. Null if not an emote fragment. */
+export class GetPinnedChatMessageResponseDataMessageFragmentsEmote {
+  /** The emote ID. */
+  @TwitchField('id')
+  id?: string;
+
+  /** The emote set ID. */
+  @TwitchField('emote_set_id')
+  emoteSetId?: string;
+
+  /** The ID of the emote owner. */
+  @TwitchField('owner_id')
+  ownerId?: string;
+
+  /** The emote formats available. */
+  @TwitchField('format')
+  format?: string[];
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetPinnedChatMessageResponseDataMessageFragmentsEmote`
+   * (what `mapTwitchDto` runs; `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetPinnedChatMessageResponseDataMessageFragmentsEmote {
+    const out = new GetPinnedChatMessageResponseDataMessageFragmentsEmote() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.id;
+    if (v !== undefined) out.id = twitchPlain(v);
+    v = raw.emote_set_id;
+    if (v !== undefined) out.emoteSetId = twitchPlain(v);
+    v = raw.owner_id;
+    if (v !== undefined) out.ownerId = twitchPlain(v);
+    v = raw.format;
+    if (v !== undefined) out.format = twitchPlain(v);
+    return out as unknown as GetPinnedChatMessageResponseDataMessageFragmentsEmote;
+  }
+}
+
+/** Mention metadata. Null if not a mention fragment. */
+export class GetPinnedChatMessageResponseDataMessageFragmentsMention {
+  /** The mentioned user’s ID. */
+  @TwitchField('user_id')
+  userId?: string;
+
+  /** The mentioned user’s login. */
+  @TwitchField('user_login')
+  userLogin?: string;
+
+  /** The mentioned user’s display name. */
+  @TwitchField('user_name')
+  userName?: string;
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetPinnedChatMessageResponseDataMessageFragmentsMention`
+   * (what `mapTwitchDto` runs; `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetPinnedChatMessageResponseDataMessageFragmentsMention {
+    const out = new GetPinnedChatMessageResponseDataMessageFragmentsMention() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.user_id;
+    if (v !== undefined) out.userId = twitchPlain(v);
+    v = raw.user_login;
+    if (v !== undefined) out.userLogin = twitchPlain(v);
+    v = raw.user_name;
+    if (v !== undefined) out.userName = twitchPlain(v);
+    return out as unknown as GetPinnedChatMessageResponseDataMessageFragmentsMention;
+  }
+}
+
+/** One item of ordered list of message fragments. */
+export class GetPinnedChatMessageResponseDataMessageFragments {
+  /** The fragment type. */
+  @TwitchField('type')
+  type: 'text' | 'emote' | 'cheermote' | 'mention';
+
+  /** Fragment text. */
+  @TwitchField('text')
+  text: string;
+
+  /** Cheermote metadata. Null if not a cheermote fragment. */
+  @TwitchField('cheermote', { type: () => GetPinnedChatMessageResponseDataMessageFragmentsCheermote })
+  cheermote?: GetPinnedChatMessageResponseDataMessageFragmentsCheermote | null;
+
+  /** Emote metadata. Null if not an emote fragment. */
+  @TwitchField('emote', { type: () => GetPinnedChatMessageResponseDataMessageFragmentsEmote })
+  emote?: GetPinnedChatMessageResponseDataMessageFragmentsEmote | null;
+
+  /** Mention metadata. Null if not a mention fragment. */
+  @TwitchField('mention', { type: () => GetPinnedChatMessageResponseDataMessageFragmentsMention })
+  mention?: GetPinnedChatMessageResponseDataMessageFragmentsMention | null;
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetPinnedChatMessageResponseDataMessageFragments` (what
+   * `mapTwitchDto` runs; `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetPinnedChatMessageResponseDataMessageFragments {
+    const out = new GetPinnedChatMessageResponseDataMessageFragments() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.type;
+    if (v !== undefined) out.type = twitchPlain(v);
+    v = raw.text;
+    if (v !== undefined) out.text = twitchPlain(v);
+    v = raw.cheermote;
+    if (v !== undefined) out.cheermote = mapTwitchDto(GetPinnedChatMessageResponseDataMessageFragmentsCheermote, v);
+    v = raw.emote;
+    if (v !== undefined) out.emote = mapTwitchDto(GetPinnedChatMessageResponseDataMessageFragmentsEmote, v);
+    v = raw.mention;
+    if (v !== undefined) out.mention = mapTwitchDto(GetPinnedChatMessageResponseDataMessageFragmentsMention, v);
+    return out as unknown as GetPinnedChatMessageResponseDataMessageFragments;
+  }
+}
+
+/** The pinned message content. */
+export class GetPinnedChatMessageResponseDataMessage {
+  /** Plain text of the message. */
+  @TwitchField('text')
+  text: string;
+
+  /** Ordered list of message fragments. */
+  @TwitchField('fragments', { type: () => GetPinnedChatMessageResponseDataMessageFragments })
+  fragments: GetPinnedChatMessageResponseDataMessageFragments[];
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetPinnedChatMessageResponseDataMessage` (what
+   * `mapTwitchDto` runs; `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetPinnedChatMessageResponseDataMessage {
+    const out = new GetPinnedChatMessageResponseDataMessage() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.text;
+    if (v !== undefined) out.text = twitchPlain(v);
+    v = raw.fragments;
+    if (v !== undefined) out.fragments = mapTwitchDto(GetPinnedChatMessageResponseDataMessageFragments, v);
+    return out as unknown as GetPinnedChatMessageResponseDataMessage;
+  }
+}
+
+/** One item of the pinned message, as a one-element list; the list is empty if no message is pinned. */
+export class GetPinnedChatMessageResponseData {
+  /** The ID of the pinned chat message. */
+  @TwitchField('message_id')
+  messageId: string;
+
+  /** The ID of the broadcaster. */
+  @TwitchField('broadcaster_id')
+  broadcasterId: string;
+
+  /** The ID of the user who sent the pinned message. */
+  @TwitchField('sender_user_id')
+  senderUserId: string;
+
+  /** The login of the user who sent the pinned message. */
+  @TwitchField('sender_user_login')
+  senderUserLogin: string;
+
+  /** The display name of the user who sent the pinned message. */
+  @TwitchField('sender_user_name')
+  senderUserName: string;
+
+  /** The ID of the user who pinned the message. */
+  @TwitchField('pinned_by_user_id')
+  pinnedByUserId: string;
+
+  /** The login of the user who pinned the message. */
+  @TwitchField('pinned_by_user_login')
+  pinnedByUserLogin: string;
+
+  /** The display name of the user who pinned the message. */
+  @TwitchField('pinned_by_user_name')
+  pinnedByUserName: string;
+
+  /** The pinned message content. */
+  @TwitchField('message', { type: () => GetPinnedChatMessageResponseDataMessage })
+  message: GetPinnedChatMessageResponseDataMessage;
+
+  /** RFC3339 timestamp of when the message was pinned. */
+  @TwitchField('starts_at', { type: () => Date })
+  startsAt: Date;
+
+  /** RFC3339 expiry timestamp. Null if pinned until the stream ends. */
+  @TwitchField('ends_at', { type: () => Date })
+  endsAt: Date | null;
+
+  /** RFC3339 timestamp of the last update. */
+  @TwitchField('updated_at', { type: () => Date })
+  updatedAt: Date;
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetPinnedChatMessageResponseData` (what `mapTwitchDto`
+   * runs; `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetPinnedChatMessageResponseData {
+    const out = new GetPinnedChatMessageResponseData() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.message_id;
+    if (v !== undefined) out.messageId = twitchPlain(v);
+    v = raw.broadcaster_id;
+    if (v !== undefined) out.broadcasterId = twitchPlain(v);
+    v = raw.sender_user_id;
+    if (v !== undefined) out.senderUserId = twitchPlain(v);
+    v = raw.sender_user_login;
+    if (v !== undefined) out.senderUserLogin = twitchPlain(v);
+    v = raw.sender_user_name;
+    if (v !== undefined) out.senderUserName = twitchPlain(v);
+    v = raw.pinned_by_user_id;
+    if (v !== undefined) out.pinnedByUserId = twitchPlain(v);
+    v = raw.pinned_by_user_login;
+    if (v !== undefined) out.pinnedByUserLogin = twitchPlain(v);
+    v = raw.pinned_by_user_name;
+    if (v !== undefined) out.pinnedByUserName = twitchPlain(v);
+    v = raw.message;
+    if (v !== undefined) out.message = mapTwitchDto(GetPinnedChatMessageResponseDataMessage, v);
+    v = raw.starts_at;
+    if (v !== undefined) out.startsAt = twitchDate(v);
+    v = raw.ends_at;
+    if (v !== undefined) out.endsAt = twitchDate(v);
+    v = raw.updated_at;
+    if (v !== undefined) out.updatedAt = twitchDate(v);
+    return out as unknown as GetPinnedChatMessageResponseData;
+  }
+}
+
+/** Response body of Get Pinned Chat Message. */
+export class GetPinnedChatMessageResponse {
+  /** The pinned message, as a one-element list; the list is empty if no message is pinned. */
+  @TwitchField('data', { type: () => GetPinnedChatMessageResponseData })
+  data: GetPinnedChatMessageResponseData[];
+
+  /**
+   * Maps one object of Twitch's JSON onto a `GetPinnedChatMessageResponse` (what `mapTwitchDto` runs;
+   * `plainToInstance` gives the same result).
+   */
+  static fromTwitch(raw: Record<string, unknown>): GetPinnedChatMessageResponse {
+    const out = new GetPinnedChatMessageResponse() as unknown as Record<string, unknown>;
+    let v: unknown;
+    v = raw.data;
+    if (v !== undefined) out.data = mapTwitchDto(GetPinnedChatMessageResponseData, v);
+    return out as unknown as GetPinnedChatMessageResponse;
+  }
+}
+
 /** One item of the list of users and the color code they use for their name. */
 export class UserChatColor {
   /** An ID that uniquely identifies the user. */

@@ -241,13 +241,17 @@ export const SEND_CHAT_ANNOUNCEMENT: TwitchEndpoint = {
   methodName: 'sendChatAnnouncement',
   method: 'POST',
   path: '/chat/announcements',
-  auth: 'user',
-  scopes: [['moderator:manage:announcements']],
+  auth: 'either',
+  scopes: [['moderator:manage:announcements'], ['moderator:manage:announcements', 'user:bot', 'channel:bot']],
   paginated: false,
   successStatus: 204,
   docUrl: 'https://dev.twitch.tv/docs/api/reference#send-chat-announcement',
   query: [{ key: 'broadcasterId', name: 'broadcaster_id' }, { key: 'moderatorId', name: 'moderator_id' }],
-  body: [{ key: 'message', name: 'message' }, { key: 'color', name: 'color' }],
+  body: [
+    { key: 'message', name: 'message' },
+    { key: 'color', name: 'color' },
+    { key: 'forSourceOnly', name: 'for_source_only' },
+  ],
 };
 
 /**
@@ -299,7 +303,109 @@ export const SEND_CHAT_MESSAGE: TwitchEndpoint = {
     { key: 'message', name: 'message' },
     { key: 'replyParentMessageId', name: 'reply_parent_message_id' },
     { key: 'forSourceOnly', name: 'for_source_only' },
+    { key: 'pin', name: 'pin' },
   ],
+};
+
+/**
+ * Get Pinned Chat Message: Gets the currently pinned message for the specified broadcaster’s chat
+ * room, including message fragments. Only one mod-pinned message can be active per channel at a time.
+ * @see https://dev.twitch.tv/docs/api/reference#get-pinned-chat-message
+ */
+export const GET_PINNED_CHAT_MESSAGE: TwitchEndpoint = {
+  name: 'Get Pinned Chat Message',
+  category: 'Chat',
+  namespace: 'chat',
+  methodName: 'getPinnedChatMessage',
+  method: 'GET',
+  path: '/chat/pins',
+  auth: 'either',
+  scopes: [['moderator:read:chat_messages'], ['moderator:manage:chat_messages'], ['moderator:read:chat_messages', 'user:bot', 'channel:bot'], ['moderator:manage:chat_messages', 'user:bot', 'channel:bot']],
+  paginated: false,
+  status: 'new',
+  successStatus: 200,
+  docUrl: 'https://dev.twitch.tv/docs/api/reference#get-pinned-chat-message',
+  query: [{ key: 'broadcasterId', name: 'broadcaster_id' }, { key: 'moderatorId', name: 'moderator_id' }],
+  body: [],
+};
+
+/**
+ * Pin Chat Message: Pins a chat message to the top of the specified broadcaster’s chat room. Only one
+ * mod-pinned message can be active per channel at a time. If a mod-pinned message already exists, it
+ * is automatically replaced.
+ * @see https://dev.twitch.tv/docs/api/reference#pin-chat-message
+ */
+export const PIN_CHAT_MESSAGE: TwitchEndpoint = {
+  name: 'Pin Chat Message',
+  category: 'Chat',
+  namespace: 'chat',
+  methodName: 'pinChatMessage',
+  method: 'PUT',
+  path: '/chat/pins',
+  auth: 'either',
+  scopes: [['moderator:manage:chat_messages'], ['moderator:manage:chat_messages', 'user:bot', 'channel:bot']],
+  paginated: false,
+  status: 'new',
+  successStatus: 204,
+  docUrl: 'https://dev.twitch.tv/docs/api/reference#pin-chat-message',
+  query: [
+    { key: 'broadcasterId', name: 'broadcaster_id' },
+    { key: 'moderatorId', name: 'moderator_id' },
+    { key: 'messageId', name: 'message_id' },
+    { key: 'durationSeconds', name: 'duration_seconds' },
+  ],
+  body: [],
+};
+
+/**
+ * Update Pinned Chat Message: Updates the duration of an existing pinned chat message.
+ * @see https://dev.twitch.tv/docs/api/reference#update-pinned-chat-message
+ */
+export const UPDATE_PINNED_CHAT_MESSAGE: TwitchEndpoint = {
+  name: 'Update Pinned Chat Message',
+  category: 'Chat',
+  namespace: 'chat',
+  methodName: 'updatePinnedChatMessage',
+  method: 'PATCH',
+  path: '/chat/pins',
+  auth: 'either',
+  scopes: [['moderator:manage:chat_messages'], ['moderator:manage:chat_messages', 'user:bot', 'channel:bot']],
+  paginated: false,
+  status: 'new',
+  successStatus: 204,
+  docUrl: 'https://dev.twitch.tv/docs/api/reference#update-pinned-chat-message',
+  query: [
+    { key: 'broadcasterId', name: 'broadcaster_id' },
+    { key: 'moderatorId', name: 'moderator_id' },
+    { key: 'messageId', name: 'message_id' },
+    { key: 'durationSeconds', name: 'duration_seconds' },
+  ],
+  body: [],
+};
+
+/**
+ * Unpin Chat Message: Unpins a pinned chat message from the specified broadcaster’s chat room.
+ * @see https://dev.twitch.tv/docs/api/reference#unpin-chat-message
+ */
+export const UNPIN_CHAT_MESSAGE: TwitchEndpoint = {
+  name: 'Unpin Chat Message',
+  category: 'Chat',
+  namespace: 'chat',
+  methodName: 'unpinChatMessage',
+  method: 'DELETE',
+  path: '/chat/pins',
+  auth: 'either',
+  scopes: [['moderator:manage:chat_messages'], ['moderator:manage:chat_messages', 'user:bot', 'channel:bot']],
+  paginated: false,
+  status: 'new',
+  successStatus: 204,
+  docUrl: 'https://dev.twitch.tv/docs/api/reference#unpin-chat-message',
+  query: [
+    { key: 'broadcasterId', name: 'broadcaster_id' },
+    { key: 'moderatorId', name: 'moderator_id' },
+    { key: 'messageId', name: 'message_id' },
+  ],
+  body: [],
 };
 
 /**

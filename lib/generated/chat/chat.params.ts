@@ -235,6 +235,16 @@ export class SendChatAnnouncementParams {
   @IsOptional()
   @IsIn(['blue', 'green', 'orange', 'purple', 'primary'])
   color?: 'blue' | 'green' | 'orange' | 'purple' | 'primary';
+
+  /**
+   * App access token only: whether the announcement goes only to the source channel (defined by
+   * `broadcaster_id`) during a Shared Chat session. The default with an app token is true; set it to
+   * false to send it to every channel of the session. Twitch refuses it with a user access token,
+   * which always sends to every channel.
+   */
+  @IsOptional()
+  @IsBoolean()
+  forSourceOnly?: boolean;
 }
 
 /** Parameters of Send a Shoutout. */
@@ -287,6 +297,90 @@ export class SendChatMessageParams {
   @IsOptional()
   @IsBoolean()
   forSourceOnly?: boolean;
+
+  /**
+   * Whether to pin the message once it is sent. Pinning needs the moderator:manage:chat_messages
+   * scope; reply_parent_message_id and for_source_only are not supported with pin set to true.
+   */
+  @IsOptional()
+  @IsBoolean()
+  pin?: boolean;
+}
+
+/** Parameters of Get Pinned Chat Message. */
+export class GetPinnedChatMessageParams {
+  /** The ID of the broadcaster that owns the chat room. */
+  @IsString()
+  broadcasterId!: string;
+
+  /** The ID of the broadcaster or a user that has permission to moderate the broadcaster’s chat room. */
+  @IsString()
+  moderatorId!: string;
+}
+
+/** Parameters of Pin Chat Message. */
+export class PinChatMessageParams {
+  /** The ID of the broadcaster that owns the chat room. */
+  @IsString()
+  broadcasterId!: string;
+
+  /** The ID of the broadcaster or a user that has permission to moderate the broadcaster’s chat room. */
+  @IsString()
+  moderatorId!: string;
+
+  /** The ID of the message to pin. */
+  @IsString()
+  messageId!: string;
+
+  /**
+   * The number of seconds the message should be pinned for. Minimum: 30. Maximum: 1800. If not
+   * specified, the message is pinned until the stream ends.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(30)
+  @Max(1800)
+  durationSeconds?: number;
+}
+
+/** Parameters of Update Pinned Chat Message. */
+export class UpdatePinnedChatMessageParams {
+  /** The ID of the broadcaster that owns the chat room. */
+  @IsString()
+  broadcasterId!: string;
+
+  /** The ID of the broadcaster or a user that has permission to moderate the broadcaster’s chat room. */
+  @IsString()
+  moderatorId!: string;
+
+  /** The ID of the pinned message to update. */
+  @IsString()
+  messageId!: string;
+
+  /**
+   * The new number of seconds the message should remain pinned, starting from now. Minimum: 30.
+   * Maximum: 1800. If not specified, the message is pinned until the stream ends.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(30)
+  @Max(1800)
+  durationSeconds?: number;
+}
+
+/** Parameters of Unpin Chat Message. */
+export class UnpinChatMessageParams {
+  /** The ID of the broadcaster that owns the chat room. */
+  @IsString()
+  broadcasterId!: string;
+
+  /** The ID of the broadcaster or a user that has permission to moderate the broadcaster’s chat room. */
+  @IsString()
+  moderatorId!: string;
+
+  /** The ID of the message to unpin. */
+  @IsString()
+  messageId!: string;
 }
 
 /** Parameters of Get User Chat Color. */

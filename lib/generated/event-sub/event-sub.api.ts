@@ -262,6 +262,10 @@ function validCreateEventSubSubscriptionParams(p: Record<string, unknown>): bool
         if (!isParamsRecord(v) || !validCreateEventSubSubscriptionTransportParams(v)) return false;
         required++;
         break;
+      case 'isBatchingEnabled':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'boolean') return false;
+        break;
       default:
         return false;
     }
@@ -314,6 +318,10 @@ function validGetEventSubSubscriptionsParams(p: Record<string, unknown>): boolea
         if (typeof v !== 'string') return false;
         break;
       case 'after':
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'conduitId':
         if (v === null || v === undefined) break;
         if (typeof v !== 'string') return false;
         break;

@@ -33,6 +33,7 @@ export const CREATE_EVENT_SUB_SUBSCRIPTION: TwitchEndpoint = {
         { key: 'conduitId', name: 'conduit_id' },
       ],
     },
+    { key: 'isBatchingEnabled', name: 'is_batching_enabled' },
   ],
 };
 
@@ -79,6 +80,7 @@ export const GET_EVENT_SUB_SUBSCRIPTIONS: TwitchEndpoint = {
     { key: 'userId', name: 'user_id' },
     { key: 'subscriptionId', name: 'subscription_id' },
     { key: 'after', name: 'after' },
+    { key: 'conduitId', name: 'conduit_id' },
   ],
   body: [],
 };

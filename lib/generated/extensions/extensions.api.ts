@@ -44,7 +44,7 @@ import {
 
 const IN_1: readonly unknown[] = ['broadcaster', 'developer', 'global'];
 const IN_2: readonly unknown[] = ['broadcaster', 'developer', 'global'];
-const IN_3: readonly unknown[] = ['broadcast', 'global', 'whisper-<user-id>'];
+const PATTERN_3 = /^(broadcast|global|whisper-[0-9]{1,20})$/;
 const IN_4: readonly unknown[] = ['bits'];
 
 /**
@@ -154,12 +154,12 @@ function validSendExtensionPubSubMessageParams(p: Record<string, unknown>): bool
     switch (key) {
       case 'target':
         if (v === null || v === undefined || !Array.isArray(v) || v.length < 1) return false;
-        if (!v.every((x) => IN_3.includes(x))) return false;
+        if (!v.every((x) => typeof x === 'string' && PATTERN_3.test(x))) return false;
         required++;
         break;
       case 'broadcasterId':
-        if (v === null || v === undefined || typeof v !== 'string') return false;
-        required++;
+        if (v === null || v === undefined) break;
+        if (typeof v !== 'string') return false;
         break;
       case 'isGlobalBroadcast':
         if (v === null || v === undefined) break;
@@ -173,7 +173,7 @@ function validSendExtensionPubSubMessageParams(p: Record<string, unknown>): bool
         return false;
     }
   }
-  return required === 3;
+  return required === 2;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  Matches,
   Max,
   MaxLength,
   Min,
@@ -100,16 +101,18 @@ export class SetExtensionRequiredConfigurationParams {
 export class SendExtensionPubSubMessageParams {
   /** The target of the message. Possible values are: broadcast, global, whisper-<user-id>. */
   @IsArray()
-  @IsIn(['broadcast', 'global', 'whisper-<user-id>'], { each: true })
+  @IsString({ each: true })
+  @Matches(/^(broadcast|global|whisper-[0-9]{1,20})$/, { each: true })
   @ArrayMinSize(1)
-  target!: ('broadcast' | 'global' | 'whisper-<user-id>')[];
+  target!: string[];
 
   /**
    * The ID of the broadcaster to send the message to. Don’t include this field if
    * `is_global_broadcast` is set to **true**.
    */
+  @IsOptional()
   @IsString()
-  broadcasterId!: string;
+  broadcasterId?: string;
 
   /**
    * A Boolean value that determines whether the message should be sent to all channels where your

@@ -227,6 +227,10 @@ export class FakeEventSub {
     if (typeof version !== 'string' || version === '') return twitchError(400, 'The version field is required.');
     if (!isObject(condition)) return twitchError(400, 'The condition field is required.');
     if (!isObject(transport) || typeof transport.method !== 'string') return twitchError(400, 'The transport field is required.');
+    // Batched types (drop.entitlement.grant) must be created with is_batching_enabled: true.
+    if (TWITCH_EVENTSUB_BATCHED_TYPES.has(type) && req.body.is_batching_enabled !== true) {
+      return twitchError(400, `The is_batching_enabled field must be true for ${type}.`);
+    }
     if (transport.method !== 'webhook') {
       // WebSocket and conduit subscriptions: the fake's EventSub WebSocket side (sessions, conduits, limits).
       const ws = this.fake.eventSubWs.routeFor(req, '/eventsub/subscriptions');
@@ -266,8 +270,11 @@ export class FakeEventSub {
     }
     const visible = this.visible(token);
     const key = JSON.stringify(Object.entries(wire).sort());
-    if (visible.some((s) => s.type === type && JSON.stringify(Object.entries(s.condition).sort()) === key)) {
-      return twitchError(409, 'subscription already exists');
+    const existing = visible.find((s) => s.type === type && JSON.stringify(Object.entries(s.condition).sort()) === key);
+    if (existing) {
+      // Twitch's 409 names the subscription that already exists.
+      const conflict = twitchError(409, 'subscription already exists');
+      return { ...conflict, body: { ...(conflict.body as Record<string, unknown>), id: existing.id } };
     }
     const cost = info.scopes.length || authorized ? 0 : 1;
     const totals = this.totals(token);
@@ -301,13 +308,14 @@ export class FakeEventSub {
   private list(req: FakeTwitchHandlerRequest): FakeTwitchResponse {
     const token = req.token!;
     const q = (name: string) => req.query[name]?.[0];
-    const filters = ['status', 'type', 'user_id', 'subscription_id'].filter((f) => q(f) !== undefined);
+    const filters = ['status', 'type', 'user_id', 'subscription_id', 'conduit_id'].filter((f) => q(f) !== undefined);
     if (filters.length > 1) return twitchError(400, 'The request may specify only one filter query parameter.');
     const all = this.visible(token).filter(
       (s) =>
         (q('status') === undefined || s.status === q('status')) &&
         (q('type') === undefined || s.type === q('type')) &&
         (q('subscription_id') === undefined || s.id === q('subscription_id')) &&
+        (q('conduit_id') === undefined || s.transport.conduitId === q('conduit_id')) &&
         (q('user_id') === undefined || Object.values(s.condition).some((v) => v === q('user_id'))),
     );
     const after = q('after');

@@ -231,6 +231,49 @@ export const HELIX_EXAMPLES: Readonly<Record<string, { method: string; path: str
       }
     },
   },
+  'Get Custom Power-up': {
+    method: 'GET',
+    path: '/bits/custom_power_ups',
+    status: 200,
+    body: {
+      "data": [
+        {
+          "broadcaster_name": "torpedo09",
+          "broadcaster_login": "torpedo09",
+          "broadcaster_id": "274637212",
+          "id": "92af127c-7326-4483-a52b-b0da0be61c02",
+          "image": null,
+          "background_color": "#00FF00",
+          "is_enabled": true,
+          "bits": 100,
+          "title": "game analysis",
+          "prompt": "",
+          "is_user_input_required": false,
+          "max_per_stream_setting": {
+            "is_enabled": false,
+            "max_per_stream": 0
+          },
+          "max_per_user_per_stream_setting": {
+            "is_enabled": false,
+            "max_per_user_per_stream": 0
+          },
+          "global_cooldown_setting": {
+            "is_enabled": false,
+            "global_cooldown_seconds": 0
+          },
+          "is_paused": false,
+          "is_in_stock": true,
+          "default_image": {
+            "url_1x": "https://static-cdn.jtvnw.net/custom-reward-images/default-1.png",
+            "url_2x": "https://static-cdn.jtvnw.net/custom-reward-images/default-2.png",
+            "url_4x": "https://static-cdn.jtvnw.net/custom-reward-images/default-4.png"
+          },
+          "redemptions_redeemed_current_stream": null,
+          "cooldown_expires_at": null
+        }
+      ]
+    },
+  },
   'Get Channel Information': {
     method: 'GET',
     path: '/channels',
@@ -909,6 +952,79 @@ export const HELIX_EXAMPLES: Readonly<Record<string, { method: string; path: str
         }
       ]
     },
+  },
+  'Get Pinned Chat Message': {
+    method: 'GET',
+    path: '/chat/pins',
+    status: 200,
+    body: {
+      "data": [
+        {
+          "message_id": "abc-def-123-456",
+          "broadcaster_id": "197886470",
+          "sender_user_id": "12826",
+          "sender_user_login": "twitch",
+          "sender_user_name": "Twitch",
+          "pinned_by_user_id": "141981764",
+          "pinned_by_user_login": "twitchdev",
+          "pinned_by_user_name": "TwitchDev",
+          "message": {
+            "text": "Welcome! bleedPurple Type !rules",
+            "fragments": [
+              {
+                "type": "text",
+                "text": "Welcome! ",
+                "cheermote": null,
+                "emote": null,
+                "mention": null
+              },
+              {
+                "type": "emote",
+                "text": "bleedPurple",
+                "cheermote": null,
+                "emote": {
+                  "id": "62835",
+                  "emote_set_id": "0",
+                  "owner_id": "0",
+                  "format": [
+                    "static"
+                  ]
+                },
+                "mention": null
+              },
+              {
+                "type": "text",
+                "text": " Type !rules",
+                "cheermote": null,
+                "emote": null,
+                "mention": null
+              }
+            ]
+          },
+          "starts_at": "2026-05-06T12:30:00Z",
+          "ends_at": "2026-05-06T12:35:00Z",
+          "updated_at": "2026-05-06T12:30:00Z"
+        }
+      ]
+    },
+  },
+  'Pin Chat Message': {
+    method: 'PUT',
+    path: '/chat/pins',
+    status: 204,
+    body: null,
+  },
+  'Update Pinned Chat Message': {
+    method: 'PATCH',
+    path: '/chat/pins',
+    status: 204,
+    body: null,
+  },
+  'Unpin Chat Message': {
+    method: 'DELETE',
+    path: '/chat/pins',
+    status: 204,
+    body: null,
   },
   'Get User Chat Color': {
     method: 'GET',
