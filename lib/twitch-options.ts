@@ -8,6 +8,7 @@ import type {
   TwitchRateLimitOptions,
   TwitchRetryOptions,
 } from './interfaces/twitch-module-options.interface.js';
+import { keyPrefixHashTagProblem } from './redis/twitch-redis-key.js';
 import { TWITCH_AUTH_URL, TWITCH_DEFAULTS, TWITCH_HELIX_URL } from './twitch.constants.js';
 import type { TwitchLoginOptions } from './interfaces/twitch-login-options.interface.js';
 
@@ -233,6 +234,8 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   number(options.connectTimeout, 'connectTimeout', 1, 600_000);
   number(options.maxResponseBytes, 'maxResponseBytes', 1_024, 1_073_741_824);
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') fail('keyPrefix', 'must be a string', options.keyPrefix);
+  const tagProblem = options.keyPrefix === undefined ? undefined : keyPrefixHashTagProblem(options.keyPrefix);
+  if (tagProblem) throw new TwitchOptionsError('keyPrefix', tagProblem);
 
   if (options.redis !== undefined) {
     const redis = object(options.redis, 'redis');

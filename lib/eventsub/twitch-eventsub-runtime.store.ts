@@ -6,6 +6,7 @@ import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from './twitch-eventsub.constants.js';
 import type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './twitch-eventsub.options.js';
 import { within } from './twitch-eventsub.util.js';
+import { twitchKey } from '../redis/twitch-redis-key.js';
 
 /** How long the shared list of runtime subscriptions lives after its last change (ms). */
 const TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -26,7 +27,7 @@ export class TwitchEventSubRuntimeSubscriptions {
     @Inject(TWITCH_RESOLVED_OPTIONS) twitch: TwitchResolvedOptions,
     @Inject(TWITCH_EVENTSUB_RESOLVED_OPTIONS) private readonly options: TwitchEventSubResolvedOptions,
   ) {
-    this.key = `${twitch.keyPrefix}eventsub:runtime`;
+    this.key = twitchKey(twitch.keyPrefix, 'eventsub:runtime');
   }
 
   /** Every shared runtime subscription (empty when the store does not answer). */
@@ -49,7 +50,7 @@ export class TwitchEventSubRuntimeSubscriptions {
 
   private async change(fn: (all: TwitchEventSubResolvedWanted[]) => TwitchEventSubResolvedWanted[]): Promise<void> {
     const bound = this.options.redisTimeoutMs;
-    const lock = `${this.key}-lock`;
+    const lock = `${this.key}:lock`;
     const token = randomBytes(12).toString('hex');
     try {
       let held = false;

@@ -4,6 +4,11 @@ import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { boundRedisClient } from './twitch-redis-bounded.js';
 
+/**
+ * The client the module sends its commands through. A node-redis cluster client (`createCluster`) is used
+ * through this type too: it answers the same commands, each routed by its (first) key, and every script
+ * and MULTI of the module touches keys of one hash tag (`twitchKey`).
+ */
 export type TwitchRedisClient = RedisClientType<any, any, any, any, any>;
 
 /** The Redis client, and whether the module opened it (and so must close it). */
@@ -38,7 +43,8 @@ export const twitchRedisProvider: Provider = {
     if (!options.redis) return null;
     const timeoutMs = options.redisCommandTimeoutMs;
     if ('client' in options.redis) {
-      return { client: boundRedisClient(options.redis.client, timeoutMs), raw: options.redis.client, owned: false };
+      const given = options.redis.client as TwitchRedisClient;
+      return { client: boundRedisClient(given, timeoutMs), raw: given, owned: false };
     }
     const url = options.redis.url;
     const logger = new Logger('TwitchRedis');

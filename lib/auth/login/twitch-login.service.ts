@@ -13,6 +13,7 @@ import { TwitchLoginException } from './twitch-login.exception.js';
 import { issueLoginState, loginStateKey, readLoginStateCookie, sameLoginState, verifyLoginState } from './twitch-login-state.js';
 import { normaliseReturnTo } from './twitch-return-to.js';
 import { digest, TwitchSessions, validationCacheKey } from './twitch-sessions.js';
+import { twitchKey } from '../../redis/twitch-redis-key.js';
 
 /**
  * The login flow behind `TwitchLoginModule`'s routes, usable from your own controller too:
@@ -180,7 +181,7 @@ export class TwitchLoginService implements OnModuleInit {
   }
 
   private usedStateKey(state: string): string {
-    return `${this.options.keyPrefix}login-state-used:${digest(state)}`;
+    return twitchKey(this.options.keyPrefix, `login-state-used:${digest(state)}`);
   }
 }
 

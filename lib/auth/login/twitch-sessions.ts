@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { TwitchKvStore } from '../../store/twitch-kv.store.js';
 import type { TwitchResolvedOptions } from '../../twitch-options.js';
 import { appendSetCookie, isSecureRequest, readCookie, serializeCookie, type TwitchHttpRequestLike } from './twitch-cookies.js';
+import { twitchKey } from '../../redis/twitch-redis-key.js';
 
 /** SHA-256 of a secret, base64url: what keys in the store are made of (never the secret itself). */
 export function digest(secret: string): string {
@@ -10,7 +11,7 @@ export function digest(secret: string): string {
 
 /** Key of the guard's cached `/oauth2/validate` answer for a token (a digest of the token, never the token). */
 export function validationCacheKey(keyPrefix: string, accessToken: string): string {
-  return `${keyPrefix}auth:validation:${digest(accessToken)}`;
+  return twitchKey(keyPrefix, `auth:validation:${digest(accessToken)}`);
 }
 
 /** 32 random bytes, base64url. */
@@ -52,7 +53,7 @@ export class TwitchSessions {
   }
 
   private key(sessionId: string): string {
-    return `${this.options.keyPrefix}session:${digest(sessionId)}`;
+    return twitchKey(this.options.keyPrefix, `session:${digest(sessionId)}`);
   }
 
   /** The session id of the request's cookie, if any. */

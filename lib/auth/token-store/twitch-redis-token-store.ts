@@ -1,10 +1,16 @@
 import type { TwitchRedisClient } from '../../redis/twitch-redis.provider.js';
+import { twitchKey } from '../../redis/twitch-redis-key.js';
 import { TwitchTokenCipher, TwitchTokenDecryptionError } from './twitch-token-cipher.js';
 import { type TwitchStoredToken, TwitchTokenStore } from './twitch-token-store.js';
 
 /**
  * User tokens in Redis, one key per user plus a set of user IDs; encrypted when a key is configured,
  * each record sealed for its user (a record copied onto another user's key does not open).
+ *
+ * Each user's key has a hash tag of its own, so that tokens spread over a Redis Cluster; the index set
+ * has its own tag too. The two are therefore written by separate commands, in an order that keeps the
+ * index a superset of the users with a record: the ID is added before the record is written and removed
+ * after it is deleted. A user listed without a record is read as having no tokens.
  */
 export class TwitchRedisTokenStore extends TwitchTokenStore {
   constructor(
@@ -34,15 +40,14 @@ export class TwitchRedisTokenStore extends TwitchTokenStore {
   }
 
   async set(token: TwitchStoredToken): Promise<void> {
-    await this.redis
-      .multi()
-      .set(this.key(token.userId), this.cipher.seal(JSON.stringify(token), userTokenContext(token.userId)))
-      .sAdd(this.index(), token.userId)
-      .exec();
+    const sealed = this.cipher.seal(JSON.stringify(token), userTokenContext(token.userId));
+    await this.redis.sAdd(this.index(), token.userId);
+    await this.redis.set(this.key(token.userId), sealed);
   }
 
   async delete(userId: string): Promise<void> {
-    await this.redis.multi().del(this.key(userId)).sRem(this.index(), userId).exec();
+    await this.redis.del(this.key(userId));
+    await this.redis.sRem(this.index(), userId);
   }
 
   async userIds(): Promise<string[]> {
@@ -50,10 +55,10 @@ export class TwitchRedisTokenStore extends TwitchTokenStore {
   }
 
   private key(userId: string): string {
-    return `${this.prefix}user-token:${userId}`;
+    return twitchKey(this.prefix, `user-token:${userId}`);
   }
   private index(): string {
-    return `${this.prefix}user-tokens`;
+    return twitchKey(this.prefix, 'user-tokens');
   }
 }
 
