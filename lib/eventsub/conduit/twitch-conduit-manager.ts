@@ -186,7 +186,7 @@ export class TwitchConduitManager {
     this.instanceId = config.instanceId ?? randomUUID();
     this.prefix = `${twitchKey(config.keyPrefix ?? 'twitch:', `eventsub:conduit:${name}`)}:`;
     this.coordinator = config.redis
-      ? new TwitchRedisConduitCoordinator(config.redis, this.prefix)
+      ? new TwitchRedisConduitCoordinator(config.redis, this.prefix, `${config.keyPrefix ?? 'twitch:'}eventsub:conduit:${name}:`)
       : new TwitchMemoryConduitCoordinator();
   }
 
