@@ -46,6 +46,7 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
     fake = await FakeTwitch.start();
   }, 30_000);
   afterAll(async () => {
+    cluster?.resume();
     if (cluster) for (const p of prefixes) await cluster.flush(p);
     await fake?.close();
     await cluster?.stop();
@@ -71,6 +72,24 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
     }
     const perMaster = await Promise.all(cluster.urls.map((url) => cluster.keys(keyPrefix, url)));
     expect(perMaster.filter((k) => k.length > 0).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a stalled cluster: every command is bounded by redis.commandTimeoutMs, calls still settle and succeed', async () => {
+    fake.clearRequests();
+    const keyPrefix = fresh('stall');
+    const t = await createTwitchApp(fake, { redis: { ...redis, commandTimeoutMs: 200 }, keyPrefix });
+    try {
+      await t.api.users.getUsers({ login: ['twitchdev'] });
+      cluster.pause();
+      const started = Date.now();
+      const answers = await Promise.all([1, 2, 3].map(() => t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 })));
+      for (const a of answers) expect(a.data[0].login).toBe('twitchdev');
+      // Each Redis command waits at most 200 ms; nothing waits for the cluster to come back.
+      expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      cluster.resume();
+      await t.close();
+    }
   });
 
   it('rate limit: two instances share one bucket through the cluster (no 429 from a burst twice the bucket)', async () => {

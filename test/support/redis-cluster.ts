@@ -15,6 +15,9 @@ export interface LocalRedisCluster {
   keys(prefix: string, url?: string): Promise<string[]>;
   /** Deletes every key under `prefix` on every master. */
   flush(prefix: string): Promise<void>;
+  /** SIGSTOP / SIGCONT to every node: the cluster keeps its connections but answers nothing (stalled). */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
   const ports: number[] = [];
   const clients: RedisClusterType<any, any, any, any, any>[] = [];
   const stop = async () => {
+    for (const child of children) child.kill('SIGCONT');
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await Promise.all(
       children.map((child) => {
@@ -106,6 +110,8 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
           if (keys.length) for (const k of keys) await c.del(k);
         });
       },
+      pause: () => children.forEach((c) => c.kill('SIGSTOP')),
+      resume: () => children.forEach((c) => c.kill('SIGCONT')),
       stop,
     };
   } catch (err) {
