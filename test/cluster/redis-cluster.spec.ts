@@ -11,7 +11,10 @@ import { TwitchUserTokenService } from '../../lib/auth/twitch-user-token.service
 import { OnTwitchEvent } from '../../lib/eventsub/decorators/on-twitch-event.decorator.js';
 import type { TwitchEventSubNotification } from '../../lib/eventsub/interfaces/twitch-eventsub-message.interface.js';
 import { TwitchEventSubService } from '../../lib/eventsub/twitch-eventsub.service.js';
+import { TwitchRedisConduitCoordinator } from '../../lib/eventsub/conduit/twitch-conduit-coordinator.js';
 import type { TwitchModuleOptions } from '../../lib/interfaces/twitch-module-options.interface.js';
+import type { TwitchRedisClient } from '../../lib/redis/twitch-redis.provider.js';
+import { twitchKey } from '../../lib/redis/twitch-redis-key.js';
 import { createTwitchApp, FakeTwitch } from '../support/app.js';
 import { createEventSubApp, example, post, signedRequest } from '../eventsub/support.js';
 import { createHttpApp } from '../support/http-app.js';
@@ -211,6 +214,25 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
     } finally {
       await app.close();
     }
+  });
+
+  it('conduit coordination: leases, shard owners and pointers of one conduit, on one slot of the cluster', async () => {
+    const keyPrefix = fresh('conduit');
+    const client = (redis as { client: TwitchRedisClient }).client;
+    const c = new TwitchRedisConduitCoordinator(client, `${twitchKey(keyPrefix, 'eventsub:conduit:main')}:`);
+    const now = Date.now();
+    await c.setConduitId('conduit-1');
+    await c.heartbeat('b', now + 60_000);
+    await c.heartbeat('a', now + 60_000);
+    await c.heartbeat('dead', now - 1);
+    expect(await c.live(now)).toEqual(['a', 'b']);
+    await c.setOwners(new Map([['0', 'a'], ['1', 'b']]), []);
+    await c.setPointer('0', 'a', 'session-a');
+    expect(Object.fromEntries(await c.owners())).toEqual({ 0: 'a', 1: 'b' });
+    expect((await c.pointers()).get('0')).toEqual({ instanceId: 'a', target: 'session-a' });
+    expect(await c.conduitId()).toBe('conduit-1');
+    const keys = await cluster.keys(keyPrefix);
+    expect(keys.sort()).toEqual(['id', 'instances', 'owners', 'pointers'].map((k) => `${keyPrefix}{eventsub:conduit:main}:${k}`));
   });
 
   it('EventSub: 300 notifications sent twice to either of two instances are each handled once', async () => {
