@@ -37,7 +37,7 @@ export class TwitchCache implements OnApplicationShutdown {
   private readonly logger = new Logger('TwitchCache');
   private readonly shared?: Cache;
   private readonly local?: TwitchLocalCache;
-  /** The key an answer has in the shared tier: `<keyPrefix>cache:<key>` in a `cache.manager`, `<keyPrefix>{cache:<key>}` in Redis. */
+  /** An answer's key in the shared tier: `<keyPrefix>cache:<key>` in a `cache.manager`, `<keyPrefix>{cache:<key>}` in Redis. */
   private readonly redisKey: (key: string) => string;
   /** After a store failure the shared tier is skipped until then (epoch ms). */
   private failingUntil = 0;
