@@ -63,7 +63,7 @@ const KNOWN_OPTIONS: TwitchOptionKeys = keysOf<TwitchModuleOptions>({
   clientId: true,
   clientSecret: true,
   redirectUri: true,
-  redis: { url: true, client: true, commandTimeoutMs: true },
+  redis: { url: true, client: true, cluster: { rootNodes: true }, commandTimeoutMs: true },
   helixUrl: true,
   authUrl: true,
   timeout: true,
@@ -249,8 +249,18 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
       if (!/^rediss?:\/\//.test(redis.url as string)) {
         throw new TwitchOptionsError('redis.url', 'must start with redis:// or rediss://');
       }
+    } else if (redis.cluster !== undefined) {
+      const cluster = object(redis.cluster, 'redis.cluster') as { rootNodes?: unknown };
+      const nodes = cluster.rootNodes;
+      if (!Array.isArray(nodes) || nodes.length === 0) fail('redis.cluster.rootNodes', 'must be a non-empty array of Redis URLs', nodes);
+      (nodes as unknown[]).forEach((url, i) => {
+        nonEmptyString(url, `redis.cluster.rootNodes[${i}]`, true);
+        if (!/^rediss?:\/\//.test(url as string)) {
+          throw new TwitchOptionsError(`redis.cluster.rootNodes[${i}]`, 'must start with redis:// or rediss://');
+        }
+      });
     } else {
-      throw new TwitchOptionsError('redis', 'must have a "url" or a "client" (got neither)');
+      throw new TwitchOptionsError('redis', 'must have a "url", a "cluster" or a "client" (got none)');
     }
     number(redis.commandTimeoutMs, 'redis.commandTimeoutMs', 1, 60_000);
   }

@@ -11,6 +11,16 @@ export type TwitchRedisOptions = (
     }
   | {
       /**
+       * A Redis Cluster the module connects to (and closes), through any of its nodes: the others are
+       * found from them. Every script and MULTI of the module stays on one slot (see `keyPrefix`).
+       */
+      cluster: {
+        /** URLs of some of the cluster's nodes, e.g. `['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379']`. */
+        rootNodes: string[];
+      };
+    }
+  | {
+      /**
        * An existing node-redis client (v5): `createClient(...)`, or `createCluster(...)` for a Redis
        * Cluster (every script and MULTI of the module stays on one slot: see `keyPrefix`). The module
        * uses it as it is and never closes it. It must be connected, or connect on its own.

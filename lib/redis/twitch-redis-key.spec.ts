@@ -34,3 +34,18 @@ describe('twitchKey', () => {
     }
   });
 });
+
+describe('option redis.cluster', () => {
+  it('takes a non-empty list of redis:// URLs, and names the bad entry otherwise', () => {
+    expect(resolveTwitchOptions({ clientId: 'x', redis: { cluster: { rootNodes: ['redis://10.0.0.1:6379'] } } }).redis).toBeDefined();
+    const cases: [unknown, string][] = [
+      [{ rootNodes: [] }, 'redis.cluster.rootNodes'],
+      [{ rootNodes: 'redis://10.0.0.1:6379' }, 'redis.cluster.rootNodes'],
+      [{ rootNodes: ['redis://a:1', 'http://b:2'] }, 'redis.cluster.rootNodes[1]'],
+      [{ rootNodes: ['redis://a:1'], nodes: 1 }, 'redis.cluster.nodes'],
+    ];
+    for (const [cluster, option] of cases) {
+      expect(() => resolveTwitchOptions({ clientId: 'x', redis: { cluster } as never })).toThrow(`option "${option}"`);
+    }
+  });
+});

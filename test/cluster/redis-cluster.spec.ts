@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Controller, Get, Injectable } from '@nestjs/common';
+import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchAuth } from '../../lib/auth/decorators/twitch-auth.decorator.js';
@@ -18,6 +19,7 @@ import { twitchKey } from '../../lib/redis/twitch-redis-key.js';
 import { createTwitchApp, FakeTwitch } from '../support/app.js';
 import { createEventSubApp, example, post, signedRequest } from '../eventsub/support.js';
 import { createHttpApp } from '../support/http-app.js';
+import { freePort } from '../support/net.js';
 import { clusterUnavailable, type LocalRedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 
 /**
@@ -95,6 +97,38 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
       cluster.resume();
       await t.close();
     }
+  });
+
+  it('redis: { cluster: { rootNodes } }: the module finds the other nodes from one, and closes its connections with the app', async () => {
+    fake.clearRequests();
+    const keyPrefix = fresh('owned');
+    const named = async () => {
+      const lists = await Promise.all(
+        cluster.urls.map(async (url) => {
+          const c = createClient({ url });
+          await c.connect();
+          try {
+            return String(await c.sendCommand(['CLIENT', 'LIST']));
+          } finally {
+            await c.close();
+          }
+        }),
+      );
+      return lists.join('\n').split('\n').filter((line) => line.includes('name=nestjs-twitch')).length;
+    };
+    const t = await createTwitchApp(fake, { redis: { cluster: { rootNodes: [cluster.urls[0]] } }, keyPrefix });
+    await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
+    expect((await cluster.keys(keyPrefix)).length).toBeGreaterThanOrEqual(2);
+    expect(await named()).toBeGreaterThanOrEqual(1);
+    await t.close();
+    await expect.poll(named).toBe(0);
+  });
+
+  it('redis.cluster with no node answering fails the bootstrap naming the option, without the password', async () => {
+    const url = `redis://:hunter2-secret@127.0.0.1:${await freePort()}`;
+    const err = await createTwitchApp(fake, { redis: { cluster: { rootNodes: [url] } } }).catch((e: unknown) => e);
+    expect(String((err as Error).message)).toContain('redis.cluster.rootNodes');
+    expect(String((err as Error).message)).not.toContain('hunter2');
   });
 
   it('rate limit: two instances share one bucket through the cluster (no 429 from a burst twice the bucket)', async () => {
