@@ -10,6 +10,7 @@ import type {
   TwitchRateLimitOptions,
   TwitchRetryOptions,
 } from './interfaces/twitch-module-options.interface.js';
+import { keyPrefixHashTagProblem } from './redis/twitch-redis-key.js';
 import { TWITCH_DEFAULTS } from './twitch.constants.js';
 import type { TwitchLoginOptions } from './interfaces/twitch-login-options.interface.js';
 
@@ -66,7 +67,7 @@ export const KNOWN_OPTIONS: TwitchOptionKeys = keysOf<TwitchModuleOptions>({
   clientId: true,
   clientSecret: true,
   redirectUri: true,
-  redis: { url: true, client: true, commandTimeoutMs: true },
+  redis: { url: true, client: true, cluster: { rootNodes: true }, commandTimeoutMs: true },
   helixUrl: true,
   authUrl: true,
   timeout: true,
@@ -255,9 +256,15 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   number(options.maxResponseBytes, 'maxResponseBytes', 1_024, 1_073_741_824);
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') fail('keyPrefix', 'must be a string', options.keyPrefix);
   store(options.stateStore, 'stateStore', 'TwitchKvStore', ['get', 'set', 'setIfAbsent', 'take', 'delete', 'deleteIf']);
+  const tagProblem = options.keyPrefix === undefined ? undefined : keyPrefixHashTagProblem(options.keyPrefix);
+  if (tagProblem) throw new TwitchOptionsError('keyPrefix', tagProblem);
 
   if (options.redis !== undefined) {
     const redis = object(options.redis, 'redis');
+    const given = (['url', 'cluster', 'client'] as const).filter((k) => redis[k] !== undefined);
+    if (given.length > 1) {
+      throw new TwitchOptionsError(`redis.${given[1]}`, `cannot be given with "redis.${given[0]}": give one of url, cluster or client`);
+    }
     if ('client' in redis) {
       const client = redis.client as { sendCommand?: unknown } | undefined;
       if (!client || typeof client.sendCommand !== 'function') {
@@ -268,8 +275,18 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
       if (!/^rediss?:\/\//.test(redis.url as string)) {
         throw new TwitchOptionsError('redis.url', 'must start with redis:// or rediss://');
       }
+    } else if (redis.cluster !== undefined) {
+      const cluster = object(redis.cluster, 'redis.cluster') as { rootNodes?: unknown };
+      const nodes = cluster.rootNodes;
+      if (!Array.isArray(nodes) || nodes.length === 0) fail('redis.cluster.rootNodes', 'must be a non-empty array of Redis URLs', nodes);
+      (nodes as unknown[]).forEach((url, i) => {
+        nonEmptyString(url, `redis.cluster.rootNodes[${i}]`, true);
+        if (!/^rediss?:\/\//.test(url as string)) {
+          throw new TwitchOptionsError(`redis.cluster.rootNodes[${i}]`, 'must start with redis:// or rediss://');
+        }
+      });
     } else {
-      throw new TwitchOptionsError('redis', 'must have a "url" or a "client" (got neither)');
+      throw new TwitchOptionsError('redis', 'must have a "url", a "cluster" or a "client" (got none)');
     }
     number(redis.commandTimeoutMs, 'redis.commandTimeoutMs', 1, 60_000);
   }

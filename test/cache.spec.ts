@@ -84,16 +84,16 @@ describe('response cache', () => {
     await flushPrefix(keyPrefix);
   });
 
-  it('names Redis entries with the key prefix once: <prefix>cache:GET:<url>?<params>:<identity>', async () => {
+  it('names Redis entries with the key prefix once: <prefix>{cache:GET:<url>?<params>:<identity>}', async () => {
     const keyPrefix = uniquePrefix();
     const t = await createTwitchApp(fake, { redis: { url: REDIS_URL() }, keyPrefix });
     await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
     const redis = createClient({ url: REDIS_URL() });
     await redis.connect();
-    const keys = await redis.keys(`${keyPrefix}cache*`);
+    const keys = await redis.keys(`${keyPrefix}{cache:*`);
     await redis.close();
     expect(keys).toHaveLength(1);
-    expect(keys[0].startsWith(`${keyPrefix}cache:GET:${fake.helixUrl}/users?login=twitchdev:app`)).toBe(true);
+    expect(keys[0].startsWith(`${keyPrefix}{cache:GET:${fake.helixUrl}/users?login=twitchdev:app`)).toBe(true);
     expect(keys[0].split(keyPrefix)).toHaveLength(2);
     await t.close();
     await flushPrefix(keyPrefix);
@@ -104,7 +104,7 @@ describe('response cache', () => {
     const cacheKeys = async (keyPrefix: string) => {
       const redis = createClient({ url: REDIS_URL() });
       await redis.connect();
-      const keys = await redis.keys(`${keyPrefix}cache*`);
+      const keys = await redis.keys(`${keyPrefix}{cache:*`);
       await redis.close();
       return keys;
     };
@@ -120,7 +120,7 @@ describe('response cache', () => {
       expect(fromRedis).toEqual(first);
       expect(fake.requestsTo('GET', '/users')).toHaveLength(1);
       // With the Redis entry gone, b still holds the copy it read; a third instance has to ask Twitch.
-      await flushPrefix(`${keyPrefix}cache`);
+      await flushPrefix(`${keyPrefix}{cache:`);
       expect(await cacheKeys(keyPrefix)).toHaveLength(0);
       const local = await b.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
       expect(local).toEqual(first);

@@ -185,7 +185,7 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchAuth / @TwitchUser on %s
     expect(fake.requestsTo('GET', '/oauth2/validate')[0].headers.authorization).toBe(`OAuth ${issued.accessToken}`);
     // Cached under a digest: the token appears in no Redis key or value.
     const dump = await dumpPrefix(keyPrefix);
-    expect(dump).toContain(`${keyPrefix}auth:validation:`);
+    expect(dump).toContain(`${keyPrefix}{auth:validation:`);
     expect(dump).not.toContain(issued.accessToken);
   });
 

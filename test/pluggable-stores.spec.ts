@@ -58,12 +58,12 @@ describe('pluggable stores as options', () => {
     try {
       expect(t.app.get(TwitchKvStore)).toBe(store);
       await t.api.users.getUsers({ login: ['twitchdev'] }); // fetches the app token, which is shared state
-      expect(store.written.some((k) => k.startsWith(`${prefix}app-token`))).toBe(true);
+      expect(store.written.some((k) => k.startsWith(`${prefix}{app-token:`))).toBe(true);
       const redis = createClient({ url: REDIS_URL() });
       await redis.connect();
       try {
         const inRedis: string[] = [];
-        for await (const keys of redis.scanIterator({ MATCH: `${prefix}app-token*`, COUNT: 500 })) inRedis.push(...keys);
+        for await (const keys of redis.scanIterator({ MATCH: `${prefix}*app-token*`, COUNT: 500 })) inRedis.push(...keys);
         expect(inRedis).toEqual([]);
       } finally {
         await redis.close();

@@ -158,7 +158,7 @@ describe('tokens at rest', () => {
     const { issued } = await login(t, fake);
     const redis = createClient({ url: REDIS_URL() });
     await redis.connect();
-    const raw = String(await redis.get(`${keyPrefix}user-token:${USER.userId}`));
+    const raw = String(await redis.get(`${keyPrefix}{user-token:${USER.userId}}`));
     expect(raw.startsWith('enc1:')).toBe(true);
     expect(raw).not.toContain(issued.accessToken);
     expect(raw).not.toContain(issued.refreshToken);

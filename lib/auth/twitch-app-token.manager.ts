@@ -7,6 +7,7 @@ import { TWITCH_APP_TOKEN_RENEW_BEFORE_MS, TWITCH_RESOLVED_OPTIONS } from '../tw
 import { TwitchOptionsError, type TwitchResolvedOptions } from '../twitch-options.js';
 import type { TwitchAppToken } from './twitch-auth.types.js';
 import { TwitchTokenCipher } from './token-store/twitch-token-cipher.js';
+import { twitchKey } from '../redis/twitch-redis-key.js';
 
 interface Held {
   token: string;
@@ -47,7 +48,7 @@ export class TwitchAppTokenManager {
     private readonly kv: TwitchKvStore,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
   ) {
-    this.key = `${options.keyPrefix}app-token:${options.clientId}`;
+    this.key = twitchKey(options.keyPrefix, `app-token:${options.clientId}`);
     this.cipher = new TwitchTokenCipher(options.tokens.encryptionKey);
   }
 

@@ -17,6 +17,7 @@ import { TwitchAuthService } from './twitch-auth.service.js';
 import type { TwitchUserToken } from './twitch-auth.types.js';
 import { TwitchTokenDecryptionError } from './token-store/twitch-token-cipher.js';
 import { type TwitchStoredToken, TwitchTokenStore } from './token-store/twitch-token-store.js';
+import { twitchKey } from '../redis/twitch-redis-key.js';
 
 /** Why a user's tokens were dropped. */
 export interface TwitchTokenInvalidEvent {
@@ -127,7 +128,7 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
     let validated = 0;
     let dropped = 0;
     for (const userId of await this.store.userIds()) {
-      const claim = `${this.options.keyPrefix}validated:${userId}`;
+      const claim = twitchKey(this.options.keyPrefix, `validated:${userId}`);
       if (!(await this.kv.setIfAbsent(claim, this.instance, this.options.tokens.validateIntervalMs))) continue;
       const ok = await this.validateOne(userId);
       if (ok === true) validated++;
@@ -225,7 +226,7 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
   }
 
   private lockKey(userId: string): string {
-    return `${this.options.keyPrefix}refresh-lock:${userId}`;
+    return twitchKey(this.options.keyPrefix, `refresh-lock:${userId}`);
   }
 
   private async refreshShared(userId: string, staleToken: string): Promise<string> {

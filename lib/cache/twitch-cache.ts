@@ -3,6 +3,7 @@ import KeyvRedis from '@keyv/redis';
 import { type Cache, createCache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import type { TwitchRedisHandle } from '../redis/twitch-redis.provider.js';
+import { twitchKey } from '../redis/twitch-redis-key.js';
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { TwitchLocalCache } from './twitch-local-cache.js';
@@ -36,8 +37,8 @@ export class TwitchCache implements OnApplicationShutdown {
   private readonly logger = new Logger('TwitchCache');
   private readonly shared?: Cache;
   private readonly local?: TwitchLocalCache;
-  /** Prefix of keys written to a `cache.manager` (the module's Redis store adds it itself). */
-  private readonly managerPrefix: string = '';
+  /** An answer's key in the shared tier: `<keyPrefix>cache:<key>` in a `cache.manager`, `<keyPrefix>{cache:<key>}` in Redis. */
+  private readonly redisKey: (key: string) => string;
   /** After a store failure the shared tier is skipped until then (epoch ms). */
   private failingUntil = 0;
   private lastWarn = 0;
@@ -48,15 +49,18 @@ export class TwitchCache implements OnApplicationShutdown {
   ) {
     if (options.cache.manager) {
       this.shared = options.cache.manager;
-      this.managerPrefix = `${options.keyPrefix}cache:`;
+      this.redisKey = (key) => `${options.keyPrefix}cache:${key}`;
       return;
     }
     this.local = new TwitchLocalCache(options.cache.localMaxEntries);
+    this.redisKey = (key) => key;
     if (redis) {
       // Keyv's default serializer walks every value with a reviver; cached answers are plain JSON.
+      // No namespace: the key is the module's own (`twitchKey`), with its hash tag, as written.
+      this.redisKey = (key) => twitchKey(options.keyPrefix, `cache:${key}`);
       const store = new Keyv({
-        store: new KeyvRedis(redis.client as never, { namespace: `${options.keyPrefix}cache`, keyPrefixSeparator: ':' }),
-        namespace: `${options.keyPrefix}cache`,
+        store: new KeyvRedis(redis.client as never, { namespace: '', keyPrefixSeparator: '' }),
+        namespace: '',
         useKeyPrefix: false,
         serialize: (data) => JSON.stringify(data),
         deserialize: (text) => JSON.parse(text),
@@ -70,7 +74,7 @@ export class TwitchCache implements OnApplicationShutdown {
     const near = this.local?.get(key);
     if (near || !this.shared || this.failing) return near;
     try {
-      const found = ((await this.shared.get<TwitchCachedResponse>(this.managerPrefix + key)) ?? undefined) as
+      const found = ((await this.shared.get<TwitchCachedResponse>(this.redisKey(key))) ?? undefined) as
         | TwitchCachedResponse
         | undefined;
       if (found?.expiresAt && this.local) this.local.set(key, found, found.expiresAt);
@@ -87,7 +91,7 @@ export class TwitchCache implements OnApplicationShutdown {
     this.local?.set(key, value, value.expiresAt);
     if (!this.shared || this.failing) return;
     try {
-      await this.shared.set(this.managerPrefix + key, value, ttl);
+      await this.shared.set(this.redisKey(key), value, ttl);
     } catch (err) {
       this.warn('write', err);
     }

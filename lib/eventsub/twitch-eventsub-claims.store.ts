@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { TwitchRedisClient } from '../redis/twitch-redis.provider.js';
+import { twitchKey } from '../redis/twitch-redis-key.js';
 
 /** Outcome of claiming a message id. `local` = Redis did not answer in time; only this instance knows. */
 export type TwitchEventSubClaim = 'claimed' | 'duplicate';
@@ -66,7 +67,7 @@ export class TwitchEventSubRedisClaims extends TwitchEventSubClaimsStore {
     if (this.local.claimSync(messageId, ttlMs) === 'duplicate') return 'duplicate';
     let timer: NodeJS.Timeout | undefined;
     try {
-      const set = this.redis.set(`${this.keyPrefix}eventsub:msg:${messageId}`, '1', { NX: true, PX: ttlMs });
+      const set = this.redis.set(twitchKey(this.keyPrefix, `eventsub:msg:${messageId}`), '1', { NX: true, PX: ttlMs });
       set.catch(() => undefined);
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);

@@ -7,6 +7,7 @@ import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from './twitch-eventsub.constants.js
 import type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './twitch-eventsub.options.js';
 import { within } from './twitch-eventsub.util.js';
 import { parseJson } from '../utils/json.js';
+import { twitchKey } from '../redis/twitch-redis-key.js';
 
 /** How long the shared list of runtime subscriptions lives after its last change (ms). */
 const TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -21,19 +22,22 @@ const TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export class TwitchEventSubRuntimeSubscriptions {
   private readonly logger = new Logger('TwitchEventSub');
   private readonly key: string;
+  /** Where the list was kept before keys carried hash tags: read while the current key is missing. */
+  private readonly legacyKey: string;
 
   constructor(
     private readonly kv: TwitchKvStore,
     @Inject(TWITCH_RESOLVED_OPTIONS) twitch: TwitchResolvedOptions,
     @Inject(TWITCH_EVENTSUB_RESOLVED_OPTIONS) private readonly options: TwitchEventSubResolvedOptions,
   ) {
-    this.key = `${twitch.keyPrefix}eventsub:runtime`;
+    this.key = twitchKey(twitch.keyPrefix, 'eventsub:runtime');
+    this.legacyKey = `${twitch.keyPrefix}eventsub:runtime`;
   }
 
   /** Every shared runtime subscription (empty when the store does not answer). */
   async list(): Promise<TwitchEventSubResolvedWanted[]> {
     try {
-      return parse(await within(this.kv.get(this.key), this.options.redisTimeoutMs, 'runtime subscriptions'));
+      return parse(await within(this.read(), this.options.redisTimeoutMs, 'runtime subscriptions'));
     } catch (error) {
       this.logger.warn(`EventSub runtime subscriptions of other instances unavailable (${(error as Error).message})`);
       return [];
@@ -48,9 +52,13 @@ export class TwitchEventSubRuntimeSubscriptions {
     return this.change((all) => all.filter((x) => x.key !== w.key));
   }
 
+  private async read(): Promise<string | undefined> {
+    return (await this.kv.get(this.key)) ?? (await this.kv.get(this.legacyKey));
+  }
+
   private async change(fn: (all: TwitchEventSubResolvedWanted[]) => TwitchEventSubResolvedWanted[]): Promise<void> {
     const bound = this.options.redisTimeoutMs;
-    const lock = `${this.key}-lock`;
+    const lock = `${this.key}:lock`;
     const token = randomBytes(12).toString('hex');
     try {
       let held = false;
@@ -59,7 +67,7 @@ export class TwitchEventSubRuntimeSubscriptions {
         if (!held) await new Promise((r) => setTimeout(r, 50));
       }
       try {
-        const all = parse(await within(this.kv.get(this.key), bound, 'runtime subscriptions'));
+        const all = parse(await within(this.read(), bound, 'runtime subscriptions'));
         await within(this.kv.set(this.key, JSON.stringify(fn(all)), TTL_MS), bound, 'runtime subscriptions');
       } finally {
         if (held) await within(this.kv.deleteIf(lock, token), bound, 'runtime subscriptions unlock').catch(() => undefined);

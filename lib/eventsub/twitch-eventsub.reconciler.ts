@@ -13,6 +13,7 @@ import { TwitchEventSubCostExceededException, TwitchEventSubMissingAuthorization
 import type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './twitch-eventsub.options.js';
 import { TWITCH_EVENTSUB_TRANSPORT, type TwitchEventSubTransport } from './transport/twitch-eventsub-transport.interface.js';
 import { within } from './twitch-eventsub.util.js';
+import { twitchKey } from '../redis/twitch-redis-key.js';
 
 /** One subscription in a reconcile report. `condition` uses Twitch's (snake_case) names. */
 export interface TwitchEventSubReconcileEntry {
@@ -237,7 +238,7 @@ export class TwitchEventSubReconciler {
 
   /** Runs `fn` while holding the reconcile lock; waits (polling) while another instance holds it. */
   private async locked<T>(fn: () => Promise<T>): Promise<T> {
-    const key = `${this.twitchOptions.keyPrefix}eventsub:reconcile-lock`;
+    const key = twitchKey(this.twitchOptions.keyPrefix, 'eventsub:reconcile-lock');
     const token = randomBytes(12).toString('hex');
     const ttl = this.options.reconcile.lockTtlMs;
     const deadline = Date.now() + ttl;

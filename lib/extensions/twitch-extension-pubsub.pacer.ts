@@ -6,6 +6,7 @@ import { callBudgetMs, type TwitchResolvedOptions } from '../twitch-options.js';
 import { TWITCH_EXTENSION_RESOLVED_OPTIONS } from './twitch-extension.constants.js';
 import { TwitchExtensionPubSubLimitException } from './twitch-extension.exceptions.js';
 import type { TwitchExtensionResolvedOptions } from './twitch-extension-options.js';
+import { twitchKey } from '../redis/twitch-redis-key.js';
 
 /** A taken slot: call `release()` once the message's answer came back (or the call failed). */
 export interface TwitchExtensionPubSubSlot {
@@ -75,7 +76,7 @@ export class TwitchExtensionPubSubPacer {
   /** Waits for a slot of `channel` (a broadcaster ID, or `all` for global broadcasts). */
   async acquire(channel: string, signal?: AbortSignal): Promise<TwitchExtensionPubSubSlot> {
     if (!this.options.pubsub.enabled) return { release: () => Promise.resolve() };
-    const key = `${this.options.keyPrefix}ext:${this.options.extensionId}:pubsub:${channel}`;
+    const key = twitchKey(this.options.keyPrefix, `ext:${this.options.extensionId}:pubsub:${channel}`);
     const member = [process.pid, Date.now().toString(36), (++this.seq).toString(36), Math.random().toString(36).slice(2, 8)]
       .join(':');
     const deadline = Date.now() + this.options.pubsub.maxWaitMs;

@@ -8,6 +8,7 @@ import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { TWITCH_EXTENSION_RESOLVED_OPTIONS } from './twitch-extension.constants.js';
 import type { TwitchExtensionResolvedOptions } from './twitch-extension-options.js';
+import { twitchKey } from '../redis/twitch-redis-key.js';
 
 /** One extension secret and when Twitch lets it be used (epoch ms). */
 export interface TwitchExtensionSecret {
@@ -64,7 +65,7 @@ export class TwitchExtensionSecretsService {
   ) {
     this.configured = options.secrets.map((content) => ({ content, activeAt: 0, expiresAt: Infinity }));
     this.cipher = new TwitchTokenCipher(twitchOptions.tokens.encryptionKey);
-    this.key = `${options.keyPrefix}ext:${options.extensionId}:secrets`;
+    this.key = twitchKey(options.keyPrefix, `ext:${options.extensionId}:secrets`);
     this.lockKey = `${this.key}:lock`;
   }
 

@@ -16,6 +16,7 @@ import { TwitchCallContext } from './twitch-call-context.js';
 import { checkTwitchAnswer } from './twitch-answer.js';
 import { serializeTwitchParams } from './twitch-params.serializer.js';
 import { toConfig, type TwitchHttpRequest, type TwitchRetryDecision, TwitchTransport } from './twitch-transport.js';
+import { twitchKey } from '../redis/twitch-redis-key.js';
 
 export type { TwitchHttpRequest } from './twitch-transport.js';
 
@@ -116,7 +117,7 @@ export class TwitchHttpClient {
   /** The call's rate-limit bucket: the app's, or the user's (never the token itself: a digest of it). */
   private bucket(_config: Config, ctx: TwitchCallContext): void {
     if (ctx.kind !== 'helix' || ctx.bucket) return;
-    ctx.bucket = `${this.options.keyPrefix}rl:${this.options.clientId}:${bucketIdentity(ctx)}`;
+    ctx.bucket = twitchKey(this.options.keyPrefix, `rl:${this.options.clientId}:${bucketIdentity(ctx)}`);
   }
 
   /**

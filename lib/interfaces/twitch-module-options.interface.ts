@@ -1,5 +1,5 @@
 import type { Cache } from 'cache-manager';
-import type { RedisClientType } from 'redis';
+import type { RedisClientType, RedisClusterType } from 'redis';
 import type { TwitchTokenStore } from '../auth/token-store/twitch-token-store.js';
 import type { TwitchRateLimitStore } from '../rate-limit/twitch-rate-limit.store.js';
 import type { TwitchKvStore } from '../store/twitch-kv.store.js';
@@ -13,10 +13,21 @@ export type TwitchRedisOptions = (
     }
   | {
       /**
-       * An existing node-redis client (v5). The module uses it as it is and never closes it.
-       * It must be connected, or connect on its own.
+       * A Redis Cluster the module connects to (and closes), through any of its nodes: the others are
+       * found from them. Every script and MULTI of the module stays on one slot (see `keyPrefix`).
        */
-      client: RedisClientType<any, any, any, any, any>;
+      cluster: {
+        /** URLs of some of the cluster's nodes, e.g. `['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379']`. */
+        rootNodes: string[];
+      };
+    }
+  | {
+      /**
+       * An existing node-redis client (v5): `createClient(...)`, or `createCluster(...)` for a Redis
+       * Cluster (every script and MULTI of the module stays on one slot: see `keyPrefix`). The module
+       * uses it as it is and never closes it. It must be connected, or connect on its own.
+       */
+      client: RedisClientType<any, any, any, any, any> | RedisClusterType<any, any, any, any, any>;
     }
 ) & {
   /**
@@ -177,7 +188,9 @@ export interface TwitchModuleOptions {
    */
   maxResponseBytes?: number;
   /**
-   * Prefix of every Redis key and cache key the module writes.
+   * Prefix of every Redis key and cache key the module writes. Each key then carries a Redis Cluster hash
+   * tag of its own (`twitch:{rl:…}`); a prefix with a tag (`app{1}:`) puts every key on that one slot.
+   * A `{` in the prefix must open a non-empty tag that the prefix closes.
    * @default 'twitch:'
    */
   keyPrefix?: string;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RedisClientType } from 'redis';
 import {
   type TwitchBucketGrant,
@@ -123,8 +124,12 @@ export class TwitchRedisRateLimitStore extends TwitchRateLimitStore {
     ]);
   }
 
+  /**
+   * The script runs by its SHA once loaded. On a Redis Cluster each node has its own script cache: a node
+   * that does not know it yet answers NOSCRIPT, and `EVAL` (routed by the bucket's key) loads it there.
+   */
   private async run(key: string, args: string[]): Promise<unknown> {
-    if (!this.sha) this.sha = String(await this.redis.scriptLoad(BUCKET_SCRIPT));
+    if (!this.sha) this.sha = sha1(BUCKET_SCRIPT);
     try {
       return await this.redis.evalSha(this.sha, { keys: [key], arguments: args });
     } catch (err) {
@@ -136,4 +141,9 @@ export class TwitchRedisRateLimitStore extends TwitchRateLimitStore {
 
 function common(s: TwitchBucketSettings): string[] {
   return [String(s.windowMs), String(s.reserve), String(s.ttlMs)];
+}
+
+/** What Redis names a script by (`SCRIPT LOAD` answers it). */
+function sha1(script: string): string {
+  return createHash('sha1').update(script).digest('hex');
 }

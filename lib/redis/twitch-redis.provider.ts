@@ -1,9 +1,14 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { createClient, type RedisClientType } from 'redis';
+import { createClient, createCluster, type RedisClientType } from 'redis';
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { boundRedisClient } from './twitch-redis-bounded.js';
 
+/**
+ * The client the module sends its commands through. A node-redis cluster client (`createCluster`) is used
+ * through this type too: it answers the same commands, each routed by its (first) key, and every script
+ * and MULTI of the module touches keys of one hash tag (`twitchKey`).
+ */
 export type TwitchRedisClient = RedisClientType<any, any, any, any, any>;
 
 /** The Redis client, and whether the module opened it (and so must close it). */
@@ -27,7 +32,7 @@ export function redactRedisUrl(url: string): string {
 }
 
 /**
- * Connects to Redis at bootstrap when `redis.url` is set: a Redis that does not answer fails the
+ * Connects to Redis at bootstrap when `redis.url` or `redis.cluster` is set: a Redis that does not answer fails the
  * bootstrap with a clear error instead of hanging. Once connected, the client reconnects on its own,
  * and commands fail fast while it is away (callers fall back to memory or skip the cache).
  */
@@ -38,20 +43,30 @@ export const twitchRedisProvider: Provider = {
     if (!options.redis) return null;
     const timeoutMs = options.redisCommandTimeoutMs;
     if ('client' in options.redis) {
-      return { client: boundRedisClient(options.redis.client, timeoutMs), raw: options.redis.client, owned: false };
+      const given = options.redis.client as TwitchRedisClient;
+      return { client: boundRedisClient(given, timeoutMs), raw: given, owned: false };
     }
-    const url = options.redis.url;
     const logger = new Logger('TwitchRedis');
     let ready = false;
-    const client = createClient({
-      url,
+    const connection = {
       name: 'nestjs-twitch',
       disableOfflineQueue: true,
       socket: {
         connectTimeout: 5_000,
-        reconnectStrategy: (retries, cause) => (!ready && retries >= 2 ? cause : Math.min(50 * 2 ** retries, 2_000)),
+        reconnectStrategy: (retries: number, cause: Error) => (!ready && retries >= 2 ? cause : Math.min(50 * 2 ** retries, 2_000)),
       },
-    }) as TwitchRedisClient;
+    };
+    const cluster = 'cluster' in options.redis ? options.redis.cluster.rootNodes : undefined;
+    const url = 'url' in options.redis ? options.redis.url : undefined;
+    const where = cluster
+      ? `the Redis Cluster at ${cluster.map(redactRedisUrl).join(', ')} (option "redis.cluster.rootNodes")`
+      : `Redis at ${redactRedisUrl(url!)} (option "redis.url")`;
+    // A cluster client answers the same commands, each routed by its key (see TwitchRedisClient).
+    const client = (
+      cluster
+        ? createCluster({ rootNodes: cluster.map((u) => ({ url: u })), defaults: connection })
+        : createClient({ url, ...connection })
+    ) as TwitchRedisClient;
     let lastLog = 0;
     client.on('error', (err: Error) => {
       if (ready && Date.now() - lastLog > 10_000) {
@@ -62,7 +77,7 @@ export const twitchRedisProvider: Provider = {
     try {
       await client.connect();
     } catch (err) {
-      throw new Error(`TwitchModule: cannot connect to Redis at ${redactRedisUrl(url)} (option "redis.url"): ${(err as Error).message}`);
+      throw new Error(`TwitchModule: cannot connect to ${where}: ${(err as Error).message}`);
     }
     ready = true;
     return { client: boundRedisClient(client, timeoutMs), raw: client, owned: true };

@@ -206,7 +206,7 @@ describe('TwitchConduitManager', () => {
       });
       expect(res.status).toBe(202);
       if (pointerToo) {
-        await t.app.get<TwitchRedisHandle>(TWITCH_REDIS).client.hSet(`${keyPrefix}eventsub:conduit:${name}:pointers`, '0', `gone ${welcome.payload.session.id}`);
+        await t.app.get<TwitchRedisHandle>(TWITCH_REDIS).client.hSet(`${keyPrefix}{eventsub:conduit:${name}}:pointers`, '0', `gone ${welcome.payload.session.id}`);
       }
       expect(conduitOf(m).shards[0].transport.sessionId).toBe(welcome.payload.session.id);
       await expect.poll(() => conduitOf(m).shards[0].transport.sessionId, { timeout: 5_000 }).toBe(mine);

@@ -58,7 +58,7 @@ describe('extension secrets: fetched, shared through Redis, rotated', () => {
     await app.get(TwitchExtensionJwtVerifier).verify(ext.issueJwt({ channelId: CHANNEL }));
     const redis = createClient({ url: REDIS_URL() });
     await redis.connect();
-    const stored = await redis.get(`${prefix}ext:${ext.id}:secrets`);
+    const stored = await redis.get(`${prefix}{ext:${ext.id}:secrets}`);
     await redis.close();
     expect(stored).toMatch(/^enc1:/);
     expect(stored).not.toContain(ext.currentSecret);

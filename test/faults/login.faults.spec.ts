@@ -261,11 +261,11 @@ describe.each<Platform>(['express', 'fastify'])('login hardening on %s', (platfo
       const { app, keyPrefix } = await createApp();
       const { session } = await logIn(app);
       // Sealed under a key this app does not have (or for another user): unreadable here.
-      await redis.set(`${keyPrefix}user-token:${TWITCHDEV}`, `enc1:${randomBytes(60).toString('base64')}`);
+      await redis.set(`${keyPrefix}{user-token:${TWITCHDEV}}`, `enc1:${randomBytes(60).toString('base64')}`);
       const res = await request(app.getHttpServer()).get('/me').set('Cookie', session).expect(401);
       expect(res.body).toMatchObject({ reason: 'login_required' });
       await request(app.getHttpServer()).post('/auth/twitch/logout').set('Cookie', session).expect(303);
-      expect(await redis.exists(`${keyPrefix}user-token:${TWITCHDEV}`)).toBe(0);
+      expect(await redis.exists(`${keyPrefix}{user-token:${TWITCHDEV}}`)).toBe(0);
     });
   });
 

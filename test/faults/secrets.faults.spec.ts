@@ -67,7 +67,7 @@ describe('secrets at rest', () => {
       const sent = fake.requestsTo('GET', '/users')[0].headers.authorization as string;
       const appToken = sent.replace(/^Bearer /, '');
       expect(appToken).toBeTruthy();
-      const raw = String(await redis.get(`${keyPrefix}app-token:${fake.clientId}`));
+      const raw = String(await redis.get(`${keyPrefix}{app-token:${fake.clientId}}`));
       expect(raw.startsWith('enc1:')).toBe(true);
       expect(raw).not.toContain(appToken);
 
@@ -100,7 +100,7 @@ describe('secrets at rest', () => {
     const keyPrefix = newPrefix();
     const stale = fake.issueAppToken();
     const now = Date.now();
-    await redis.set(`${keyPrefix}app-token:${fake.clientId}`, JSON.stringify({ token: stale, issuedAt: now, expiresAt: now + 3_600_000 }), {
+    await redis.set(`${keyPrefix}{app-token:${fake.clientId}}`, JSON.stringify({ token: stale, issuedAt: now, expiresAt: now + 3_600_000 }), {
       PX: 3_600_000,
     });
     const t = await createTwitchApp(fake, {
@@ -111,7 +111,7 @@ describe('secrets at rest', () => {
     try {
       await t.api.users.getUsers({ login: ['twitchdev'] });
       expect(fake.requestsTo('POST', '/oauth2/token')).toHaveLength(1);
-      expect(String(await redis.get(`${keyPrefix}app-token:${fake.clientId}`)).startsWith('enc1:')).toBe(true);
+      expect(String(await redis.get(`${keyPrefix}{app-token:${fake.clientId}}`)).startsWith('enc1:')).toBe(true);
     } finally {
       await t.close();
     }
@@ -127,7 +127,7 @@ describe('secrets at rest', () => {
     try {
       const issuedA = await logIn(t, fake, A);
       await logIn(t, fake, B);
-      await redis.set(`${keyPrefix}user-token:${B.userId}`, String(await redis.get(`${keyPrefix}user-token:${A.userId}`)));
+      await redis.set(`${keyPrefix}{user-token:${B.userId}}`, String(await redis.get(`${keyPrefix}{user-token:${A.userId}}`)));
       fake.clearRequests();
 
       const err = await t.api.users.getUsers({}, { userId: B.userId }).catch((e: unknown) => e);
@@ -163,8 +163,8 @@ describe('secrets at rest', () => {
       const c = createCipheriv('aes-256-gcm', key, iv);
       const body = Buffer.concat([c.update(record, 'utf8'), c.final()]);
       const old = 'enc1:' + Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
-      await redis.set(`${keyPrefix}user-token:${A.userId}`, old);
-      await redis.set(`${keyPrefix}user-token:${B.userId}`, old);
+      await redis.set(`${keyPrefix}{user-token:${A.userId}}`, old);
+      await redis.set(`${keyPrefix}{user-token:${B.userId}}`, old);
 
       expect((await t.app.get(TwitchTokenStore).get(A.userId))!.accessToken).toBe(issued.accessToken);
       await expect(t.app.get(TwitchTokenStore).get(B.userId)).rejects.toThrow(/belongs to another user/);
@@ -186,7 +186,7 @@ describe('secrets at rest', () => {
     });
     try {
       const issued = await logIn(t, fake, A);
-      await redis.set(`${keyPrefix}app-token:${fake.clientId}`, String(await redis.get(`${keyPrefix}user-token:${A.userId}`)), { PX: 60_000 });
+      await redis.set(`${keyPrefix}{app-token:${fake.clientId}}`, String(await redis.get(`${keyPrefix}{user-token:${A.userId}}`)), { PX: 60_000 });
       fake.clearRequests();
       await t.api.users.getUsers({ login: ['twitchdev'] });
       expect(bearers(fake).some((h) => h.includes(issued.accessToken))).toBe(false);
@@ -207,7 +207,7 @@ describe('secrets at rest', () => {
       await logIn(t, fake, A);
       await logIn(t, fake, B);
       // '141981764' sorts first: make it unreadable.
-      await redis.set(`${keyPrefix}user-token:${A.userId}`, 'enc1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+      await redis.set(`${keyPrefix}{user-token:${A.userId}}`, 'enc1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
       fake.clearRequests();
       const result = await t.app.get(TwitchUserTokenService).validateAll();
       expect(result.validated).toBe(1);

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { TwitchLoginOptions } from '../../lib/interfaces/twitch-login-options.interface.js';
+import type { TwitchModuleOptions } from '../../lib/interfaces/twitch-module-options.interface.js';
 import { TwitchModule } from '../../lib/twitch.module.js';
 import { type FakeTwitch, REDIS_URL } from './app.js';
 
@@ -15,6 +16,8 @@ export interface HttpAppOptions {
   /** Modules imported next to TwitchModule (e.g. TwitchLoginModule). */
   imports?: DynamicModule[];
   redirectUri?: string;
+  /** Default: the test Redis at `REDIS_URL`. */
+  redis?: TwitchModuleOptions['redis'];
 }
 
 /** A listening-ready Nest HTTP app (Express or Fastify) with TwitchModule on the fake Twitch and the test Redis. */
@@ -24,7 +27,7 @@ export async function createHttpApp(platform: Platform, fake: FakeTwitch, option
       TwitchModule.forRoot({
         ...fake.moduleOptions(),
         redirectUri: options.redirectUri ?? 'http://127.0.0.1:3000/auth/twitch/callback',
-        redis: { url: REDIS_URL() },
+        redis: options.redis ?? { url: REDIS_URL() },
         keyPrefix: options.keyPrefix,
         retry: { maxRetries: 0, baseDelayMs: 5, maxDelayMs: 20 },
         login: options.login ?? {},

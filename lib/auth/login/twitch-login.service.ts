@@ -14,6 +14,7 @@ import { issueLoginState, loginStateKey, readLoginStateCookie, sameLoginState, v
 import { normaliseReturnTo } from './twitch-return-to.js';
 import { digest } from '../../utils/hash.js';
 import { TwitchSessions, validationCacheKey } from './twitch-sessions.js';
+import { twitchKey } from '../../redis/twitch-redis-key.js';
 
 /**
  * The login flow behind `TwitchLoginModule`'s routes, usable from your own controller too:
@@ -181,7 +182,7 @@ export class TwitchLoginService implements OnModuleInit {
   }
 
   private usedStateKey(state: string): string {
-    return `${this.options.keyPrefix}login-state-used:${digest(state)}`;
+    return twitchKey(this.options.keyPrefix, `login-state-used:${digest(state)}`);
   }
 }
 

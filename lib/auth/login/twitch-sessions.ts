@@ -4,10 +4,11 @@ import type { TwitchResolvedOptions } from '../../twitch-options.js';
 import { digest } from '../../utils/hash.js';
 import { parseJsonObject } from '../../utils/json.js';
 import { appendSetCookie, isSecureRequest, readCookie, serializeCookie, type TwitchHttpRequestLike } from './twitch-cookies.js';
+import { twitchKey } from '../../redis/twitch-redis-key.js';
 
 /** Key of the guard's cached `/oauth2/validate` answer for a token (a digest of the token, never the token). */
 export function validationCacheKey(keyPrefix: string, accessToken: string): string {
-  return `${keyPrefix}auth:validation:${digest(accessToken)}`;
+  return twitchKey(keyPrefix, `auth:validation:${digest(accessToken)}`);
 }
 
 /** 32 random bytes, base64url. */
@@ -49,7 +50,7 @@ export class TwitchSessions {
   }
 
   private key(sessionId: string): string {
-    return `${this.options.keyPrefix}session:${digest(sessionId)}`;
+    return twitchKey(this.options.keyPrefix, `session:${digest(sessionId)}`);
   }
 
   /** The session id of the request's cookie, if any. */

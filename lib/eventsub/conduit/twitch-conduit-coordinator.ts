@@ -72,14 +72,23 @@ export class TwitchMemoryConduitCoordinator implements TwitchConduitCoordinator 
  * expiry, ms), `owners` (hash: shard → instance), `pointers` (hash: shard → `instance target`).
  */
 export class TwitchRedisConduitCoordinator implements TwitchConduitCoordinator {
+  /**
+   * @param legacyPrefix where the conduit id was kept before keys carried hash tags: read when `id` is
+   *   missing, and copied to it.
+   */
   constructor(
     private readonly redis: TwitchRedisClient,
     private readonly prefix: string,
+    private readonly legacyPrefix?: string,
   ) {}
 
   async conduitId(): Promise<string | undefined> {
     const v = await this.redis.get(`${this.prefix}id`);
-    return v === null || v === undefined ? undefined : String(v);
+    if (v !== null && v !== undefined) return String(v);
+    const old = this.legacyPrefix === undefined ? null : await this.redis.get(`${this.legacyPrefix}id`);
+    if (old === null || old === undefined) return undefined;
+    await this.redis.set(`${this.prefix}id`, String(old), { NX: true });
+    return String(old);
   }
   async setConduitId(id: string): Promise<void> {
     await this.redis.set(`${this.prefix}id`, id);

@@ -23,6 +23,7 @@ import {
   TwitchRedisConduitCoordinator,
   type TwitchConduitCoordinator,
 } from './twitch-conduit-coordinator.js';
+import { twitchKey } from '../../redis/twitch-redis-key.js';
 
 /** How this instance's shards reach it. */
 export type TwitchConduitShardTransport =
@@ -183,9 +184,9 @@ export class TwitchConduitManager {
     this.leaseMs = leaseMs;
     this.handoverMs = config.handoverMs ?? 2 * leaseMs;
     this.instanceId = config.instanceId ?? randomUUID();
-    this.prefix = `${config.keyPrefix ?? 'twitch:'}eventsub:conduit:${name}:`;
+    this.prefix = `${twitchKey(config.keyPrefix ?? 'twitch:', `eventsub:conduit:${name}`)}:`;
     this.coordinator = config.redis
-      ? new TwitchRedisConduitCoordinator(config.redis, this.prefix)
+      ? new TwitchRedisConduitCoordinator(config.redis, this.prefix, `${config.keyPrefix ?? 'twitch:'}eventsub:conduit:${name}:`)
       : new TwitchMemoryConduitCoordinator();
   }
 
