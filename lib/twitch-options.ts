@@ -25,6 +25,8 @@ export interface TwitchResolvedOptions {
   connectTimeout: number;
   maxResponseBytes: number;
   keyPrefix: string;
+  /** One `debug` log line per Helix call. */
+  debug: boolean;
   rateLimit: Required<TwitchRateLimitOptions>;
   retry: Required<TwitchRetryOptions>;
   cache: { defaultTtl: number; localMaxEntries: number; manager?: Cache };
@@ -69,6 +71,7 @@ const KNOWN_OPTIONS: TwitchOptionKeys = keysOf<TwitchModuleOptions>({
   connectTimeout: true,
   maxResponseBytes: true,
   keyPrefix: true,
+  debug: true,
   rateLimit: keysOf<TwitchRateLimitOptions>({ enabled: true, windowMs: true, reserve: true, maxRetries: true, maxWaitMs: true }),
   retry: keysOf<TwitchRetryOptions>({ maxRetries: true, baseDelayMs: true, maxDelayMs: true }),
   cache: keysOf<TwitchCacheOptions>({ defaultTtl: true, localMaxEntries: true, manager: true }),
@@ -233,6 +236,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   number(options.connectTimeout, 'connectTimeout', 1, 600_000);
   number(options.maxResponseBytes, 'maxResponseBytes', 1_024, 1_073_741_824);
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') fail('keyPrefix', 'must be a string', options.keyPrefix);
+  if (options.debug !== undefined && typeof options.debug !== 'boolean') fail('debug', 'must be a boolean', options.debug);
 
   if (options.redis !== undefined) {
     const redis = object(options.redis, 'redis');
@@ -307,6 +311,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
     connectTimeout: Math.min(options.connectTimeout ?? d.connectTimeout, options.timeout ?? d.timeout),
     maxResponseBytes: options.maxResponseBytes ?? d.maxResponseBytes,
     keyPrefix: options.keyPrefix ?? d.keyPrefix,
+    debug: options.debug ?? d.debug,
     rateLimit: {
       enabled: rl.enabled ?? d.rateLimit.enabled,
       windowMs: rl.windowMs ?? d.rateLimit.windowMs,

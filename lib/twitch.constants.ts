@@ -9,6 +9,8 @@ export const TWITCH_DEFAULTS = {
   /** Largest answer accepted, received or decompressed (bytes). */
   maxResponseBytes: 8 * 1024 * 1024,
   keyPrefix: 'twitch:',
+  /** One `debug` log line per Helix call. */
+  debug: false,
   /** Longest wait for one Redis command (ms). */
   redisCommandTimeoutMs: 500,
   rateLimit: {
