@@ -169,6 +169,10 @@ export class TwitchHttpClient {
       twitch: shared,
     };
     const res = await this.transport.attempts(sharedConfig, shared, this.decisions);
+    if (ctx.observed && shared.observed) {
+      ctx.observed.status = shared.observed.status;
+      ctx.observed.remaining = shared.observed.remaining;
+    }
     const cached: TwitchCachedResponse = { status: res.status, data: res.data, headers: {} };
     if (res.status === 200) await this.cache.set(key, cached, ttl);
     return cached;
