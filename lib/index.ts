@@ -192,3 +192,9 @@ export {
   TwitchExtensionPubSubLimitException,
   type TwitchExtensionAuthFailureReason,
 } from './extensions/twitch-extension.exceptions.js';
+export {
+  TwitchTelemetry,
+  TWITCH_TELEMETRY_SCOPE,
+  type TwitchCacheResult,
+  type TwitchRateLimitSnapshot,
+} from './observability/twitch-telemetry.js';
