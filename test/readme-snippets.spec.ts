@@ -43,6 +43,7 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   paths: {
     'nestjs-twitch': [join(root, 'lib/index.ts')],
     'nestjs-twitch/testing': [join(root, 'lib/testing/index.ts')],
+    'nestjs-twitch/health': [join(root, 'lib/health/index.ts')],
   },
 };
 
