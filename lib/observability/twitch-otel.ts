@@ -48,6 +48,13 @@ export const OTEL_SPAN_KIND = { INTERNAL: 0, CLIENT: 2 } as const;
 export const OTEL_STATUS = { UNSET: 0, OK: 1, ERROR: 2 } as const;
 
 let loaded: TwitchOtelApi | null | undefined;
+let load = (): unknown => createRequire(import.meta.url)('@opentelemetry/api');
+
+/** @internal How the API is loaded (tests stand in a missing package); forgets the copy loaded so far. */
+export function setOpenTelemetryLoader(loader: () => unknown): void {
+  load = loader;
+  loaded = undefined;
+}
 
 /**
  * `@opentelemetry/api`, loaded once; `null` when it is not installed (the module then records nothing).
@@ -57,7 +64,7 @@ let loaded: TwitchOtelApi | null | undefined;
 export function loadOpenTelemetry(): TwitchOtelApi | null {
   if (loaded !== undefined) return loaded;
   try {
-    loaded = createRequire(import.meta.url)('@opentelemetry/api') as TwitchOtelApi;
+    loaded = load() as TwitchOtelApi;
   } catch {
     loaded = null;
   }
