@@ -42,7 +42,8 @@ async function main() {
       const out = await run(libDir, { variant, fake, measureMs });
       for (const [scenario, us] of Object.entries(out)) ((results[scenario] ??= {})[variant] ??= []).push(us);
     }
-    console.log(`  round ${r + 1}/${rounds} done`);
+    const last = Object.entries(results).map(([k, v]) => `${k}: ${variants.map((x) => `${x} ${v[x].at(-1).toFixed(0)}`).join(', ')}`);
+    console.log(`  round ${r + 1}/${rounds}: ${last.join(' | ')}`);
   }
   srv.kill();
   console.log('');

@@ -85,7 +85,7 @@ export class TwitchCache implements OnApplicationShutdown {
     }
     let found: TwitchCachedResponse | undefined;
     try {
-      found = ((await this.shared.get<TwitchCachedResponse>(this.managerPrefix + key)) ?? undefined) as TwitchCachedResponse | undefined;
+      found = (await this.shared.get<TwitchCachedResponse>(this.managerPrefix + key)) ?? undefined;
       if (found?.expiresAt && this.local) this.local.set(key, found, found.expiresAt);
     } catch (err) {
       this.warn('read', err);

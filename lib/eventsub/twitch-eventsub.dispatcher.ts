@@ -83,10 +83,8 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
   async accept(message: TwitchEventSubInboundMessage): Promise<TwitchEventSubAcceptance> {
     const acceptance = await this.claim(message);
     const type = message.body.subscription?.type;
-    this.telemetry?.eventSubDelivery(
-      { type: typeof type === 'string' ? type : '', transport: message.transport, messageType: message.messageType, timestamp: message.timestamp },
-      acceptance.outcome,
-    );
+    const { transport, messageType, timestamp } = message;
+    this.telemetry?.eventSubDelivery({ type: typeof type === 'string' ? type : '', transport, messageType, timestamp }, acceptance.outcome);
     return acceptance;
   }
 

@@ -159,7 +159,11 @@ export class TwitchHealthIndicator {
     return { status, transports: report };
   }
 
-  private result<Key extends string>(key: Key, status: TwitchHealthPart['status'], details: Record<string, unknown>): HealthIndicatorResult<Key> {
+  private result<Key extends string>(
+    key: Key,
+    status: TwitchHealthPart['status'],
+    details: Record<string, unknown>,
+  ): HealthIndicatorResult<Key> {
     const session = this.health.check(key);
     if (status === 'down') return session.down(details) as HealthIndicatorResult<Key>;
     if (status === 'degraded') return session.degraded(details) as HealthIndicatorResult<Key>;

@@ -159,7 +159,8 @@ export class TwitchHttpClient {
   private async fetchShared(config: Config, ctx: TwitchCallContext, key: string, ttl: number): Promise<TwitchCachedResponse> {
     const shared = ctx.forSharedFetch();
     // The shared fetch's attempts are recorded under the first caller's span (not as a call of their own).
-    if (ctx.observed) shared.observed = { kind: 'helix', method: 'GET', path: ctx.observed.path, startedAt: performance.now(), span: ctx.observed.span };
+    const caller = ctx.observed;
+    if (caller) shared.observed = { kind: 'helix', method: 'GET', path: caller.path, startedAt: performance.now(), span: caller.span };
     const sharedConfig: AxiosRequestConfig = {
       method: 'GET',
       url: config.url,
@@ -169,9 +170,9 @@ export class TwitchHttpClient {
       twitch: shared,
     };
     const res = await this.transport.attempts(sharedConfig, shared, this.decisions);
-    if (ctx.observed && shared.observed) {
-      ctx.observed.status = shared.observed.status;
-      ctx.observed.remaining = shared.observed.remaining;
+    if (caller && shared.observed) {
+      caller.status = shared.observed.status;
+      caller.remaining = shared.observed.remaining;
     }
     const cached: TwitchCachedResponse = { status: res.status, data: res.data, headers: {} };
     if (res.status === 200) await this.cache.set(key, cached, ttl);

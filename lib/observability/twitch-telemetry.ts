@@ -89,19 +89,17 @@ export class TwitchTelemetry {
     if (!this.api) return;
     const meter = this.api.metrics.getMeter(TWITCH_TELEMETRY_SCOPE);
     this.tracer = this.api.trace.getTracer(TWITCH_TELEMETRY_SCOPE);
-    const s = (description: string) => ({ description, unit: 's', advice: { explicitBucketBoundaries: SECONDS } });
-    this.httpDuration = meter.createHistogram('http.client.request.duration', s('Duration of HTTP client requests (each attempt).'));
-    this.calls = meter.createCounter('twitch.helix.requests', { description: 'Helix calls, by endpoint and outcome.', unit: '{request}' });
-    this.callDuration = meter.createHistogram('twitch.helix.request.duration', s('Duration of Helix calls, waits and retries included.'));
-    this.rateLimitWait = meter.createHistogram('twitch.rate_limit.wait.duration', s('Time spent waiting for the rate-limit bucket.'));
-    this.throttled = meter.createCounter('twitch.rate_limit.throttled', { description: '429 answers from Helix.', unit: '{response}' });
-    this.cacheLookups = meter.createCounter('twitch.cache.lookups', { description: 'Response cache lookups.', unit: '{lookup}' });
-    this.tokens = meter.createCounter('twitch.token.requests', { description: 'App token fetches and user token refreshes.', unit: '{request}' });
-    this.deliveries = meter.createCounter('twitch.eventsub.deliveries', { description: 'EventSub messages received.', unit: '{message}' });
-    this.handlerFailures = meter.createCounter('twitch.eventsub.handler.failures', {
-      description: 'EventSub handler calls that threw.',
-      unit: '{failure}',
-    });
+    const seconds = (description: string) => ({ description, unit: 's', advice: { explicitBucketBoundaries: SECONDS } });
+    const count = (description: string, unit: string) => ({ description, unit });
+    this.httpDuration = meter.createHistogram('http.client.request.duration', seconds('Duration of HTTP client requests (each attempt).'));
+    this.calls = meter.createCounter('twitch.helix.requests', count('Helix calls, by endpoint and outcome.', '{request}'));
+    this.callDuration = meter.createHistogram('twitch.helix.request.duration', seconds('Duration of Helix calls, waits and retries included.'));
+    this.rateLimitWait = meter.createHistogram('twitch.rate_limit.wait.duration', seconds('Time spent waiting for the rate-limit bucket.'));
+    this.throttled = meter.createCounter('twitch.rate_limit.throttled', count('429 answers from Helix.', '{response}'));
+    this.cacheLookups = meter.createCounter('twitch.cache.lookups', count('Response cache lookups.', '{lookup}'));
+    this.tokens = meter.createCounter('twitch.token.requests', count('App token fetches and user token refreshes.', '{request}'));
+    this.deliveries = meter.createCounter('twitch.eventsub.deliveries', count('EventSub messages received.', '{message}'));
+    this.handlerFailures = meter.createCounter('twitch.eventsub.handler.failures', count('EventSub handler calls that threw.', '{failure}'));
     this.lag = meter.createHistogram('twitch.eventsub.delivery.lag', {
       description: 'Time from the message timestamp to its receipt.',
       unit: 's',
