@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import { TwitchApiService } from '../api/twitch-api.service.js';
 import { TwitchAppTokenManager } from '../auth/twitch-app-token.manager.js';
 import { TwitchTelemetry } from '../observability/twitch-telemetry.js';
 import type { TwitchRedisHandle } from '../redis/twitch-redis.provider.js';
@@ -29,6 +30,12 @@ export interface TwitchHealthOptions {
   appTokenTimeoutMs?: number;
   /** EventSub transports to report, by name (`{ follows: wsTransport }`). */
   eventSub?: Record<string, TwitchHealthEventSubTransport>;
+  /**
+   * Also report the app's webhook and conduit subscriptions as Twitch lists them (one Get EventSub
+   * Subscriptions call with the app token, one rate-limit point per check).
+   * @default false
+   */
+  eventSubSubscriptions?: boolean;
 }
 
 /** What one part reports: `up`, `degraded` or `down`, with details (never a token or a secret). */
@@ -50,6 +57,7 @@ export class TwitchHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly appTokens: TwitchAppTokenManager,
+    private readonly api: TwitchApiService,
     private readonly telemetry: TwitchTelemetry,
     @Inject(TWITCH_REDIS) private readonly redis: TwitchRedisHandle | null,
   ) {}
@@ -62,6 +70,7 @@ export class TwitchHealthIndicator {
     const [redis, appToken] = await Promise.all([this.redisPart(), this.appTokenPart(options)]);
     const parts: Record<string, TwitchHealthPart> = { redis, appToken, rateLimit: this.rateLimitPart(options) };
     if (options.eventSub) parts.eventSub = this.eventSubPart(options.eventSub);
+    if (options.eventSubSubscriptions) parts.eventSubSubscriptions = await this.subscriptionsPart();
     return this.result(key, worst(Object.values(parts)), parts);
   }
 
@@ -95,6 +104,18 @@ export class TwitchHealthIndicator {
     key: Key = 'twitch_eventsub' as Key,
   ): HealthIndicatorResult<Key> {
     const { status, ...details } = this.eventSubPart(transports);
+    return this.result(key, status, details);
+  }
+
+  /**
+   * The app's subscriptions as Twitch lists them (webhook and conduit; WebSocket ones belong to user
+   * tokens): counts by status of the first page, total cost against the maximum. Degraded when one of
+   * them is not `enabled` or the cost is at its maximum; down when Twitch cannot be asked.
+   */
+  async checkEventSubSubscriptions<const Key extends string = 'twitch_eventsub_subscriptions'>(
+    key: Key = 'twitch_eventsub_subscriptions' as Key,
+  ): Promise<HealthIndicatorResult<Key>> {
+    const { status, ...details } = await this.subscriptionsPart();
     return this.result(key, status, details);
   }
 
@@ -140,6 +161,26 @@ export class TwitchHealthIndicator {
       };
     }
     return { status, minHeadroom: min, buckets };
+  }
+
+  private async subscriptionsPart(): Promise<TwitchHealthPart> {
+    try {
+      const page = await this.api.eventSub.getEventSubSubscriptions({});
+      const byStatus: Record<string, number> = {};
+      for (const s of page.data) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
+      const notEnabled = page.data.length - (byStatus.enabled ?? 0);
+      const full = page.maxTotalCost > 0 && page.totalCost >= page.maxTotalCost;
+      return {
+        status: notEnabled || full ? 'degraded' : 'up',
+        total: page.total,
+        totalCost: page.totalCost,
+        maxTotalCost: page.maxTotalCost,
+        listed: page.data.length,
+        byStatus,
+      };
+    } catch (err) {
+      return { status: 'down', ...describe(err) };
+    }
   }
 
   private eventSubPart(transports: Record<string, TwitchHealthEventSubTransport>): TwitchHealthPart {

@@ -136,6 +136,29 @@ describe('TwitchHealthIndicator', () => {
     });
   });
 
+  it("the app's subscriptions as Twitch lists them: up when all are enabled, degraded when one is not", async () => {
+    const a = await app();
+    fake.state.eventSubSubscriptions.clear();
+    const none = await a.health.checkEventSubSubscriptions();
+    expect(none.twitch_eventsub_subscriptions).toMatchObject({ status: 'up', total: 0, listed: 0, byStatus: {} });
+    // A webhook whose callback answers nothing: its verification never succeeds.
+    await a.api.eventSub.createEventSubSubscription({
+      type: 'stream.online',
+      version: '1',
+      condition: { broadcaster_user_id: USER.userId },
+      transport: { method: 'webhook', callback: 'https://127.0.0.1:1/eventsub', secret: 's3cret-s3cret-s3cret' },
+    } as never);
+    const report = await a.health.isHealthy('twitch', { eventSubSubscriptions: true });
+    expect(report.twitch.status).toBe('degraded');
+    const part = (report.twitch as unknown as { eventSubSubscriptions: { status: string; byStatus: Record<string, number> } })
+      .eventSubSubscriptions;
+    expect(part.status).toBe('degraded');
+    expect(part.byStatus.enabled ?? 0).toBe(0);
+    expect(Object.values(part.byStatus)).toEqual([1]);
+    expectNoSecret(report, ['s3cret-s3cret-s3cret', fake.clientSecret]);
+    fake.state.eventSubSubscriptions.clear();
+  });
+
   it('rate-limit headroom below the threshold is degraded, not down', async () => {
     const a = await app();
     fake.inject({ path: '/streams', rateLimitRemaining: 3, times: 1 });
