@@ -103,7 +103,6 @@ function warnClearTokens(userTokensInRedis: boolean): void {
     TwitchCache,
     TwitchTelemetry,
     TwitchAppTokenManager,
-    TwitchRateLimiter,
     TWITCH_RESOLVED_OPTIONS,
     TwitchEndpointCaller,
     TWITCH_REDIS,
