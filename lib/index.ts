@@ -186,3 +186,5 @@ export {
   TwitchExtensionPubSubLimitException,
   type TwitchExtensionAuthFailureReason,
 } from './extensions/twitch-extension.exceptions.js';
+// Observability: the metric and span names are in the README (Observability); the instruments are internal.
+export type { TwitchCacheResult, TwitchRateLimitSnapshot } from './observability/twitch-telemetry.js';

@@ -31,6 +31,8 @@ export interface TwitchResolvedOptions {
   /** The app's own store of shared short-lived state, if it gave one. */
   stateStore?: TwitchKvStore;
   rateLimit: Required<Omit<TwitchRateLimitOptions, 'store'>> & { store?: TwitchRateLimitStore };
+  /** One `debug` log line per Helix call. */
+  debug: boolean;
   retry: Required<TwitchRetryOptions>;
   cache: { defaultTtl: number; localMaxEntries: number; manager?: Cache };
   tokens: { store?: TwitchTokenStore; encryptionKey?: Buffer; validateIntervalMs: number; validateOnStartup: boolean };
@@ -75,6 +77,7 @@ export const KNOWN_OPTIONS: TwitchOptionKeys = keysOf<TwitchModuleOptions>({
   maxResponseBytes: true,
   keyPrefix: true,
   stateStore: true,
+  debug: true,
   rateLimit: keysOf<TwitchRateLimitOptions>({
     enabled: true,
     windowMs: true,
@@ -258,6 +261,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   store(options.stateStore, 'stateStore', 'TwitchKvStore', ['get', 'set', 'setIfAbsent', 'take', 'delete', 'deleteIf']);
   const tagProblem = options.keyPrefix === undefined ? undefined : keyPrefixHashTagProblem(options.keyPrefix);
   if (tagProblem) throw new TwitchOptionsError('keyPrefix', tagProblem);
+  if (options.debug !== undefined && typeof options.debug !== 'boolean') fail('debug', 'must be a boolean', options.debug);
 
   if (options.redis !== undefined) {
     const redis = object(options.redis, 'redis');
@@ -343,6 +347,7 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
     maxResponseBytes: options.maxResponseBytes ?? d.maxResponseBytes,
     keyPrefix: options.keyPrefix ?? d.keyPrefix,
     stateStore: options.stateStore,
+    debug: options.debug ?? d.debug,
     rateLimit: {
       enabled: rl.enabled ?? d.rateLimit.enabled,
       windowMs: rl.windowMs ?? d.rateLimit.windowMs,

@@ -18,6 +18,8 @@ export const TWITCH_DEFAULTS = {
   /** Largest answer accepted, received or decompressed (bytes). */
   maxResponseBytes: 8 * 1024 * 1024,
   keyPrefix: 'twitch:',
+  /** One `debug` log line per Helix call. */
+  debug: false,
   redis: {
     /** Longest wait for one Redis command (ms). */
     commandTimeoutMs: 500,

@@ -6,6 +6,7 @@ import { TwitchAuthService } from './auth/twitch-auth.service.js';
 import { TwitchCache } from './cache/twitch-cache.js';
 import { TwitchHttpClient } from './http/twitch-http.client.js';
 import { TwitchTransport } from './http/twitch-transport.js';
+import { TwitchTelemetry } from './observability/twitch-telemetry.js';
 import { TwitchAppTokenManager } from './auth/twitch-app-token.manager.js';
 import { TwitchMemoryRateLimitStore } from './rate-limit/memory-rate-limit.store.js';
 import { TwitchRateLimiter } from './rate-limit/twitch-rate-limiter.js';
@@ -82,6 +83,7 @@ function warnClearTokens(userTokensInRedis: boolean): void {
         );
       },
     },
+    TwitchTelemetry,
     TwitchUserTokenService,
     TwitchRateLimiter,
     TwitchCache,
@@ -101,6 +103,8 @@ function warnClearTokens(userTokensInRedis: boolean): void {
     TwitchKvStore,
     TwitchRateLimitStore,
     TwitchCache,
+    TwitchTelemetry,
+    TwitchAppTokenManager,
     TWITCH_RESOLVED_OPTIONS,
     TwitchEndpointCaller,
     TWITCH_REDIS,

@@ -45,6 +45,7 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
     'nestjs-twitch/testing': [join(root, 'lib/testing/index.ts')],
     'nestjs-twitch/helix': [join(root, 'lib/helix.ts')],
     'nestjs-twitch/eventsub-types': [join(root, 'lib/eventsub-types.ts')],
+    'nestjs-twitch/health': [join(root, 'lib/health/index.ts')],
   },
 };
 

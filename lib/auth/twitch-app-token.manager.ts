@@ -1,5 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { AxiosResponse } from 'axios';
 import { TwitchTransport } from '../http/twitch-transport.js';
+import { TwitchTelemetry } from '../observability/twitch-telemetry.js';
 import { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { underSharedLock } from '../store/twitch-lock.js';
 import { TwitchSingleFlight } from '../utils/single-flight.js';
@@ -47,6 +49,7 @@ export class TwitchAppTokenManager {
     private readonly transport: TwitchTransport,
     private readonly kv: TwitchKvStore,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
+    @Optional() private readonly telemetry?: TwitchTelemetry,
   ) {
     this.key = twitchKey(options.keyPrefix, `app-token:${options.clientId}`);
     this.cipher = new TwitchTokenCipher(options.tokens.encryptionKey);
@@ -56,10 +59,17 @@ export class TwitchAppTokenManager {
   async request(): Promise<TwitchAppToken> {
     if (!this.options.clientSecret) throw new TwitchOptionsError('clientSecret', 'is needed to get an app access token');
     const form = { client_id: this.options.clientId, client_secret: this.options.clientSecret, grant_type: 'client_credentials' };
-    const res = await this.transport.oauth<{ access_token: string; expires_in?: number; token_type?: string }>(
-      { method: 'POST', path: '/token', data: new URLSearchParams(form) },
-      'POST /oauth2/token (client credentials)',
-    );
+    let res: AxiosResponse<{ access_token: string; expires_in?: number; token_type?: string }>;
+    try {
+      res = await this.transport.oauth<{ access_token: string; expires_in?: number; token_type?: string }>(
+        { method: 'POST', path: '/token', data: new URLSearchParams(form) },
+        'POST /oauth2/token (client credentials)',
+      );
+    } catch (err) {
+      this.telemetry?.token('app', 'fetch', err);
+      throw err;
+    }
+    this.telemetry?.token('app', 'fetch');
     const expiresIn = Number(res.data.expires_in ?? 0);
     return {
       accessToken: res.data.access_token,

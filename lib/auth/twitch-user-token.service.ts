@@ -2,12 +2,14 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TwitchLoginRequiredException } from '../exceptions/twitch-auth.exception.js';
 import { TwitchAppCredentialsException, TwitchException, TwitchServiceUnavailableException } from '../exceptions/twitch.exception.js';
+import { TwitchTelemetry } from '../observability/twitch-telemetry.js';
 import { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { ifLockFree, TwitchLockTimeoutError, underSharedLock } from '../store/twitch-lock.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
@@ -51,6 +53,7 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
     private readonly kv: TwitchKvStore,
     private readonly auth: TwitchAuthService,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
+    @Optional() private readonly telemetry?: TwitchTelemetry,
   ) {}
 
   /**
@@ -254,7 +257,9 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
     let fresh: TwitchUserToken;
     try {
       fresh = await this.auth.refreshToken(current.refreshToken);
+      this.telemetry?.token('user', 'refresh');
     } catch (err) {
+      this.telemetry?.token('user', 'refresh', err);
       // The app's own credentials were refused: the server's fault, not the user's; keep their tokens.
       if (err instanceof TwitchAppCredentialsException) throw err;
       const status = err instanceof TwitchException ? err.twitchStatus : undefined;

@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import KeyvRedis from '@keyv/redis';
 import { type Cache, createCache } from 'cache-manager';
 import { Keyv } from 'keyv';
+import { type TwitchCallObservation, TwitchTelemetry } from '../observability/twitch-telemetry.js';
 import type { TwitchRedisHandle } from '../redis/twitch-redis.provider.js';
 import { twitchKey } from '../redis/twitch-redis-key.js';
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
@@ -46,6 +47,7 @@ export class TwitchCache implements OnApplicationShutdown {
   constructor(
     @Inject(TWITCH_RESOLVED_OPTIONS) options: TwitchResolvedOptions,
     @Inject(TWITCH_REDIS) redis: TwitchRedisHandle | null,
+    @Optional() private readonly telemetry?: TwitchTelemetry,
   ) {
     if (options.cache.manager) {
       this.shared = options.cache.manager;
@@ -70,19 +72,30 @@ export class TwitchCache implements OnApplicationShutdown {
   }
 
   /** The cached answer, or undefined on a miss or when the store fails. */
-  async get(key: string): Promise<TwitchCachedResponse | undefined> {
+  get(key: string): Promise<TwitchCachedResponse | undefined> {
+    return this.lookup(key);
+  }
+
+  /** `get`, recorded as a local-tier hit, a hit or a miss (`twitch.cache.lookups`) for the pipeline's `call`. */
+  async lookup(key: string, call?: TwitchCallObservation): Promise<TwitchCachedResponse | undefined> {
     const near = this.local?.get(key);
-    if (near || !this.shared || this.failing) return near;
-    try {
-      const found = ((await this.shared.get<TwitchCachedResponse>(this.redisKey(key))) ?? undefined) as
-        | TwitchCachedResponse
-        | undefined;
-      if (found?.expiresAt && this.local) this.local.set(key, found, found.expiresAt);
-      return found;
-    } catch (err) {
-      this.warn('read', err);
+    if (near) {
+      this.telemetry?.cacheLookup('local_hit', call);
+      return near;
+    }
+    if (!this.shared || this.failing) {
+      this.telemetry?.cacheLookup('miss', call);
       return undefined;
     }
+    let found: TwitchCachedResponse | undefined;
+    try {
+      found = (await this.shared.get<TwitchCachedResponse>(this.redisKey(key))) ?? undefined;
+      if (found?.expiresAt && this.local) this.local.set(key, found, found.expiresAt);
+    } catch (err) {
+      this.warn('read', err);
+    }
+    this.telemetry?.cacheLookup(found ? 'hit' : 'miss', call);
+    return found;
   }
 
   /** Stores an answer for `ttl` ms; a failing store is logged and ignored. */

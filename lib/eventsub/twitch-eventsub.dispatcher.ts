@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { mapTwitchDto } from '../dto/twitch-dto.mapper.js';
 import { toTwitchDate } from '../dto/twitch-field.decorator.js';
+import { TwitchTelemetry } from '../observability/twitch-telemetry.js';
 import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from './twitch-eventsub.constants.js';
 import { findEventSubType } from './twitch-eventsub.catalog.js';
 import { TwitchEventSubClaimsStore } from './twitch-eventsub-claims.store.js';
@@ -54,6 +55,7 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
   constructor(
     @Inject(TWITCH_EVENTSUB_RESOLVED_OPTIONS) private readonly options: TwitchEventSubResolvedOptions,
     private readonly claims: TwitchEventSubClaimsStore,
+    @Optional() private readonly telemetry?: TwitchTelemetry,
   ) {}
 
   addHandler(handler: TwitchEventSubRegisteredHandler): () => void {
@@ -79,6 +81,14 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
    * advises) and each item claimed here is handed to the handlers as a notification of its own.
    */
   async accept(message: TwitchEventSubInboundMessage): Promise<TwitchEventSubAcceptance> {
+    const acceptance = await this.claim(message);
+    const type = message.body.subscription?.type;
+    const { transport, messageType, timestamp } = message;
+    this.telemetry?.eventSubDelivery({ type: typeof type === 'string' ? type : '', transport, messageType, timestamp }, acceptance.outcome);
+    return acceptance;
+  }
+
+  private async claim(message: TwitchEventSubInboundMessage): Promise<TwitchEventSubAcceptance> {
     const items = message.messageType === 'notification' ? message.body.events : undefined;
     let notifications: TwitchEventSubNotification[];
     if (Array.isArray(items)) {
@@ -193,6 +203,7 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
         `EventSub handler ${name} failed on ${notification.type} v${notification.version} message ${notification.messageId}: ${err.message}`,
         err.stack,
       );
+      this.telemetry?.eventSubHandlerFailed(notification.type, name, error);
       if (!this.options.onHandlerError) return;
       try {
         await this.options.onHandlerError(error, { handler: name, notification });

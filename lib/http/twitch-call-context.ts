@@ -1,4 +1,5 @@
 import type { TwitchAuthKind } from '../api/twitch-endpoint.interface.js';
+import type { TwitchCallObservation } from '../observability/twitch-telemetry.js';
 import type { TwitchAnswerKind } from './twitch-answer.js';
 
 export interface TwitchCallInit {
@@ -55,6 +56,8 @@ export class TwitchCallContext {
   fromCache = false;
   /** The last attempt failed before reaching Twitch (no connection): its rate-limit point was not spent. */
   unsent = false;
+  /** What the telemetry and the debug line record of this call. */
+  observed?: TwitchCallObservation;
 
   private readonly init: TwitchCallInit;
 

@@ -6,6 +6,7 @@ import { TwitchCache, type TwitchCachedResponse } from '../cache/twitch-cache.js
 import { TwitchLoginRequiredException, TwitchMissingScopeException } from '../exceptions/twitch-auth.exception.js';
 import { readRateLimitHeaders } from '../exceptions/twitch-exception.factory.js';
 import { TwitchGatewayTimeoutException } from '../exceptions/twitch.exception.js';
+import { TwitchTelemetry } from '../observability/twitch-telemetry.js';
 import { TwitchRateLimiter } from '../rate-limit/twitch-rate-limiter.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import { callBudgetMs, type TwitchResolvedOptions } from '../twitch-options.js';
@@ -38,6 +39,8 @@ type RequestStep = (config: Config, ctx: TwitchCallContext) => Promise<void> | v
  *                try again; 5xx or network failure of an idempotent call: back off, try again;
  *                anything else: map to a `TwitchException`
  *  9. store      the shared fetch of a cacheable GET keeps a 200 for its TTL
+ * 10. telemetry  the call's metrics, span and `debug` line (`TwitchTelemetry`); each attempt's own
+ *                metric and span are recorded by the attempt loop from the moment step 6 starts
  *
  * Steps 2-7 are one attempt: a pass through the module's private axios instance (`TwitchTransport`),
  * whose one request interceptor runs `requestSteps` in order, whose adapter sends, and whose one
@@ -71,6 +74,7 @@ export class TwitchHttpClient {
     private readonly cache: TwitchCache,
     private readonly appTokens: TwitchAppTokenManager,
     private readonly userTokens: TwitchUserTokenService,
+    private readonly telemetry: TwitchTelemetry,
   ) {
     transport.axios.interceptors.request.use((config) => this.onRequest(config as Config));
     transport.axios.interceptors.response.use(
@@ -81,15 +85,22 @@ export class TwitchHttpClient {
 
   /** Sends a Helix request through the whole pipeline. */
   helix<T>(req: TwitchHttpRequest, ctx: TwitchCallContext): Promise<AxiosResponse<T>> {
-    return this.transport.attempts<T>(toConfig(this.options.helixUrl, req, ctx), ctx, this.decisions);
+    const observed = (ctx.observed = this.telemetry.startCall('helix', req.method, req.path));
+    const call = this.transport.attempts<T>(toConfig(this.options.helixUrl, req, ctx), ctx, this.decisions);
+    // Step 10.
+    call.then(
+      () => this.telemetry.endCall(observed),
+      (error: unknown) => this.telemetry.endCall(observed, error),
+    );
+    return call;
   }
 
   // ---- steps 2-5 ---------------------------------------------------------------------------------
 
   private async onRequest(config: Config): Promise<Config> {
     const ctx = config.twitch;
-    if (ctx?.kind !== 'helix') return config;
-    for (const step of this.requestSteps) await step(config, ctx);
+    if (ctx?.kind === 'helix') for (const step of this.requestSteps) await step(config, ctx);
+    if (ctx) this.transport.markSent(ctx);
     return config;
   }
 
@@ -131,7 +142,7 @@ export class TwitchHttpClient {
     if (ttl <= 0 || config.method?.toUpperCase() !== 'GET') return;
     const signal = config.signal as AbortSignal | undefined;
     const key = cacheKey(config, ctx);
-    const hit = await waitFor(this.cache.get(key), { signal });
+    const hit = await waitFor(this.cache.lookup(key, ctx.observed), { signal });
     const answer = hit
       ? Promise.resolve(hit)
       : this.inflight.run(key, () => this.fetchShared(config, ctx, key, ttl), {
@@ -148,6 +159,9 @@ export class TwitchHttpClient {
   /** The one call behind identical cacheable GETs (without any caller's signal); step 9 keeps a 200 for `ttl` ms. */
   private async fetchShared(config: Config, ctx: TwitchCallContext, key: string, ttl: number): Promise<TwitchCachedResponse> {
     const shared = ctx.forSharedFetch();
+    // The shared fetch's attempts are recorded under the first caller's span (not as a call of their own).
+    const caller = ctx.observed;
+    if (caller) shared.observed = { kind: 'helix', method: 'GET', path: caller.path, startedAt: performance.now(), span: caller.span };
     const sharedConfig: AxiosRequestConfig = {
       method: 'GET',
       url: config.url,
@@ -157,6 +171,10 @@ export class TwitchHttpClient {
       twitch: shared,
     };
     const res = await this.transport.attempts(sharedConfig, shared, this.decisions);
+    if (caller && shared.observed) {
+      caller.status = shared.observed.status;
+      caller.remaining = shared.observed.remaining;
+    }
     const cached: TwitchCachedResponse = { status: res.status, data: res.data, headers: {} };
     if (res.status === 200) await this.cache.set(key, cached, ttl);
     return cached;
@@ -169,7 +187,9 @@ export class TwitchHttpClient {
     const signal = config.signal as AbortSignal | undefined;
     // The waits of one call, for the bucket and after 429s, add up to at most rateLimit.maxWaitMs.
     const left = this.options.rateLimit.maxWaitMs - ctx.rateLimitWaitedMs;
-    ctx.rateLimitWaitedMs += await waitFor(this.limiter.acquire(ctx.bucket, ctx.label, signal, left), { signal });
+    const waited = await waitFor(this.limiter.acquire(ctx.bucket, ctx.label, signal, left), { signal });
+    ctx.rateLimitWaitedMs += waited;
+    this.telemetry.rateLimitWaited(waited, 'bucket');
   }
 
 
@@ -213,6 +233,7 @@ export class TwitchHttpClient {
     if (ctx.rateLimitWaitedMs + wait > this.options.rateLimit.maxWaitMs) return false;
     ctx.rateLimitRetries++;
     ctx.rateLimitWaitedMs += wait;
+    this.telemetry.rateLimitWaited(wait, '429');
     await sleep(wait, signal);
     return true;
   }
@@ -262,10 +283,19 @@ export class TwitchHttpClient {
 
   /** Every outcome reaches the limiter: headers correct the bucket, and any answer (or none) ends a probe. */
   private async observe(ctx: TwitchCallContext, headers: Record<string, unknown> | undefined): Promise<void> {
-    if (ctx.kind !== 'helix' || !ctx.bucket || !this.limiter.enabled) return;
-    await this.limiter.observe(ctx.bucket, readRateLimitHeaders(headers), headers !== undefined);
+    if (ctx.kind !== 'helix' || !ctx.bucket) return;
+    const state = readRateLimitHeaders(headers);
+    this.telemetry.rateLimitSeen(bucketKind(ctx), state, ctx.observed);
+    if (!this.limiter.enabled) return;
+    await this.limiter.observe(ctx.bucket, state, headers !== undefined);
   }
 
+}
+
+/** The kind of a call's bucket, as the telemetry and the health indicator name it: `app`, `user` or `token`. */
+function bucketKind(ctx: TwitchCallContext): string {
+  if (ctx.userId && ctx.auth !== 'app') return 'user';
+  return ctx.accessToken ? 'token' : 'app';
 }
 
 /** Whose rate-limit bucket a call draws from: the user's when known, else the app's or the token's. */

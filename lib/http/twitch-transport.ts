@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { createTwitchException } from '../exceptions/twitch-exception.factory.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
+import { TwitchTelemetry } from '../observability/twitch-telemetry.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchCallContext } from './twitch-call-context.js';
 import { serializeTwitchParams } from './twitch-params.serializer.js';
@@ -42,6 +43,7 @@ export class TwitchTransport implements OnApplicationShutdown {
   constructor(
     http: HttpService,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly options: TwitchResolvedOptions,
+    private readonly telemetry: TwitchTelemetry,
   ) {
     this.axios = http.axiosRef;
     this.dispatcher = createTwitchDispatcher({ connectTimeout: options.connectTimeout });
@@ -66,7 +68,18 @@ export class TwitchTransport implements OnApplicationShutdown {
     // Twitch's OAuth answers JSON objects, except /revoke (an empty 200).
     const answer = req.path === '/revoke' ? 'empty' : 'object';
     const ctx = new TwitchCallContext({ kind: 'oauth', label, auth: 'none', idempotent: req.method === 'GET', answer });
+    ctx.observed = this.telemetry.startCall('oauth', req.method, req.path);
     return this.attempts<T>(toConfig(this.options.authUrl, req, ctx), ctx, [this.backOff]);
+  }
+
+  /**
+   * Telemetry: the moment an attempt is handed to the HTTP client (after the token, cache and
+   * rate-limit steps), so that `http.client.request.duration` measures the request alone.
+   */
+  markSent(ctx: TwitchCallContext): void {
+    if (!ctx.observed || ctx.fromCache) return;
+    ctx.observed.sentAt = performance.now();
+    ctx.observed.sentAtEpoch = Date.now();
   }
 
   /**
@@ -77,10 +90,15 @@ export class TwitchTransport implements OnApplicationShutdown {
    */
   async attempts<T>(config: AxiosRequestConfig, ctx: TwitchCallContext, decisions: readonly TwitchRetryDecision[]): Promise<AxiosResponse<T>> {
     const signal = config.signal as AbortSignal | undefined;
+    const observed = ctx.observed;
+    let sent = 0;
     for (;;) {
       try {
-        return await this.axios.request<T>(config);
+        const res = await this.axios.request<T>(config);
+        if (observed?.sentAt !== undefined) this.telemetry.attempt(observed, res.status, undefined, sent++);
+        return res;
       } catch (error) {
+        if (observed?.sentAt !== undefined) this.telemetry.attempt(observed, isAxiosError(error) ? error.response?.status : undefined, error, sent++);
         if (!isAxiosError(error) || !error.config?.twitch) throw error;
         if (isCancel(error) || signal?.aborted) throw signal?.reason ?? error;
         const res = error.response;

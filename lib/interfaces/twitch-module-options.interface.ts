@@ -202,6 +202,13 @@ export interface TwitchModuleOptions {
    * @default a TwitchRedisKvStore with `redis`, a TwitchMemoryKvStore otherwise
    */
   stateStore?: TwitchKvStore;
+
+  /**
+   * One `debug` line per Helix call with Nest's logger (context `TwitchHttp`): method, path, status,
+   * duration (ms), the bucket's remaining points and the cache outcome. Never a token.
+   * @default false
+   */
+  debug?: boolean;
   rateLimit?: TwitchRateLimitOptions;
   retry?: TwitchRetryOptions;
   cache?: TwitchCacheOptions;

@@ -103,6 +103,11 @@ export class TwitchEventSubWsTransport {
     return this.connection.sessionId;
   }
 
+  /** Whether a session is up now (welcomed, socket open). */
+  get connected(): boolean {
+    return this.connection.connected;
+  }
+
   /** Results of the last fresh session's subscribe round. */
   get results(): readonly TwitchEventSubSubscribeResult[] {
     return this.lastResults;
