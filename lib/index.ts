@@ -148,7 +148,36 @@ export type {
   TwitchEventSubSubscriptionInfo,
 } from './eventsub/interfaces/twitch-eventsub-message.interface.js';
 export type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './eventsub/twitch-eventsub.options.js';
-export { TWITCH_EVENTSUB_TRANSPORT, type TwitchEventSubTransport } from './eventsub/transport/twitch-eventsub-transport.interface.js';
+export {
+  TWITCH_EVENTSUB_TRANSPORT,
+  type TwitchEventSubTransport,
+  type TwitchEventSubDelivery,
+  type TwitchEventSubSink,
+  type TwitchEventSubSubscribeResult,
+  type TwitchEventSubSubscriptionJson,
+  type TwitchEventSubTransportJson,
+  type TwitchEventSubWantedSubscription as TwitchEventSubWireSubscription,
+} from './eventsub/transports/twitch-eventsub-transport.interface.js';
+export { TwitchEventSubTransportRunner } from './eventsub/transports/twitch-eventsub-transport.runner.js';
+export {
+  TWITCH_EVENTSUB_WS_URL,
+  TWITCH_EVENTSUB_WS_CLOSE_CODES,
+  type TwitchEventSubWsCloseAction,
+  type TwitchEventSubWsCloseInfo,
+  type TwitchEventSubWsConnectionOptions,
+} from './eventsub/websocket/twitch-eventsub-ws-connection.js';
+export {
+  TWITCH_EVENTSUB_WS_LIMITS,
+  TwitchEventSubWsTransport,
+  type TwitchEventSubWsTransportConfig,
+} from './eventsub/websocket/twitch-eventsub-ws-transport.js';
+export { TwitchEventSubLimitException, type TwitchEventSubLimit } from './eventsub/websocket/twitch-eventsub-limit.exception.js';
+export {
+  TwitchConduitManager,
+  type TwitchConduitManagerConfig,
+  type TwitchConduitShardTransport,
+  type TwitchConduitStatus,
+} from './eventsub/conduit/twitch-conduit-manager.js';
 export { signTwitchEventSubMessage, verifyTwitchEventSubSignature } from './eventsub/webhook/twitch-eventsub-signature.js';
 export {
   TwitchEventSubConfigError,

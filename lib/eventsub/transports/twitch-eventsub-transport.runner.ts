@@ -1,0 +1,207 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Subscription } from 'rxjs';
+import { TwitchApiService } from '../../api/twitch-api.service.js';
+import type { TwitchRedisHandle } from '../../redis/twitch-redis.provider.js';
+import { TwitchKvStore } from '../../store/twitch-kv.store.js';
+import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../../twitch.constants.js';
+import type { TwitchResolvedOptions } from '../../twitch-options.js';
+import { TwitchConduitManager, type TwitchConduitStatus } from '../conduit/twitch-conduit-manager.js';
+import { subscriptionKey } from '../twitch-eventsub.catalog.js';
+import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from '../twitch-eventsub.constants.js';
+import { TwitchEventSubDispatcher } from '../twitch-eventsub.dispatcher.js';
+import type { TwitchEventSubResolvedOptions } from '../twitch-eventsub.options.js';
+import { TwitchEventSubService } from '../twitch-eventsub.service.js';
+import { TwitchEventSubWsTransport } from '../websocket/twitch-eventsub-ws-transport.js';
+import type {
+  TwitchEventSubDelivery,
+  TwitchEventSubSubscribeResult,
+  TwitchEventSubWantedSubscription,
+} from './twitch-eventsub-transport.interface.js';
+
+/**
+ * Runs the `websocket` and `conduit` transports of `TwitchEventSubModule`: at application bootstrap it
+ * opens the WebSocket session (subscribed with `websocket.userId`'s token on every fresh session) or joins
+ * the conduit (subscriptions made once against it with the app token; for webhook shards, once the HTTP
+ * server listens), and hands every delivery to the dispatcher, the path webhooks take (claim per message
+ * id, DTO mapping, handlers). At shutdown it closes the session, or hands this instance's shards over.
+ */
+@Injectable()
+export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, BeforeApplicationShutdown, OnModuleDestroy {
+  private readonly logger = new Logger('TwitchEventSub');
+  private ws?: TwitchEventSubWsTransport;
+  private conduit?: TwitchConduitManager;
+  /** The WebSocket transport's list: revoked subscriptions leave it, so fresh sessions do not ask for them again. */
+  private wsWanted: TwitchEventSubWantedSubscription[] = [];
+  private running?: Promise<void>;
+  private listening?: Subscription;
+  private stopped = false;
+
+  constructor(
+    @Inject(TWITCH_EVENTSUB_RESOLVED_OPTIONS) private readonly options: TwitchEventSubResolvedOptions,
+    @Inject(TWITCH_RESOLVED_OPTIONS) private readonly twitchOptions: TwitchResolvedOptions,
+    @Inject(TWITCH_REDIS) private readonly redis: TwitchRedisHandle | null,
+    private readonly dispatcher: TwitchEventSubDispatcher,
+    private readonly service: TwitchEventSubService,
+    private readonly api: TwitchApiService,
+    private readonly kv: TwitchKvStore,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.transport === 'websocket') this.run(() => this.startWebSocket());
+    if (this.options.transport !== 'conduit') return;
+    const host = this.adapterHost;
+    // Webhook shards are pointed at this instance's callback: Twitch's challenge needs a listening server.
+    if (this.options.conduit!.shardTransport === 'webhook' && host.httpAdapter && !host.listening) {
+      this.listening = host.listen$.subscribe(() => this.run(() => this.startConduit()));
+    } else {
+      this.run(() => this.startConduit());
+    }
+  }
+
+  /**
+   * Resolves once the transport has started (the WebSocket session is subscribed, or the conduit is set up
+   * and this instance took its first shards); rejects when it could not start (also logged).
+   */
+  started(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  /** Subscribe results of the WebSocket session's last fresh session, or of this instance's conduit round. */
+  get subscriptions(): readonly TwitchEventSubSubscribeResult[] {
+    return this.ws?.results ?? this.conduit?.subscriptions ?? [];
+  }
+
+  /** The active WebSocket session's id (`transport: 'websocket'`). */
+  get sessionId(): string | undefined {
+    return this.ws?.sessionId;
+  }
+
+  /** The conduit and the shards this instance serves (`transport: 'conduit'`). */
+  conduitStatus(): TwitchConduitStatus | undefined {
+    return this.conduit?.status();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.listening?.unsubscribe();
+  }
+
+  /** Closes the WebSocket session or hands the conduit's shards over (called at shutdown). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.listening?.unsubscribe();
+    await this.running?.catch(() => undefined);
+    await this.ws?.stop();
+    await this.conduit?.stop();
+  }
+
+  private run(start: () => Promise<void>): void {
+    this.running = start();
+    this.running.catch((error: unknown) => {
+      this.logger.error(`EventSub ${this.options.transport} transport failed to start: ${(error as Error)?.message ?? String(error)}`);
+    });
+  }
+
+  private wanted(): TwitchEventSubWantedSubscription[] {
+    return this.service.wanted().map((w) => ({ type: w.type, version: w.version, condition: { ...w.condition } }));
+  }
+
+  private async startWebSocket(): Promise<void> {
+    const o = this.options.websocket!;
+    this.wsWanted = this.wanted();
+    if (!this.wsWanted.length) {
+      // Twitch closes a session without subscriptions (4003): nothing to connect for.
+      this.logger.warn('EventSub WebSocket: no subscription is wanted (no handler with a condition, no "subscriptions"); not connecting');
+      return;
+    }
+    this.ws = new TwitchEventSubWsTransport({
+      api: this.api,
+      userId: o.userId,
+      subscriptions: this.wsWanted,
+      sink: (d) => this.deliver(d),
+      connection: {
+        url: o.url,
+        ...(o.keepaliveTimeoutSeconds !== undefined ? { keepaliveTimeoutSeconds: o.keepaliveTimeoutSeconds } : {}),
+        keepaliveMarginMs: o.keepaliveMarginMs,
+        connectTimeoutMs: o.connectTimeoutMs,
+        reconnectBaseDelayMs: o.reconnectBaseDelayMs,
+        reconnectMaxDelayMs: o.reconnectMaxDelayMs,
+      },
+    });
+    if (this.stopped) return;
+    const results = await this.ws.start();
+    const made = results.filter((r) => r.outcome !== 'failed').length;
+    this.logger.log(`EventSub WebSocket session ${this.ws.sessionId}: ${made} of ${results.length} subscriptions made`);
+  }
+
+  private async startConduit(): Promise<void> {
+    if (this.stopped) return;
+    const o = this.options.conduit!;
+    const webhook = this.options.webhook;
+    this.conduit = new TwitchConduitManager({
+      api: this.api,
+      clientId: this.twitchOptions.clientId,
+      kv: this.kv,
+      redis: this.redis?.client ?? null,
+      keyPrefix: this.twitchOptions.keyPrefix,
+      name: o.name,
+      ...(o.conduitId !== undefined ? { conduitId: o.conduitId } : {}),
+      shardCount: o.shardCount,
+      heartbeatMs: o.heartbeatMs,
+      leaseMs: o.leaseMs,
+      subscriptions: this.wanted(),
+      sink: (d) => this.deliver(d),
+      transport:
+        o.shardTransport === 'webhook'
+          ? { method: 'webhook', callback: webhook!.callbackUrl, secret: webhook!.secret }
+          : { method: 'websocket', connection: { url: o.url } },
+    });
+    await this.conduit.start();
+    const shards = this.conduit.status().shards.map((s) => s.shardId);
+    this.logger.log(`EventSub conduit ${this.conduit.conduitId}: this instance serves shards [${shards.join(', ')}]`);
+  }
+
+  /** One delivery of a WebSocket session or a conduit shard, through the dispatcher (claim → DTO → handlers). */
+  private async deliver(d: TwitchEventSubDelivery): Promise<void> {
+    if (d.messageType === 'revocation' && this.ws) this.forget(d);
+    const body: { subscription: Record<string, unknown>; event?: Record<string, unknown>; events?: unknown[] } = {
+      subscription: d.subscription as unknown as Record<string, unknown>,
+    };
+    if (Array.isArray(d.event)) body.events = d.event;
+    else if (d.event !== null && typeof d.event === 'object') body.event = d.event as Record<string, unknown>;
+    const acceptance = await this.dispatcher.accept({
+      messageId: d.messageId,
+      messageType: d.messageType,
+      timestamp: d.timestamp,
+      transport: d.transport,
+      body,
+    });
+    // Nothing to acknowledge on a socket: handlers start at once (one macrotask later, as for webhooks).
+    acceptance.start();
+  }
+
+  /** A revoked WebSocket subscription is not made again on the next fresh session. */
+  private forget(d: TwitchEventSubDelivery): void {
+    const s = d.subscription;
+    const key = subscriptionKey(s.type, s.version, s.condition ?? {});
+    const i = this.wsWanted.findIndex((w) => subscriptionKey(w.type, w.version, w.condition) === key);
+    if (i < 0) return;
+    this.wsWanted.splice(i, 1);
+    this.logger.warn(
+      `EventSub WebSocket: ${s.type} v${s.version} ${JSON.stringify(s.condition)} was revoked (${s.status}); fresh sessions no longer ask for it`,
+    );
+  }
+}
