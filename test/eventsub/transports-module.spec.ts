@@ -18,6 +18,7 @@ import { TwitchEventSubModule } from '../../lib/eventsub/twitch-eventsub.module.
 import type { ChannelFollowEvent, StreamOnlineEvent } from '../../lib/eventsub-types.js';
 import { TwitchModule } from '../../lib/twitch.module.js';
 import { FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } from '../support/app.js';
+import { freePort } from '../support/net.js';
 
 const USER = { userId: '141981764', login: 'twitchdev' };
 
@@ -56,6 +57,7 @@ async function createApp(
   eventSub: TwitchEventSubModuleOptions,
   providers: ReturnType<typeof handlers>,
   beforeInit?: (app: INestApplication) => Promise<void>,
+  listenOn?: number,
 ): Promise<INestApplication> {
   @Module({
     imports: [
@@ -73,9 +75,10 @@ async function createApp(
     providers,
   })
   class AppModule {}
-  const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+  const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false, rawBody: true });
   await beforeInit?.(app);
-  await app.init();
+  if (listenOn !== undefined) await app.listen(listenOn, '127.0.0.1');
+  else await app.init();
   return app;
 }
 
@@ -190,7 +193,7 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
     expect(seen[0].transport).toBe('websocket');
   });
 
-  it('the same message id arriving twice (at-least-once) is handled once: the claim is the webhook path\'s', async () => {
+  it('the same message id arriving twice (at-least-once) on a fresh session is handled once (the claim in Redis)', async () => {
     const runner = await start();
     const online = subsOn(runner.sessionId).find((s) => s.type === 'stream.online')!;
     const event = { id: '1', broadcaster_user_id: USER.userId, broadcaster_user_login: USER.login, broadcaster_user_name: 'TwitchDev', type: 'live', started_at: '2026-01-02T03:04:05Z' };
@@ -329,5 +332,62 @@ describe('TwitchEventSubModule with transport "conduit": two instances on one Re
     await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(120);
     expect(seen.map((s) => s.messageId).sort()).toEqual([...more].sort());
     expect(seen.every((s) => s.instance === 'a')).toBe(true);
+  });
+});
+
+describe('TwitchEventSubModule with transport "conduit" and webhook shards', () => {
+  let fake: FakeTwitch;
+  let app: INestApplication | undefined;
+  const keyPrefix = uniquePrefix();
+  const seen: Seen[] = [];
+
+  beforeAll(async () => {
+    fake = await FakeTwitch.start({ recordRequests: false });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await fake.close();
+    await flushPrefix(keyPrefix);
+  });
+
+  it('points the shards at the webhook receiver after listen, answers the conduit shard challenge, and handles events', async () => {
+    const port = await freePort();
+    @Injectable()
+    class Handlers {
+      @OnTwitchEvent('stream.online', { version: '1' })
+      online(event: StreamOnlineEvent, n: TwitchEventSubNotification) {
+        seen.push({ instance: 'a', messageId: n.messageId, transport: n.transport, event });
+      }
+    }
+    app = await createApp(
+      fake,
+      keyPrefix,
+      {
+        transport: 'conduit',
+        webhook: { callbackUrl: `http://127.0.0.1:${port}/eventsub`, secret: 'conduit-shard-secret-0123' },
+        conduit: { shardCount: 2, shardTransport: 'webhook', heartbeatMs: 200, leaseMs: 800 },
+        subscriptions: [{ type: 'stream.online', version: '1', condition: { broadcasterUserId: USER.userId } }],
+      },
+      [Handlers] as never,
+      undefined,
+      port,
+    );
+    const runner = app.get(TwitchEventSubTransportRunner);
+    await runner.started();
+    const conduitId = runner.conduitStatus()!.conduitId!;
+    const conduit = () => fake.eventSubWs.conduits.get(conduitId)!;
+    // Enabled only once the receiver answered each shard's challenge (`conduit_shard` in the body).
+    await expect.poll(() => conduit().shards.map((s) => s.status), { timeout: 10_000 }).toEqual(['enabled', 'enabled']);
+    const sub = [...fake.state.eventSubSubscriptions.values()].find((s) => s.transport.conduitId === conduitId && s.type === 'stream.online')!;
+    const record = fake.eventSubWs.emit(sub.id, {
+      id: '9',
+      broadcaster_user_id: USER.userId,
+      broadcaster_user_login: USER.login,
+      broadcaster_user_name: 'TwitchDev',
+      type: 'live',
+      started_at: '2026-01-02T03:04:05Z',
+    });
+    await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(1);
+    expect(seen[0]).toMatchObject({ messageId: record.messageId, transport: 'conduit' });
   });
 });

@@ -105,7 +105,7 @@ export class TwitchEventSubWebhookController {
       const sub = (body.subscription ?? {}) as Record<string, unknown>;
       const what =
         shard && typeof shard === 'object'
-          ? `conduit ${String(shard.conduit_id ?? '?')} shard ${String(shard.shard_id ?? '?')}`
+          ? `conduit ${String(shard.conduit_id ?? '?')} shard ${String(shard.shard ?? shard.shard_id ?? '?')}`
           : `${String(sub.type ?? 'a subscription')}${sub.id ? ` (subscription ${String(sub.id)})` : ''}`;
       this.logger.log(`EventSub webhook verified for ${what}`);
       adapter.setHeader(response, 'Content-Type', 'text/plain; charset=utf-8');
