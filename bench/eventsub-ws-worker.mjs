@@ -13,6 +13,9 @@ const cfg = JSON.parse(process.argv[2]);
 const lib = await import(`${cfg.lib}/index.js`);
 const now = () => performance.timeOrigin + performance.now();
 
+// The bench is gone (killed, or its pipe closed): so is this worker.
+process.on('disconnect', () => process.exit(0));
+
 const handlers = { fake: fakeRole, ws: wsRole, conduit: conduitRole };
 const commands = await handlers[cfg.role]();
 process.on('message', async (msg) => {
