@@ -226,6 +226,28 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
     expect(fake.requestsTo('POST', '/eventsub/subscriptions').length).toBe(creates + 1);
   });
 
+  it('a first connection that fails is tried again with the backoff; app.close() stops the retries at once', async () => {
+    const closedPort = await freePort();
+    app = await createApp(
+      fake,
+      keyPrefix,
+      { transport: 'websocket', websocket: { userId: USER.userId, url: `ws://127.0.0.1:${closedPort}/ws`, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 50 } },
+      handlers('a', seen, revoked),
+    );
+    const runner = app.get(TwitchEventSubTransportRunner);
+    let settled = false;
+    void runner.started().finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 400));
+    // Still trying: neither given up nor started.
+    expect(settled).toBe(false);
+    expect(runner.sessionId).toBeUndefined();
+    const t0 = Date.now();
+    await app.close();
+    app = undefined;
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    await expect.poll(() => settled).toBe(true);
+  });
+
   it('reconcile() and subscribe() refuse clearly (the session makes its own subscriptions); app.close() closes the session', async () => {
     const runner = await start();
     const sessionId = runner.sessionId!;

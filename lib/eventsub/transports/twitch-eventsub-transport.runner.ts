@@ -19,6 +19,7 @@ import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from '../twitch-eventsub.constants.j
 import { TwitchEventSubDispatcher } from '../twitch-eventsub.dispatcher.js';
 import type { TwitchEventSubResolvedOptions } from '../twitch-eventsub.options.js';
 import { TwitchEventSubService } from '../twitch-eventsub.service.js';
+import { TwitchEventSubLimitException } from '../websocket/twitch-eventsub-limit.exception.js';
 import { TwitchEventSubWsTransport } from '../websocket/twitch-eventsub-ws-transport.js';
 import type {
   TwitchEventSubDelivery,
@@ -43,6 +44,8 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
   private running?: Promise<void>;
   private listening?: Subscription;
   private stopped = false;
+  private retryTimer?: NodeJS.Timeout;
+  private wakeRetry?: () => void;
 
   constructor(
     @Inject(TWITCH_EVENTSUB_RESOLVED_OPTIONS) private readonly options: TwitchEventSubResolvedOptions,
@@ -68,8 +71,10 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
   }
 
   /**
-   * Resolves once the transport has started (the WebSocket session is subscribed, or the conduit is set up
-   * and this instance took its first shards); rejects when it could not start (also logged).
+   * Resolves once the transport has started: the first WebSocket session is open and subscribed (a first
+   * connection that fails is tried again with the backoff until it opens or the app closes), or the conduit
+   * is set up and this instance took its first shards. Rejects when it cannot start (a Twitch limit, a
+   * conduit that cannot be set up; also logged).
    */
   started(): Promise<void> {
     return this.running ?? Promise.resolve();
@@ -103,6 +108,10 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
     if (this.stopped) return;
     this.stopped = true;
     this.listening?.unsubscribe();
+    clearTimeout(this.retryTimer);
+    this.wakeRetry?.();
+    // A session still opening is dropped at once (its start() rejects), then the start settles.
+    await this.ws?.stop();
     await this.running?.catch(() => undefined);
     await this.ws?.stop();
     await this.conduit?.stop();
@@ -120,14 +129,34 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
   }
 
   private async startWebSocket(): Promise<void> {
-    const o = this.options.websocket!;
     this.wsWanted = this.wanted();
     if (!this.wsWanted.length) {
       // Twitch closes a session without subscriptions (4003): nothing to connect for.
       this.logger.warn('EventSub WebSocket: no subscription is wanted (no handler with a condition, no "subscriptions"); not connecting');
       return;
     }
-    this.ws = new TwitchEventSubWsTransport({
+    const o = this.options.websocket!;
+    // The first connection is tried until it opens (later losses are the connection's own to recover).
+    for (let failures = 0; !this.stopped; failures++) {
+      try {
+        await this.connectWebSocket();
+        return;
+      } catch (error) {
+        if (error instanceof TwitchEventSubLimitException || this.stopped) throw error;
+        const delay = Math.random() * Math.min(o.reconnectMaxDelayMs, o.reconnectBaseDelayMs * 2 ** Math.min(failures, 20));
+        this.logger.warn(`EventSub WebSocket: no session (${(error as Error).message}); trying again in ${Math.round(delay)} ms`);
+        await new Promise<void>((resolve) => {
+          this.retryTimer = setTimeout(resolve, delay);
+          this.wakeRetry = resolve;
+        });
+        this.wakeRetry = undefined;
+      }
+    }
+  }
+
+  private async connectWebSocket(): Promise<void> {
+    const o = this.options.websocket!;
+    const ws = new TwitchEventSubWsTransport({
       api: this.api,
       userId: o.userId,
       subscriptions: this.wsWanted,
@@ -141,10 +170,10 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
         reconnectMaxDelayMs: o.reconnectMaxDelayMs,
       },
     });
-    if (this.stopped) return;
-    const results = await this.ws.start();
+    this.ws = ws;
+    const results = await ws.start();
     const made = results.filter((r) => r.outcome !== 'failed').length;
-    this.logger.log(`EventSub WebSocket session ${this.ws.sessionId}: ${made} of ${results.length} subscriptions made`);
+    this.logger.log(`EventSub WebSocket session ${ws.sessionId}: ${made} of ${results.length} subscriptions made`);
   }
 
   private async startConduit(): Promise<void> {
