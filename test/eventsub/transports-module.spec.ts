@@ -137,7 +137,7 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
     await flushPrefix(keyPrefix);
   });
 
-  async function start(): Promise<TwitchEventSubTransportRunner> {
+  async function start(port?: number): Promise<TwitchEventSubTransportRunner> {
     app = await createApp(
       fake,
       keyPrefix,
@@ -147,6 +147,7 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
         const issued = fake.issueUserToken({ ...USER, scopes: ['moderator:read:followers'] });
         await a.get(TwitchUserTokenService).save({ ...issued, scopes: ['moderator:read:followers'] as never, tokenType: 'bearer' });
       },
+      port,
     );
     const runner = app.get(TwitchEventSubTransportRunner);
     await runner.started();
@@ -248,8 +249,12 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
     await expect.poll(() => settled).toBe(true);
   });
 
-  it('reconcile() and subscribe() refuse clearly (the session makes its own subscriptions); app.close() closes the session', async () => {
-    const runner = await start();
+  it('reconcile() and subscribe() refuse clearly (the session makes its own subscriptions); no webhook route; app.close() closes the session', async () => {
+    const port = await freePort();
+    const runner = await start(port);
+    const res = await fetch(`http://127.0.0.1:${port}/eventsub`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain('No EventSub webhook is configured');
     const sessionId = runner.sessionId!;
     const service = app!.get(TwitchEventSubService);
     await expect(service.reconcile()).rejects.toThrow(/reconcile\(\) manages webhook subscriptions; with transport "websocket"/);
