@@ -19,7 +19,7 @@ export interface TwitchEventSubResolvedOptions {
   transport: 'webhook' | 'websocket' | 'conduit';
   websocket?: {
     url: string;
-    userId: string;
+    userId?: string;
     keepaliveTimeoutSeconds?: number;
     keepaliveMarginMs: number;
     connectTimeoutMs: number;
@@ -183,15 +183,16 @@ function url(value: unknown, option: string): string {
 }
 
 function resolveWebSocket(input: unknown): NonNullable<TwitchEventSubResolvedOptions['websocket']> {
-  if (input === undefined) fail('websocket', 'is required with transport "websocket": { userId } (whose token subscribes)');
   const o = object(input, 'websocket');
-  if (typeof o.userId !== 'string' || !/^\d{1,20}$/.test(o.userId)) fail('websocket.userId', 'must be a Twitch user id (digits)');
+  if (o.userId !== undefined && (typeof o.userId !== 'string' || !/^\d{1,20}$/.test(o.userId))) {
+    fail('websocket.userId', 'must be a Twitch user id (digits)');
+  }
   const base = integer(o.reconnectBaseDelayMs, 'websocket.reconnectBaseDelayMs', 1, 60_000, TWITCH_EVENTSUB_DEFAULTS.reconnectBaseDelayMs);
   const max = integer(o.reconnectMaxDelayMs, 'websocket.reconnectMaxDelayMs', 1, 10 * 60_000, TWITCH_EVENTSUB_DEFAULTS.reconnectMaxDelayMs);
   if (max < base) fail('websocket.reconnectMaxDelayMs', 'must not be less than websocket.reconnectBaseDelayMs');
   return {
     url: url(o.url, 'websocket.url'),
-    userId: o.userId,
+    ...(o.userId !== undefined ? { userId: o.userId as string } : {}),
     ...(o.keepaliveTimeoutSeconds !== undefined
       ? { keepaliveTimeoutSeconds: integer(o.keepaliveTimeoutSeconds, 'websocket.keepaliveTimeoutSeconds', 10, 600, 10) }
       : {}),

@@ -38,7 +38,7 @@ async function boot(eventSub: ReturnType<typeof TwitchEventSubModule.forRoot>, p
 
 describe('TwitchEventSubModule options and handler discovery', () => {
   it.each<[string, Partial<TwitchEventSubModuleOptions>, RegExp]>([
-    ['neither a webhook nor a websocket', { webhook: undefined }, /option "websocket" is required with transport "websocket"/],
+    ['a websocket user that is no user id', { webhook: undefined, websocket: { userId: 'twitchdev' } }, /option "websocket.userId" must be a Twitch user id/],
     ['transport webhook without a webhook', { webhook: undefined, transport: 'webhook' }, /option "webhook" is required with transport "webhook"/],
     ['a short secret', { webhook: { ...webhook, secret: 'short' } }, /option "webhook.secret" must be an ASCII string of 10 to 100/],
     ['a relative callback', { webhook: { ...webhook, callbackUrl: '/eventsub' } }, /option "webhook.callbackUrl" must be an absolute URL/],

@@ -99,7 +99,7 @@ describe('TwitchEventSubModule options: transports', () => {
       leaseMs: 6_000,
     });
     const bad: [unknown, RegExp][] = [
-      [{}, /option "websocket" is required/],
+      [{ websocket: 'yes' }, /option "websocket" must be an object/],
       [{ transport: 'sse' }, /option "transport" must be/],
       [{ websocket: { userId: 'twitchdev' } }, /option "websocket.userId"/],
       [{ websocket: { userId: USER.userId, url: 'https://x' } }, /option "websocket.url" must be a wss/],
@@ -111,7 +111,10 @@ describe('TwitchEventSubModule options: transports', () => {
       [{ transport: 'conduit', websocket: { userId: USER.userId } }, /option "websocket" is only read with transport "websocket"/],
     ];
     for (const [input, message] of bad) expect(() => resolve(input), JSON.stringify(input)).toThrow(message);
-    expect(() => resolve({})).toThrow(TwitchEventSubConfigError);
+    expect(() => resolve({ transport: 'webhook' })).toThrow(TwitchEventSubConfigError);
+    // Nothing at all: the WebSocket transport, each subscription with the token of the user its condition names.
+    expect(resolve({})).toMatchObject({ transport: 'websocket', websocket: { url: 'wss://eventsub.wss.twitch.tv/ws' } });
+    expect(resolve({}).websocket?.userId).toBeUndefined();
   });
 });
 
@@ -225,6 +228,35 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
     await expect.poll(() => runner.sessionId !== first && subsOn(runner.sessionId).length === 1, { timeout: 5_000 }).toBe(true);
     expect(subsOn(runner.sessionId).map((s) => s.type)).toEqual(['stream.online']);
     expect(fake.requestsTo('POST', '/eventsub/subscriptions').length).toBe(creates + 1);
+  });
+
+  it('without websocket.userId: one session per user named in the conditions, each subscribed with that user\'s token', async () => {
+    const OTHER = { userId: '12826', login: 'twitch' };
+    app = await createApp(
+      fake,
+      keyPrefix,
+      {
+        transport: 'websocket',
+        websocket: { url: fake.eventSubWsUrl, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100 },
+        subscriptions: [{ type: 'stream.online', version: '1', condition: { broadcasterUserId: OTHER.userId } }],
+      },
+      handlers('a', seen, revoked),
+      async (a) => {
+        for (const [user, scopes] of [[USER, ['moderator:read:followers']], [OTHER, []]] as const) {
+          const issued = fake.issueUserToken({ ...user, scopes: [...scopes] });
+          await a.get(TwitchUserTokenService).save({ ...issued, scopes: [...scopes] as never, tokenType: 'bearer' });
+        }
+      },
+    );
+    const runner = app.get(TwitchEventSubTransportRunner);
+    await runner.started();
+    const sessions = runner.sessionIds();
+    expect([...sessions.keys()].sort()).toEqual([OTHER.userId, USER.userId].sort());
+    const mine = subsOn(sessions.get(USER.userId));
+    expect(mine.map((s) => s.type).sort()).toEqual(['channel.follow', 'stream.online']);
+    expect(mine.every((s) => s.ownerUserId === USER.userId)).toBe(true);
+    const theirs = subsOn(sessions.get(OTHER.userId));
+    expect(theirs.map((s) => [s.type, s.condition.broadcaster_user_id, s.ownerUserId])).toEqual([['stream.online', OTHER.userId, OTHER.userId]]);
   });
 
   it('a first connection that fails is tried again with the backoff; app.close() stops the retries at once', async () => {

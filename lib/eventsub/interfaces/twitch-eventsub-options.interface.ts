@@ -82,9 +82,12 @@ export interface TwitchEventSubWebSocketOptions {
   /**
    * The user whose stored token (`TwitchUserTokenService`, refreshed on a 401) makes the subscriptions:
    * WebSocket subscriptions need a user access token, and their conditions must name that user (or a channel
-   * the user moderates, as each type requires).
+   * the user moderates, as each type requires). Without it, each subscription is made with the token of the
+   * user its condition names (`moderator_user_id`, else `user_id`, else `broadcaster_user_id`), one session
+   * per user.
+   * @default the user in each condition
    */
-  userId: string;
+  userId?: string;
   /**
    * `keepalive_timeout_seconds` asked of Twitch, 10 to 600 s. It is also the time Twitch gives to subscribe
    * after the welcome.

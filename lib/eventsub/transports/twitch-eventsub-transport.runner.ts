@@ -37,15 +37,17 @@ import type {
 @Injectable()
 export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, BeforeApplicationShutdown, OnModuleDestroy {
   private readonly logger = new Logger('TwitchEventSub');
-  private ws?: TwitchEventSubWsTransport;
+  /**
+   * WebSocket sessions by the user whose token subscribes, each with its list: revoked subscriptions leave
+   * it, so fresh sessions do not ask for them again.
+   */
+  private readonly sessions = new Map<string, { ws?: TwitchEventSubWsTransport; wanted: TwitchEventSubWantedSubscription[] }>();
   private conduit?: TwitchConduitManager;
-  /** The WebSocket transport's list: revoked subscriptions leave it, so fresh sessions do not ask for them again. */
-  private wsWanted: TwitchEventSubWantedSubscription[] = [];
   private running?: Promise<void>;
   private listening?: Subscription;
   private stopped = false;
-  private retryTimer?: NodeJS.Timeout;
-  private wakeRetry?: () => void;
+  /** Wakes the backoff waits of first connections (at shutdown). */
+  private readonly retries = new Map<string, () => void>();
 
   constructor(
     @Inject(TWITCH_EVENTSUB_RESOLVED_OPTIONS) private readonly options: TwitchEventSubResolvedOptions,
@@ -80,14 +82,20 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
     return this.running ?? Promise.resolve();
   }
 
-  /** Subscribe results of the WebSocket session's last fresh session, or of this instance's conduit round. */
+  /** Subscribe results of the WebSocket sessions' last fresh sessions, or of this instance's conduit round. */
   get subscriptions(): readonly TwitchEventSubSubscribeResult[] {
-    return this.ws?.results ?? this.conduit?.subscriptions ?? [];
+    if (this.conduit) return this.conduit.subscriptions;
+    return [...this.sessions.values()].flatMap((s) => s.ws?.results ?? []);
   }
 
-  /** The active WebSocket session's id (`transport: 'websocket'`). */
+  /** The active WebSocket session's id (`transport: 'websocket'`; the first user's, with one session per user). */
   get sessionId(): string | undefined {
-    return this.ws?.sessionId;
+    return [...this.sessions.values()][0]?.ws?.sessionId;
+  }
+
+  /** The active WebSocket session of each user whose token subscribes (`transport: 'websocket'`). */
+  sessionIds(): Map<string, string | undefined> {
+    return new Map([...this.sessions].map(([userId, s]) => [userId, s.ws?.sessionId]));
   }
 
   /** The conduit and the shards this instance serves (`transport: 'conduit'`). */
@@ -108,12 +116,12 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
     if (this.stopped) return;
     this.stopped = true;
     this.listening?.unsubscribe();
-    clearTimeout(this.retryTimer);
-    this.wakeRetry?.();
+    for (const wake of this.retries.values()) wake();
     // A session still opening is dropped at once (its start() rejects), then the start settles.
-    await this.ws?.stop();
+    const stopSessions = () => Promise.all([...this.sessions.values()].map((x) => x.ws?.stop()));
+    await stopSessions();
     await this.running?.catch(() => undefined);
-    await this.ws?.stop();
+    await stopSessions();
     await this.conduit?.stop();
   }
 
@@ -129,37 +137,58 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
   }
 
   private async startWebSocket(): Promise<void> {
-    this.wsWanted = this.wanted();
-    if (!this.wsWanted.length) {
+    const o = this.options.websocket!;
+    for (const w of this.wanted()) {
+      const userId = o.userId ?? tokenUserOf(w.condition);
+      if (userId === undefined) {
+        this.logger.warn(
+          `EventSub WebSocket: ${w.type} v${w.version} ${JSON.stringify(w.condition)} names no user whose token could ` +
+            'subscribe to it; set option "websocket.userId"',
+        );
+        continue;
+      }
+      const session = this.sessions.get(userId) ?? { wanted: [] };
+      session.wanted.push(w);
+      this.sessions.set(userId, session);
+    }
+    if (!this.sessions.size) {
       // Twitch closes a session without subscriptions (4003): nothing to connect for.
       this.logger.warn('EventSub WebSocket: no subscription is wanted (no handler with a condition, no "subscriptions"); not connecting');
       return;
     }
+    await Promise.all([...this.sessions.keys()].map((userId) => this.keepTrying(userId)));
+  }
+
+  /** The first connection is tried until it opens (later losses are the connection's own to recover). */
+  private async keepTrying(userId: string): Promise<void> {
     const o = this.options.websocket!;
-    // The first connection is tried until it opens (later losses are the connection's own to recover).
     for (let failures = 0; !this.stopped; failures++) {
       try {
-        await this.connectWebSocket();
+        await this.connectWebSocket(userId);
         return;
       } catch (error) {
         if (error instanceof TwitchEventSubLimitException || this.stopped) throw error;
         const delay = Math.random() * Math.min(o.reconnectMaxDelayMs, o.reconnectBaseDelayMs * 2 ** Math.min(failures, 20));
-        this.logger.warn(`EventSub WebSocket: no session (${(error as Error).message}); trying again in ${Math.round(delay)} ms`);
+        this.logger.warn(`EventSub WebSocket: no session for user ${userId} (${(error as Error).message}); trying again in ${Math.round(delay)} ms`);
         await new Promise<void>((resolve) => {
-          this.retryTimer = setTimeout(resolve, delay);
-          this.wakeRetry = resolve;
+          const timer = setTimeout(resolve, delay);
+          this.retries.set(userId, () => {
+            clearTimeout(timer);
+            resolve();
+          });
         });
-        this.wakeRetry = undefined;
+        this.retries.delete(userId);
       }
     }
   }
 
-  private async connectWebSocket(): Promise<void> {
+  private async connectWebSocket(userId: string): Promise<void> {
     const o = this.options.websocket!;
+    const session = this.sessions.get(userId)!;
     const ws = new TwitchEventSubWsTransport({
       api: this.api,
-      userId: o.userId,
-      subscriptions: this.wsWanted,
+      userId,
+      subscriptions: session.wanted,
       sink: (d) => this.deliver(d),
       connection: {
         url: o.url,
@@ -170,10 +199,10 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
         reconnectMaxDelayMs: o.reconnectMaxDelayMs,
       },
     });
-    this.ws = ws;
+    session.ws = ws;
     const results = await ws.start();
     const made = results.filter((r) => r.outcome !== 'failed').length;
-    this.logger.log(`EventSub WebSocket session ${ws.sessionId}: ${made} of ${results.length} subscriptions made`);
+    this.logger.log(`EventSub WebSocket session ${ws.sessionId} (user ${userId}): ${made} of ${results.length} subscriptions made`);
   }
 
   private async startConduit(): Promise<void> {
@@ -205,7 +234,7 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
 
   /** One delivery of a WebSocket session or a conduit shard, through the dispatcher (claim → DTO → handlers). */
   private async deliver(d: TwitchEventSubDelivery): Promise<void> {
-    if (d.messageType === 'revocation' && this.ws) this.forget(d);
+    if (d.messageType === 'revocation' && d.transport === 'websocket') this.forget(d);
     const body: { subscription: Record<string, unknown>; event?: Record<string, unknown>; events?: unknown[] } = {
       subscription: d.subscription as unknown as Record<string, unknown>,
     };
@@ -226,11 +255,24 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
   private forget(d: TwitchEventSubDelivery): void {
     const s = d.subscription;
     const key = subscriptionKey(s.type, s.version, s.condition ?? {});
-    const i = this.wsWanted.findIndex((w) => subscriptionKey(w.type, w.version, w.condition) === key);
-    if (i < 0) return;
-    this.wsWanted.splice(i, 1);
+    const list = [...this.sessions.values()].find((x) => x.ws?.sessionId === d.sessionId)?.wanted;
+    const i = list?.findIndex((w) => subscriptionKey(w.type, w.version, w.condition) === key) ?? -1;
+    if (!list || i < 0) return;
+    list.splice(i, 1);
     this.logger.warn(
       `EventSub WebSocket: ${s.type} v${s.version} ${JSON.stringify(s.condition)} was revoked (${s.status}); fresh sessions no longer ask for it`,
     );
   }
+}
+
+/**
+ * The user whose token may subscribe over a WebSocket: Twitch wants the token of the user the condition
+ * names (the moderator or the user where the type has one, else the broadcaster).
+ */
+function tokenUserOf(condition: Record<string, unknown>): string | undefined {
+  for (const key of ['moderator_user_id', 'user_id', 'broadcaster_user_id', 'to_broadcaster_user_id']) {
+    const v = condition[key];
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return undefined;
 }
