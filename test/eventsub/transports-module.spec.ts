@@ -424,7 +424,8 @@ describe('TwitchEventSubModule with transport "conduit" and webhook shards', () 
       {
         transport: 'conduit',
         webhook: { callbackUrl: `http://127.0.0.1:${port}/eventsub`, secret: 'conduit-shard-secret-0123' },
-        conduit: { shardCount: 2, shardTransport: 'webhook', heartbeatMs: 200, leaseMs: 800 },
+        // Heartbeats far apart: the periodic check of Twitch's shards (every 5 heartbeats, 25 s) cannot be what repairs.
+        conduit: { shardCount: 2, shardTransport: 'webhook', heartbeatMs: 5_000, leaseMs: 20_000 },
         subscriptions: [{ type: 'stream.online', version: '1', condition: { broadcasterUserId: USER.userId } }],
       },
       [Handlers] as never,
@@ -448,5 +449,11 @@ describe('TwitchEventSubModule with transport "conduit" and webhook shards', () 
     });
     await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(1);
     expect(seen[0]).toMatchObject({ messageId: record.messageId, transport: 'conduit' });
+
+    // Twitch disables a shard: conduit.shard.disabled reaches the receiver (through the other shard), which
+    // hands it to the conduit manager: the shard is pointed at the callback again.
+    fake.eventSubWs.disableShard(conduitId, '0', { status: 'webhook_callback_verification_failed' });
+    expect(conduit().shards[0].status).toBe('webhook_callback_verification_failed');
+    await expect.poll(() => conduit().shards.map((s) => s.status), { timeout: 10_000 }).toEqual(['enabled', 'enabled']);
   });
 });

@@ -43,6 +43,7 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
    */
   private readonly sessions = new Map<string, { ws?: TwitchEventSubWsTransport; wanted: TwitchEventSubWantedSubscription[] }>();
   private conduit?: TwitchConduitManager;
+  private removeRepair?: () => void;
   private running?: Promise<void>;
   private listening?: Subscription;
   private stopped = false;
@@ -122,6 +123,7 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
     await stopSessions();
     await this.running?.catch(() => undefined);
     await stopSessions();
+    this.removeRepair?.();
     await this.conduit?.stop();
   }
 
@@ -227,6 +229,16 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
           ? { method: 'webhook', callback: webhook!.callbackUrl, secret: webhook!.secret }
           : { method: 'websocket', connection: { url: o.url } },
     });
+    if (o.shardTransport === 'webhook') {
+      // Webhook shards' messages reach the webhook receiver, and so the dispatcher: it hands the repairs on.
+      const manager = this.conduit;
+      this.removeRepair = this.dispatcher.addHandler({
+        name: 'TwitchConduitManager.shardDisabled',
+        type: 'conduit.shard.disabled',
+        version: '1',
+        call: (_event, n) => manager.shardDisabled(n.rawEvent),
+      });
+    }
     await this.conduit.start();
     const shards = this.conduit.status().shards.map((s) => s.shardId);
     this.logger.log(`EventSub conduit ${this.conduit.conduitId}: this instance serves shards [${shards.join(', ')}]`);
