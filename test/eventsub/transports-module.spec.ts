@@ -391,6 +391,11 @@ describe('TwitchEventSubModule with transport "conduit": two instances on one Re
     await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(120);
     expect(seen.map((s) => s.messageId).sort()).toEqual([...more].sort());
     expect(seen.every((s) => s.instance === 'a')).toBe(true);
+
+    // The last instance closes its sessions at once: nothing stays open.
+    await a.close();
+    apps.splice(apps.indexOf(a), 1);
+    await expect.poll(() => fake.eventSubWs.openSessions().length).toBe(0);
   });
 });
 
