@@ -46,6 +46,7 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
   private removeRepair?: () => void;
   private running?: Promise<void>;
   private listening?: Subscription;
+  private notListening?: () => void;
   private stopped = false;
   /** Wakes the backoff waits of first connections (at shutdown). */
   private readonly retries = new Map<string, () => void>();
@@ -67,7 +68,18 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
     const host = this.adapterHost;
     // Webhook shards are pointed at this instance's callback: Twitch's challenge needs a listening server.
     if (this.options.conduit!.shardTransport === 'webhook' && host.httpAdapter && !host.listening) {
-      this.listening = host.listen$.subscribe(() => this.run(() => this.startConduit()));
+      // started() waits for the server; an app closed before it listens settles it at stop().
+      this.run(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            this.notListening = resolve;
+            this.listening = host.listen$.subscribe(() => {
+              this.notListening = undefined;
+              this.listening?.unsubscribe();
+              this.startConduit().then(resolve, reject);
+            });
+          }),
+      );
     } else {
       this.run(() => this.startConduit());
     }
@@ -117,6 +129,7 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
     if (this.stopped) return;
     this.stopped = true;
     this.listening?.unsubscribe();
+    this.notListening?.();
     for (const wake of this.retries.values()) wake();
     // A session still opening is dropped at once (its start() rejects), then the start settles.
     const stopSessions = () => Promise.all([...this.sessions.values()].map((x) => x.ws?.stop()));
