@@ -152,7 +152,29 @@ export type {
   TwitchEventSubNotification,
   TwitchEventSubSubscriptionInfo,
 } from './eventsub/interfaces/twitch-eventsub-message.interface.js';
-export type { TwitchEventSubTransport } from './eventsub/transport/twitch-eventsub-transport.interface.js';
+export type {
+  TwitchEventSubTransport,
+  TwitchEventSubDelivery,
+  TwitchEventSubSink,
+  TwitchEventSubSubscribeResult,
+  TwitchEventSubSubscriptionJson,
+  TwitchEventSubTransportJson,
+  TwitchEventSubWantedSubscription as TwitchEventSubWireSubscription,
+} from './eventsub/transports/twitch-eventsub-transport.interface.js';
+export {
+  TWITCH_EVENTSUB_WS_URL,
+  TWITCH_EVENTSUB_WS_CLOSE_CODES,
+  type TwitchEventSubWsCloseAction,
+  type TwitchEventSubWsCloseInfo,
+  type TwitchEventSubWsConnectionOptions,
+} from './eventsub/websocket/twitch-eventsub-ws-connection.js';
+export { TWITCH_EVENTSUB_WS_LIMITS, type TwitchEventSubWsTransportConfig } from './eventsub/websocket/twitch-eventsub-ws-transport.js';
+export { TwitchEventSubLimitException, type TwitchEventSubLimit } from './eventsub/websocket/twitch-eventsub-limit.exception.js';
+export type {
+  TwitchConduitManagerConfig,
+  TwitchConduitShardTransport,
+  TwitchConduitStatus,
+} from './eventsub/conduit/twitch-conduit-manager.js';
 export { verifyTwitchEventSubSignature } from './eventsub/webhook/twitch-eventsub-signature.js';
 export {
   TwitchEventSubConfigError,

@@ -70,20 +70,38 @@ export class LiveController {
       ],
     };
     const [type, event] = events[kind as Kind];
+    if (this.transport() === 'websocket') {
+      // The WebSocket transport: the fake writes the notification to the session the subscription is on.
+      const sub = [...fake.state.eventSubSubscriptions.values()].find(
+        (s) => s.type === type && s.status === 'enabled' && s.transport.method === 'websocket',
+      );
+      if (!sub) throw new NotFoundException(`No enabled WebSocket subscription of ${type} yet`);
+      const record = fake.eventSubWs.emit(sub.id, event);
+      return { type, transport: 'websocket', deliveries: [{ messageId: record.messageId, status: record.outcome, error: record.reason }] };
+    }
     const deliveries = await fake.eventSub.emit(type, event);
-    return { type, deliveries: deliveries.map((d) => ({ messageId: d.messageId, status: d.status, error: d.error })) };
+    return { type, transport: 'webhook', deliveries: deliveries.map((d) => ({ messageId: d.messageId, status: d.status, error: d.error })) };
+  }
+
+  /** How the sample receives EventSub: webhooks with a public callback URL, else the WebSocket transport. */
+  private transport(): 'webhook' | 'websocket' {
+    return !this.config.get('TWITCH_EVENTSUB_CALLBACK') && this.config.get('TWITCH_BROADCASTER_ID') ? 'websocket' : 'webhook';
   }
 
   @Get('live')
   @Header('Content-Type', 'text/html; charset=utf-8')
   live() {
+    const via =
+      this.transport() === 'websocket'
+        ? 'over the EventSub WebSocket transport'
+        : 'to <code>POST /eventsub</code>';
     const buttons = sampleFake()
       ? `<p>${KINDS.map((k) => `<button type="button" data-kind="${k}" id="emit-${k}">${k}</button>`).join(' ')}</p>`
       : '<p class="notice">Connected to Twitch: notifications appear as they happen.</p>';
     return page(
       'Live - nestjs-twitch sample',
       `<h1>Live</h1>
-<p>Follows, subscriptions, cheers and chat messages, as Twitch sends them to <code>POST /eventsub</code>
+<p>Follows, subscriptions, cheers and chat messages, as Twitch sends them ${via}
 (also at <a href="/events.json">/events.json</a>).</p>
 ${buttons}
 <ol id="events" reversed></ol>

@@ -26,6 +26,8 @@ async function bootstrap() {
     // EventSub with the fake: a development secret, and a broadcaster who has granted the scopes the live page needs.
     process.env.TWITCH_EVENTSUB_SECRET ??= DEV_EVENTSUB_SECRET;
     process.env.TWITCH_BROADCASTER_ID ??= DEV_BROADCASTER_ID;
+    // Without a public callback URL, EventSub runs on the WebSocket transport: the fake's.
+    process.env.TWITCH_EVENTSUB_WS_URL ??= fake.eventSubWsUrl;
     fake.issueUserToken({
       userId: process.env.TWITCH_BROADCASTER_ID,
       scopes: ['moderator:read:followers', 'channel:read:subscriptions', 'bits:read', 'user:read:chat', 'user:bot', 'channel:bot'],

@@ -128,4 +128,22 @@ describe('bench harness (smoke run)', () => {
     expect(report.results.latency.map((r: { side: string }) => r.side).sort()).toEqual(['module', 'module', 'node:http', 'node:http', 'twurple', 'twurple']);
     expect(report.medians.follow.module.handlerUs).toBeGreaterThan(0);
   }, 120_000);
+
+  it('runs the EventSub WebSocket bench: events through one session into handlers, and the conduit recovery after a kill', async () => {
+    const json = join(tmpdir(), `nestjs-twitch-bench-eventsub-ws-${process.pid}.json`);
+    const { code, out } = await runBench(['--smoke', '--build', 'swc', '--json', json], 'eventsub-ws.mjs');
+    expect(code, out).toBe(0);
+    expect(positive(rowOf(out, 'events/s through one WebSocket session into a handler')[0])).toBe(true);
+    expect(positive(rowOf(out, 'app CPU µs per event')[0])).toBe(true);
+    expect(positive(rowOf(out, "ms until a killed instance's shards are re-pointed")[0])).toBe(true);
+    expect(out).toMatch(/Checked: \d+ events handled through the module, 0 rounds with a difference/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    rmSync(json, { force: true });
+    expect(report.failures).toBe(0);
+    for (const r of report.throughput) {
+      expect(r.handled).toBe(r.events);
+      expect(r.typed).toBe(true);
+    }
+    expect(report.recovery[0].recoveryMs).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -9,6 +9,16 @@ export const TWITCH_EVENTSUB_DEFAULTS = {
   claimTtlMs: 60 * 60 * 1000,
   redisTimeoutMs: 1_000,
   reconcileLockTtlMs: 60_000,
+  /** Twitch's EventSub WebSocket endpoint. */
+  webSocketUrl: 'wss://eventsub.wss.twitch.tv/ws',
+  keepaliveMarginMs: 3_000,
+  connectTimeoutMs: 10_000,
+  reconnectBaseDelayMs: 1_000,
+  reconnectMaxDelayMs: 60_000,
+  conduitShardCount: 4,
+  conduitName: 'default',
+  conduitHeartbeatMs: 2_000,
+  conduitLeaseMs: 6_000,
 } as const;
 
 /** Injection token of the resolved `TwitchEventSubModule` options. */

@@ -22,7 +22,8 @@ import { TwitchEventSubExplorer } from './twitch-eventsub.explorer.js';
 import { TwitchEventSubReconciler } from './twitch-eventsub.reconciler.js';
 import { TwitchEventSubRuntimeSubscriptions } from './twitch-eventsub-runtime.store.js';
 import { TwitchEventSubService } from './twitch-eventsub.service.js';
-import { TWITCH_EVENTSUB_TRANSPORT } from './transport/twitch-eventsub-transport.interface.js';
+import { TWITCH_EVENTSUB_TRANSPORT } from './transports/twitch-eventsub-transport.interface.js';
+import { TwitchEventSubTransportRunner } from './transports/twitch-eventsub-transport.runner.js';
 import { installTwitchEventSubBodyReader } from './webhook/twitch-eventsub-body.reader.js';
 import { TwitchEventSubWebhookController } from './webhook/twitch-eventsub-webhook.controller.js';
 import { TwitchEventSubWebhookTransport } from './webhook/twitch-eventsub-webhook.transport.js';
@@ -42,29 +43,32 @@ const providers: Provider[] = [
   {
     provide: TWITCH_EVENTSUB_TRANSPORT,
     inject: [TWITCH_EVENTSUB_RESOLVED_OPTIONS],
+    // The reconciler's transport: only the webhook transport's subscriptions are reconciled.
     useFactory: (options: TwitchEventSubResolvedOptions) =>
-      new TwitchEventSubWebhookTransport(options.webhook!.callbackUrl, options.webhook!.secret),
+      options.transport === 'webhook' ? new TwitchEventSubWebhookTransport(options.webhook!.callbackUrl, options.webhook!.secret) : null,
   },
   {
     // Created with the app, before Nest adds its body parsers at init(): see installTwitchEventSubBodyReader.
     provide: TWITCH_EVENTSUB_BODY_READER,
     inject: [TWITCH_EVENTSUB_RESOLVED_OPTIONS, HttpAdapterHost],
     useFactory: (options: TwitchEventSubResolvedOptions, host: HttpAdapterHost) =>
-      installTwitchEventSubBodyReader(host.httpAdapter, options.webhook!.path, options.webhook!.maxBodyBytes),
+      options.webhook ? installTwitchEventSubBodyReader(host.httpAdapter, options.webhook.path, options.webhook.maxBodyBytes) : false,
   },
   TwitchEventSubDispatcher,
   TwitchEventSubReconciler,
   TwitchEventSubRuntimeSubscriptions,
   TwitchEventSubService,
   TwitchEventSubExplorer,
+  TwitchEventSubTransportRunner,
 ];
 
 /**
  * EventSub on top of `TwitchModule` (it uses its `TwitchApiService`, Redis and key-value store, so
  * `TwitchModule` must be global or imported through `imports`): `TwitchEventSubModule.forRoot({ webhook:
- * { callbackUrl, secret } })` or `forRootAsync({ useFactory, inject, imports, webhookPath })`, with
+ * { callbackUrl, secret } })`, `forRoot({ transport: 'websocket', websocket: { userId } })`,
+ * `forRoot({ transport: 'conduit' })`, or `forRootAsync({ useFactory, inject, imports, webhookPath })`, with
  * `isGlobal` to provide `TwitchEventSubService` everywhere. Mounts the webhook receiver at
- * `webhook.path` (default `/eventsub`).
+ * `webhook.path` (default `/eventsub`; it answers 404 when no `webhook` is configured).
  */
 @Module({})
 export class TwitchEventSubModule extends TwitchEventSubConfigurableModule {
@@ -86,6 +90,6 @@ function withWebhook(definition: DynamicModule, path: string): DynamicModule {
     imports: [...(definition.imports ?? []), DiscoveryModule],
     controllers: [...(definition.controllers ?? []), TwitchEventSubWebhookRoute],
     providers: [...(definition.providers ?? []), { provide: TWITCH_EVENTSUB_MOUNT, useValue: { path } }, ...providers],
-    exports: [...(definition.exports ?? []), TwitchEventSubService, TwitchEventSubDispatcher],
+    exports: [...(definition.exports ?? []), TwitchEventSubService, TwitchEventSubDispatcher, TwitchEventSubTransportRunner],
   };
 }

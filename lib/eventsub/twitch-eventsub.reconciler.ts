@@ -9,9 +9,13 @@ import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { findEventSubType, subscriptionKey, TWITCH_EVENTSUB_BATCHED_TYPES } from './twitch-eventsub.catalog.js';
 import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from './twitch-eventsub.constants.js';
-import { TwitchEventSubCostExceededException, TwitchEventSubMissingAuthorizationException } from './twitch-eventsub.exceptions.js';
+import {
+  TwitchEventSubConfigError,
+  TwitchEventSubCostExceededException,
+  TwitchEventSubMissingAuthorizationException,
+} from './twitch-eventsub.exceptions.js';
 import type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './twitch-eventsub.options.js';
-import { TWITCH_EVENTSUB_TRANSPORT, type TwitchEventSubTransport } from './transport/twitch-eventsub-transport.interface.js';
+import { TWITCH_EVENTSUB_TRANSPORT, type TwitchEventSubTransport } from './transports/twitch-eventsub-transport.interface.js';
 import { within } from './twitch-eventsub.util.js';
 import { twitchKey } from '../redis/twitch-redis-key.js';
 
@@ -71,7 +75,7 @@ export class TwitchEventSubReconciler {
     private readonly kv: TwitchKvStore,
     @Inject(TWITCH_RESOLVED_OPTIONS) private readonly twitchOptions: TwitchResolvedOptions,
     @Inject(TWITCH_EVENTSUB_RESOLVED_OPTIONS) private readonly options: TwitchEventSubResolvedOptions,
-    @Inject(TWITCH_EVENTSUB_TRANSPORT) private readonly transport: TwitchEventSubTransport,
+    @Inject(TWITCH_EVENTSUB_TRANSPORT) private readonly transport: TwitchEventSubTransport | null,
   ) {}
 
   /** Twitch's `total_cost` and `max_total_cost` as last seen. */
@@ -176,7 +180,16 @@ export class TwitchEventSubReconciler {
   }
 
   private owns(s: EventSubSubscription): boolean {
-    return this.transport.owns(s.transport ? { method: s.transport.method, callback: s.transport.callback } : undefined);
+    return this.webhook().owns(s.transport ? { method: s.transport.method, callback: s.transport.callback } : undefined);
+  }
+
+  /** The transport reconciled; WebSocket sessions and conduits make their own subscriptions. */
+  private webhook(): TwitchEventSubTransport {
+    if (this.transport) return this.transport;
+    throw new TwitchEventSubConfigError(
+      `reconcile(), subscribe() and unsubscribe() manage webhook subscriptions; with transport "${this.options.transport}" ` +
+        'the subscriptions are the handlers\' and the "subscriptions" option\'s, made by the transport itself',
+    );
   }
 
   /** Every subscription Twitch lists for the app (every page), updating the cost totals. */
@@ -202,7 +215,7 @@ export class TwitchEventSubReconciler {
         type: w.type as never,
         version: w.version,
         condition: { ...w.condition },
-        transport: this.transport.createTransport() as never,
+        transport: this.webhook().createTransport() as never,
         ...(TWITCH_EVENTSUB_BATCHED_TYPES.has(w.type) ? { isBatchingEnabled: true } : {}),
       });
       this.totals = { totalCost: res.totalCost ?? totalCost, maxTotalCost: res.maxTotalCost ?? maxTotalCost };

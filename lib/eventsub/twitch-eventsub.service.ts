@@ -47,7 +47,8 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
 
   /** Startup reconcile: once the HTTP server listens (Twitch's challenge needs it). */
   onApplicationBootstrap(): void {
-    if (!this.options.reconcile.onStartup) return;
+    // WebSocket sessions and conduits make their subscriptions themselves (TwitchEventSubTransportRunner).
+    if (!this.options.reconcile.onStartup || this.options.transport !== 'webhook') return;
     this.startup = new Promise((resolve) => (this.resolveStartup = resolve));
     const run = () => {
       this.reconcile().then(
@@ -87,6 +88,7 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
    * subscription, not thrown.
    */
   async reconcile(options: { prune?: boolean } = {}): Promise<TwitchEventSubReconcileReport> {
+    this.webhookOnly('reconcile()');
     const wanted = this.wanted();
     const keys = new Set(wanted.map((w) => w.key));
     for (const w of await this.shared.list()) if (!keys.has(w.key)) wanted.push(w);
@@ -118,6 +120,7 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
     version: V,
     condition: TwitchEventSubConditionOf<T, V>,
   ): Promise<TwitchEventSubReconcileEntry> {
+    this.webhookOnly('subscribe()');
     const w = this.resolve(type, version, condition, 'subscribe()');
     const result = await this.reconciler.ensure(w);
     this.want(this.runtime, w);
@@ -131,6 +134,7 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
     version: V,
     condition: TwitchEventSubConditionOf<T, V>,
   ): Promise<number> {
+    this.webhookOnly('unsubscribe()');
     const w = this.resolve(type, version, condition, 'unsubscribe()');
     this.runtime.delete(w.key);
     await this.shared.remove(w);
@@ -170,6 +174,14 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
   /** Adds a wanted subscription declared at startup (by a handler). */
   addStartupSubscription(w: TwitchEventSubResolvedWanted): void {
     this.want(this.fixed, w);
+  }
+
+  private webhookOnly(what: string): void {
+    if (this.options.transport === 'webhook') return;
+    throw new TwitchEventSubConfigError(
+      `${what} manages webhook subscriptions; with transport "${this.options.transport}" the transport makes the subscriptions ` +
+        'of the handlers and of the "subscriptions" option on its own',
+    );
   }
 
   private want(map: Map<string, TwitchEventSubResolvedWanted>, w: TwitchEventSubResolvedWanted): void {

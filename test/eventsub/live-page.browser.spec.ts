@@ -4,15 +4,17 @@ import { NestFactory } from '@nestjs/core';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TwitchEventSubService } from '../../lib/eventsub/twitch-eventsub.service.js';
+import { TwitchEventSubTransportRunner } from '../../lib/eventsub/transports/twitch-eventsub-transport.runner.js';
 import { FakeTwitch } from '../../lib/testing/fake-twitch/index.js';
 import { installSampleFakeRoutes } from '../../sample/fake-extras.js';
 import { freePort } from '../support/net.js';
 
 /**
  * The sample's live EventSub page in a real browser (Debian's chromium, driven by playwright-core, as in
- * test/browser.spec.ts): each button makes the embedded fake Twitch sign and post a webhook to the sample,
- * which claims it, runs its handlers and pushes it to the page over server-sent events.
+ * test/browser.spec.ts), in the mode the sample runs in without a public callback URL: the WebSocket
+ * transport. Each button makes the embedded fake Twitch write a notification to the sample's EventSub
+ * session, which claims it, runs its handlers and pushes it to the page over server-sent events (both
+ * modes, webhook included, are covered without a browser by sample-live.spec.ts).
  */
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -51,7 +53,9 @@ describe('sample: live EventSub page in a browser', () => {
       TWITCH_BROADCASTER_ID: DEV_BROADCASTER_ID,
       TWITCH_KEY_PREFIX: `t-live-browser-${Math.random().toString(36).slice(2)}:`,
       PORT: String(port),
+      TWITCH_EVENTSUB_WS_URL: fake.eventSubWsUrl,
     });
+    delete process.env.TWITCH_EVENTSUB_CALLBACK;
     // Claims in memory: nothing of this test is left in Redis.
     delete process.env.REDIS_URL;
     fake.issueUserToken({
@@ -63,9 +67,10 @@ describe('sample: live EventSub page in a browser', () => {
     const { AppModule } = await import('../../sample/app.module.js');
     app = await NestFactory.create(AppModule, { logger: false, rawBody: true, abortOnError: false });
     await app.listen(port, '127.0.0.1');
-    const report = await app.get(TwitchEventSubService).startupReconcile();
-    expect(report?.created).toHaveLength(4);
-    await fake.eventSub.settled();
+    const runner = app.get(TwitchEventSubTransportRunner);
+    await runner.started();
+    const subs = [...fake.state.eventSubSubscriptions.values()].filter((s) => s.status === 'enabled' && s.transport.sessionId === runner.sessionId);
+    expect(subs).toHaveLength(4);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -110,9 +115,9 @@ describe('sample: live EventSub page in a browser', () => {
             page.getByRole('button', { name: c.kind, exact: true }).click(),
           ]);
           expect(emitted.status()).toBe(202);
-          const body = (await emitted.json()) as { type: string; deliveries: { messageId: string; status: number }[] };
-          expect(body.type).toBe(c.type);
-          expect(body.deliveries).toEqual([expect.objectContaining({ status: 204 })]);
+          const body = (await emitted.json()) as { type: string; transport: string; deliveries: { messageId: string; status: string }[] };
+          expect(body).toMatchObject({ type: c.type, transport: 'websocket' });
+          expect(body.deliveries).toEqual([expect.objectContaining({ status: 'delivered' })]);
           // Newest first: the notification just emitted is at the top of the list.
           const top = page.locator(`#events li[data-id="${body.deliveries[0].messageId}"]`);
           await top.waitFor({ timeout: 15_000 });
@@ -132,7 +137,7 @@ describe('sample: live EventSub page in a browser', () => {
         const events = (await res.json()) as Entry[];
         expect(events.map((e) => e.type)).toEqual(clicks.map((c) => c.type));
         expect(events.map((e) => ({ id: e.id, type: e.type }))).toEqual(shown.map(({ id, type }) => ({ id, type })));
-        expect(events.map((e) => e.id)).toEqual(fake.eventSub.deliveries.filter((d) => d.messageType === 'notification').map((d) => d.messageId));
+        expect(events.map((e) => e.id)).toEqual(fake.eventSubWs.deliveries.filter((d) => d.messageType === 'notification').map((d) => d.messageId));
         const [follow, sub, cheer, chat] = events;
         expect(shown[0].text).toBe(`${follow.event.userName as string} followed`);
         expect(shown[1].text).toBe(`${sub.event.userName as string} subscribed (tier ${sub.event.tier as string})`);

@@ -38,7 +38,8 @@ async function boot(eventSub: ReturnType<typeof TwitchEventSubModule.forRoot>, p
 
 describe('TwitchEventSubModule options and handler discovery', () => {
   it.each<[string, Partial<TwitchEventSubModuleOptions>, RegExp]>([
-    ['no webhook', { webhook: undefined }, /option "webhook" is required/],
+    ['a websocket user that is no user id', { webhook: undefined, websocket: { userId: 'twitchdev' } }, /option "websocket.userId" must be a Twitch user id/],
+    ['transport webhook without a webhook', { webhook: undefined, transport: 'webhook' }, /option "webhook" is required with transport "webhook"/],
     ['a short secret', { webhook: { ...webhook, secret: 'short' } }, /option "webhook.secret" must be an ASCII string of 10 to 100/],
     ['a relative callback', { webhook: { ...webhook, callbackUrl: '/eventsub' } }, /option "webhook.callbackUrl" must be an absolute URL/],
     ['a bad claim TTL', { webhook, claimTtlMs: -1 }, /option "claimTtlMs" must be an integer/],

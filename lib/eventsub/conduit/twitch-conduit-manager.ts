@@ -511,20 +511,26 @@ export class TwitchConduitManager {
 
   /** Repairs on `conduit.shard.disabled`, then hands every delivery on. */
   private async onDelivery(d: TwitchEventSubDelivery): Promise<void> {
-    if (d.messageType === 'notification' && d.subscription.type === 'conduit.shard.disabled') {
-      type ShardDisabled = { conduit_id?: string; shard_id?: string; transport?: { session_id?: string; callback?: string } };
-      const event = d.event as ShardDisabled | undefined;
-      if (event?.conduit_id === this.conduit && event?.shard_id !== undefined) {
-        const handle = this.handles.get(event.shard_id);
-        const target = event.transport?.session_id ?? event.transport?.callback;
-        if (handle && handle.target === target) {
-          this.logger.warn(`EventSub conduit: shard ${event.shard_id} was disabled; serving it again`);
-          this.handles.delete(event.shard_id);
-          void handle.stop();
-        }
-        void this.tick();
-      }
-    }
+    if (d.messageType === 'notification' && d.subscription.type === 'conduit.shard.disabled') this.shardDisabled(d.event);
     await this.config.sink(d);
+  }
+
+  /**
+   * A `conduit.shard.disabled` event (raw Twitch JSON) of this conduit: a shard this instance serves at the
+   * disabled session or callback is served again, and a heartbeat runs. Webhook shards receive the event on
+   * the webhook receiver, which hands it here; WebSocket shards' sessions hand it here themselves.
+   */
+  shardDisabled(rawEvent: unknown): void {
+    type ShardDisabled = { conduit_id?: string; shard_id?: string; transport?: { session_id?: string; callback?: string } };
+    const event = rawEvent as ShardDisabled | undefined;
+    if (this.stopped || event?.conduit_id !== this.conduit || event?.shard_id === undefined) return;
+    const handle = this.handles.get(event.shard_id);
+    const target = event.transport?.session_id ?? event.transport?.callback;
+    if (handle && handle.target === target) {
+      this.logger.warn(`EventSub conduit: shard ${event.shard_id} was disabled; serving it again`);
+      this.handles.delete(event.shard_id);
+      void handle.stop();
+    }
+    void this.tick();
   }
 }

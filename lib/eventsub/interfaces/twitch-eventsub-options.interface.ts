@@ -69,9 +69,109 @@ export interface TwitchEventSubHandlerErrorContext {
   notification: TwitchEventSubNotification;
 }
 
+/** How Twitch's messages reach the app. */
+export type TwitchEventSubTransportName = 'webhook' | 'websocket' | 'conduit';
+
+/** The WebSocket transport: one session to Twitch, subscribed with a user's token on every fresh session. */
+export interface TwitchEventSubWebSocketOptions {
+  /**
+   * URL of a fresh session (`session_reconnect` URLs are followed as Twitch gives them).
+   * @default 'wss://eventsub.wss.twitch.tv/ws'
+   */
+  url?: string;
+  /**
+   * The user whose stored token (`TwitchUserTokenService`, refreshed on a 401) makes the subscriptions:
+   * WebSocket subscriptions need a user access token, and their conditions must name that user (or a channel
+   * the user moderates, as each type requires). Without it, each subscription is made with the token of the
+   * user its condition names (`moderator_user_id`, else `user_id`, else `broadcaster_user_id`), one session
+   * per user.
+   * @default the user in each condition
+   */
+  userId?: string;
+  /**
+   * `keepalive_timeout_seconds` asked of Twitch, 10 to 600 s. It is also the time Twitch gives to subscribe
+   * after the welcome.
+   * @default Twitch's own (10 s)
+   */
+  keepaliveTimeoutSeconds?: number;
+  /**
+   * Wait beyond the keepalive window before a silent session counts as lost and is replaced (ms).
+   * @default 3000
+   */
+  keepaliveMarginMs?: number;
+  /**
+   * Time to open the socket and read its welcome (ms).
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * First backoff delay before a fresh session after a failure (ms), doubled per failure with jitter.
+   * @default 1000
+   */
+  reconnectBaseDelayMs?: number;
+  /**
+   * Longest backoff delay (ms).
+   * @default 60000
+   */
+  reconnectMaxDelayMs?: number;
+}
+
+/** The conduit transport: a conduit whose shards the running instances share (through Redis). */
+export interface TwitchEventSubConduitOptions {
+  /**
+   * Shards of the conduit, 1 to 20000; an existing conduit is resized to it.
+   * @default 4
+   */
+  shardCount?: number;
+  /**
+   * The conduit to use when you keep its id in your configuration.
+   * @default the id kept in Redis, else a new conduit
+   */
+  conduitId?: string;
+  /**
+   * Name of this app's conduit in Redis (to keep several apps on one client apart): 1 to 64 letters,
+   * digits, `_`, `.` or `-`.
+   * @default 'default'
+   */
+  name?: string;
+  /**
+   * How the shards reach this instance: one WebSocket session per shard, or this instance's webhook
+   * receiver (then `webhook.callbackUrl` and `webhook.secret` are required, and each instance needs its
+   * own callback URL).
+   * @default 'websocket'
+   */
+  shardTransport?: 'websocket' | 'webhook';
+  /**
+   * WebSocket URL of the shards' sessions (`shardTransport: 'websocket'`).
+   * @default 'wss://eventsub.wss.twitch.tv/ws'
+   */
+  url?: string;
+  /**
+   * Time between heartbeats (lease renewal, rebalancing, repairs), ms; at least 50.
+   * @default 2000
+   */
+  heartbeatMs?: number;
+  /**
+   * An instance that has not renewed its lease for this long loses its shards (ms); more than `heartbeatMs`.
+   * @default 6000
+   */
+  leaseMs?: number;
+}
+
 export interface TwitchEventSubModuleOptions {
-  /** The webhook transport. Required today (WebSocket and conduit transports come later). */
+  /**
+   * How Twitch's messages reach the app: `webhook` (Twitch POSTs to `webhook.callbackUrl`), `websocket`
+   * (one session, subscribed with `websocket.userId`'s token) or `conduit` (shards shared by the instances,
+   * subscribed once with the app token).
+   * @default 'webhook' when `webhook` is given, else 'websocket'
+   */
+  transport?: TwitchEventSubTransportName;
+  /** The webhook transport (and the callback of conduit shards with `shardTransport: 'webhook'`). */
   webhook?: TwitchEventSubWebhookOptions;
+  /** The WebSocket transport (`transport: 'websocket'`). */
+  websocket?: TwitchEventSubWebSocketOptions;
+  /** The conduit transport (`transport: 'conduit'`). */
+  conduit?: TwitchEventSubConduitOptions;
   /** Subscriptions wanted besides those of `@OnTwitchEvent(..., { condition })` handlers. */
   subscriptions?: TwitchEventSubWantedSubscription[];
   reconcile?: TwitchEventSubReconcileOptions;

@@ -4,6 +4,25 @@
  * hands each notification or revocation to a {@link TwitchEventSubSink}; it never runs handlers itself.
  */
 
+import type { TwitchEventSubTransportKind } from '../twitch-eventsub-type.interface.js';
+
+/**
+ * What the reconciler and the service need from a transport whose subscriptions are managed with Get and
+ * Create EventSub Subscription (the webhook transport): how to subscribe through it and how to recognise
+ * this app's subscriptions. WebSocket sessions and conduits make their own subscriptions (see
+ * `TwitchEventSubWsTransport`, `TwitchConduitManager`) and hand their deliveries to a {@link TwitchEventSubSink}.
+ */
+export interface TwitchEventSubTransport {
+  readonly kind: TwitchEventSubTransportKind;
+  /** The `transport` object of Create EventSub Subscription (wire names), secret included. */
+  createTransport(): Record<string, unknown>;
+  /** Whether a subscription listed by Twitch (its `transport`, wire names) belongs to this transport. */
+  owns(transport: Record<string, unknown> | undefined): boolean;
+}
+
+/** Injection token of the transport the reconciler subscribes through. */
+export const TWITCH_EVENTSUB_TRANSPORT = Symbol('TWITCH_EVENTSUB_TRANSPORT');
+
 /** A subscription's transport as Twitch describes it in messages (snake_case, as sent). */
 export interface TwitchEventSubTransportJson {
   method: 'webhook' | 'websocket' | 'conduit' | string;

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { HttpStatus, Inject, Injectable, Logger, Post, Req, Res } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger, NotFoundException, Post, Req, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from '../twitch-eventsub.constants.js';
 import { TwitchEventSubDispatcher } from '../twitch-eventsub.dispatcher.js';
@@ -38,7 +38,8 @@ export class TwitchEventSubWebhookController {
 
   @Post()
   async receive(@Req() request: WebhookRequest, @Res() response: unknown): Promise<void> {
-    const webhook = this.options.webhook!;
+    const webhook = this.options.webhook;
+    if (!webhook) throw new NotFoundException('No EventSub webhook is configured (option "webhook")');
     const endpoint = `POST ${webhook.path} (EventSub webhook)`;
     const reject = (status: number, reason: TwitchEventSubWebhookRejection, message: string) =>
       new TwitchEventSubWebhookException(status, reason, message, endpoint);
@@ -99,8 +100,13 @@ export class TwitchEventSubWebhookController {
 
     if (type === 'webhook_callback_verification') {
       if (typeof body.challenge !== 'string') throw reject(HttpStatus.BAD_REQUEST, 'invalid_body', 'The challenge is missing');
+      // A subscription's challenge has `subscription`; a conduit shard's (webhook shards) has `conduit_shard`.
+      const shard = body.conduit_shard as Record<string, unknown> | undefined;
       const sub = (body.subscription ?? {}) as Record<string, unknown>;
-      const what = `${String(sub.type ?? 'a conduit shard')}${sub.id ? ` (subscription ${String(sub.id)})` : ''}`;
+      const what =
+        shard && typeof shard === 'object'
+          ? `conduit ${String(shard.conduit_id ?? '?')} shard ${String(shard.shard ?? shard.shard_id ?? '?')}`
+          : `${String(sub.type ?? 'a subscription')}${sub.id ? ` (subscription ${String(sub.id)})` : ''}`;
       this.logger.log(`EventSub webhook verified for ${what}`);
       adapter.setHeader(response, 'Content-Type', 'text/plain; charset=utf-8');
       adapter.reply(response, body.challenge, HttpStatus.OK);
@@ -120,7 +126,8 @@ export class TwitchEventSubWebhookController {
       messageId: id!,
       messageType: type,
       timestamp: sentAt,
-      transport: 'webhook',
+      // Webhook conduit shards receive here too: their messages are the conduit's.
+      transport: this.options.transport === 'conduit' ? 'conduit' : 'webhook',
       ...(retry !== undefined && /^\d{1,9}$/.test(retry.trim()) ? { retry: Number(retry.trim()) } : {}),
       body: body as { subscription: Record<string, unknown>; event?: Record<string, unknown>; events?: unknown[] },
     });

@@ -1,4 +1,4 @@
-import type { TwitchEventSubTransport } from '../transport/twitch-eventsub-transport.interface.js';
+import type { TwitchEventSubTransport } from '../transports/twitch-eventsub-transport.interface.js';
 
 /** The webhook transport: subscriptions with this app's callback URL and secret. */
 export class TwitchEventSubWebhookTransport implements TwitchEventSubTransport {
