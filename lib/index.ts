@@ -192,3 +192,5 @@ export {
   TwitchExtensionPubSubLimitException,
   type TwitchExtensionAuthFailureReason,
 } from './extensions/twitch-extension.exceptions.js';
+
+export * from './chat/index.js';
