@@ -25,7 +25,8 @@ export interface TwitchChatLimitTicket {
  * Takes a place in every window (KEYS[1..n]) or none: a place counts while its send is in flight (at most
  * ARGV[2] ms) and, once released, for the window plus the margin. With a recipient (whispers), KEYS[n+1]
  * holds the recipients of the day: a new one beyond the limit is refused. Redis's clock, so every
- * instance agrees. Returns {0,0} taken, {1, ms} wait, {2, ms} refused (recipients), {3+i, ms} window i full.
+ * instance agrees. ARGV: member, hold, n, the n limits, the n `after` times, then recipient, its limit and
+ * window. Returns {0,0} taken, {2, ms} refused (recipients), {2+i, ms} window i full: room in at least ms.
  */
 const ACQUIRE = `
 local t = redis.call('TIME')
@@ -41,16 +42,17 @@ for i = 1, n do
   local count = redis.call('ZCARD', KEYS[i])
   if count >= limit then
     local at = redis.call('ZRANGE', KEYS[i], count - limit, count - limit, 'WITHSCORES')
-    local w = tonumber(at[2]) - now
+    -- A place still in flight frees up at the earliest a window (plus margin) from now.
+    local w = math.min(tonumber(at[2]) - now, tonumber(ARGV[3 + n + i]))
     if w > wait then wait = w; full = i end
   end
 end
-local recipient = ARGV[4 + n]
+local recipient = ARGV[4 + 2 * n]
 if recipient and recipient ~= '' then
   local u = KEYS[n + 1]
-  local day = tonumber(ARGV[6 + n])
+  local day = tonumber(ARGV[6 + 2 * n])
   redis.call('ZREMRANGEBYSCORE', u, '-inf', now - day)
-  if not redis.call('ZSCORE', u, recipient) and redis.call('ZCARD', u) >= tonumber(ARGV[5 + n]) then
+  if not redis.call('ZSCORE', u, recipient) and redis.call('ZCARD', u) >= tonumber(ARGV[5 + 2 * n]) then
     local first = redis.call('ZRANGE', u, 0, 0, 'WITHSCORES')
     return {2, math.max(1, tonumber(first[2]) + day - now)}
   end
@@ -63,7 +65,7 @@ end
 if recipient and recipient ~= '' then
   local u = KEYS[n + 1]
   redis.call('ZADD', u, 'NX', now, recipient)
-  redis.call('PEXPIRE', u, tonumber(ARGV[6 + n]))
+  redis.call('PEXPIRE', u, tonumber(ARGV[6 + 2 * n]))
 end
 return {0, 0}
 `;
@@ -96,7 +98,7 @@ export class TwitchChatLimiter {
   private readonly redis?: TwitchRedisClient;
   private readonly memory = new Map<string, Map<string, number>>();
   private readonly recipients = new Map<string, Map<string, number>>();
-  private readonly holdMs: number;
+  private readonly budgetMs: number;
   private redisDownUntil = 0;
   private seq = 0;
 
@@ -106,8 +108,7 @@ export class TwitchChatLimiter {
     @Optional() @Inject(TWITCH_REDIS) redis: TwitchRedisHandle | null,
   ) {
     this.redis = redis?.client;
-    const longest = Math.max(...Object.values(options.limits).map((w) => (typeof w === 'object' ? w.windowMs : 0)));
-    this.holdMs = callBudgetMs(twitchOptions) + longest + options.limits.marginMs;
+    this.budgetMs = callBudgetMs(twitchOptions);
   }
 
   /**
@@ -125,9 +126,11 @@ export class TwitchChatLimiter {
     const member = [process.pid, Date.now().toString(36), (++this.seq).toString(36), Math.random().toString(36).slice(2, 8)].join(':');
     const pollMs = Math.max(5, Math.min(250, Math.floor(Math.min(...slots.map((s) => s.window.windowMs)) / 20)));
     const deadline = Date.now() + this.options.limits.maxWaitMs;
+    // A place counts at most this long if its answer never comes back (the instance died).
+    const hold = this.budgetMs + Math.max(...slots.map((s) => s.window.windowMs)) + this.options.limits.marginMs;
     for (;;) {
       opts.signal?.throwIfAborted();
-      const taken = await this.tryTake(keys, slots, member, base, opts.recipient);
+      const taken = await this.tryTake(keys, slots, member, base, hold, opts.recipient);
       if (taken.code === 0) return { release: () => this.release(taken.store, keys, slots, member) };
       const name = taken.code === 2 ? 'whisperRecipientsPerDay' : (slots[taken.code - 3]?.name ?? 'chat');
       if (taken.code === 2 || Date.now() + taken.wait > deadline) {
@@ -141,11 +144,24 @@ export class TwitchChatLimiter {
     }
   }
 
-  private async tryTake(keys: string[], slots: TwitchChatLimitSlot[], member: string, base: string, recipient?: string): Promise<Taken> {
+  private async tryTake(
+    keys: string[],
+    slots: TwitchChatLimitSlot[],
+    member: string,
+    base: string,
+    hold: number,
+    recipient?: string,
+  ): Promise<Taken> {
     const day = this.options.limits.whisperRecipientsPerDay;
     if (this.redis && Date.now() >= this.redisDownUntil) {
       try {
-        const args = [member, String(this.holdMs), String(slots.length), ...slots.map((s) => String(s.window.limit))];
+        const args = [
+          member,
+          String(hold),
+          String(slots.length),
+          ...slots.map((s) => String(s.window.limit)),
+          ...slots.map((s) => String(s.window.windowMs + this.options.limits.marginMs)),
+        ];
         const allKeys = [...keys];
         if (recipient) {
           args.push(recipient, String(day.limit), String(day.windowMs));
@@ -158,10 +174,16 @@ export class TwitchChatLimiter {
         this.logger.warn(`Redis unavailable, keeping chat limits in memory for now: ${(err as Error).message}`);
       }
     }
-    return { ...this.takeInMemory(keys, slots, member, recipient), store: 'memory' };
+    return { ...this.takeInMemory(keys, slots, member, hold, recipient), store: 'memory' };
   }
 
-  private takeInMemory(keys: string[], slots: TwitchChatLimitSlot[], member: string, recipient?: string): { code: number; wait: number } {
+  private takeInMemory(
+    keys: string[],
+    slots: TwitchChatLimitSlot[],
+    member: string,
+    hold: number,
+    recipient?: string,
+  ): { code: number; wait: number } {
     const now = Date.now();
     let wait = 0;
     let full = 0;
@@ -172,7 +194,7 @@ export class TwitchChatLimiter {
       const limit = slots[i].window.limit;
       if (places.size >= limit) {
         const sorted = [...places.values()].sort((a, b) => a - b);
-        const w = sorted[places.size - limit] - now;
+        const w = Math.min(sorted[places.size - limit] - now, slots[i].window.windowMs + this.options.limits.marginMs);
         if (w > wait) {
           wait = w;
           full = i + 1;
@@ -188,7 +210,7 @@ export class TwitchChatLimiter {
       }
     }
     if (wait > 0) return { code: 2 + full, wait: Math.max(1, wait) };
-    for (const key of keys) this.memory.get(key)!.set(member, now + this.holdMs);
+    for (const key of keys) this.memory.get(key)!.set(member, now + hold);
     if (recipient && !this.recipients.has(recipient)) this.recipients.set(recipient, new Map([['at', now]]));
     return { code: 0, wait: 0 };
   }
