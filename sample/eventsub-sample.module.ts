@@ -14,6 +14,8 @@ import { LiveFeed } from './live-feed.service.js';
   imports: [
     ConfigModule,
     TwitchEventSubModule.forRootAsync({
+      // Global: the chat bot (sample/chat-bot.ts) routes the same notifications.
+      isGlobal: true,
       imports: [ConfigModule],
       inject: [ConfigService],
       useFactory: (config: ConfigService) => {
