@@ -111,7 +111,19 @@ async function createApp(lib, store) {
   })(BenchModule);
   const app = await NestFactory.create(BenchModule, { logger: false, rawBody: true });
   await app.init();
-  return { app, dispatcher: app.get(twitch.TwitchEventSubDispatcher), counts };
+  const { ChannelChatMessageEvent } = await import(pathToFileURL(join(lib, 'eventsub-types.js')).href);
+  const toDto = (raw) => twitch.mapTwitchDto(ChannelChatMessageEvent, raw);
+  return { app, dispatcher: app.get(twitch.TwitchEventSubDispatcher), router: app.get(twitch.TwitchChatRouter), toDto, counts };
+}
+
+/** The chat router alone: the typed event straight to TwitchChatRouter.handle() (filters, parser, handlers). */
+async function runRouter(router, toDto, scenario) {
+  const events = Array.from({ length: MESSAGES }, (_, seq) => toDto(event(seq, scenario)));
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < events.length; i += CONCURRENCY) {
+    await Promise.all(events.slice(i, i + CONCURRENCY).map((e) => router.handle(e)));
+  }
+  return MESSAGES / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
 async function run(dispatcher, scenario, round) {
@@ -148,14 +160,15 @@ async function main() {
     : await buildLib({ outDir: args['lib-dir'] ?? (smoke ? 'bench/.build-chat-smoke' : 'bench/.build-chat'), compiler, log });
   const results = [];
   let failures = 0;
-  for (const store of ['redis', 'memory']) {
-    const { app, dispatcher, counts } = await createApp(lib, store);
+  for (const store of ['redis', 'memory', 'router']) {
+    const { app, dispatcher, router, toDto, counts } = await createApp(lib, store === 'router' ? 'memory' : store);
     try {
       for (const scenario of Object.keys(SCENARIOS)) {
-        await run(dispatcher, scenario, 'warmup');
+        const measure = (round) => (store === 'router' ? runRouter(router, toDto, scenario) : run(dispatcher, scenario, round));
+        await measure('warmup');
         for (let round = 0; round < ROUNDS; round++) {
           const before = { ...counts };
-          const perSecond = await run(dispatcher, scenario, round);
+          const perSecond = await measure(round);
           const commands = counts.commands - before.commands;
           const messages = counts.messages - before.messages;
           // Every command reaches the router with its 3 arguments; filtered ones reach nothing.
@@ -170,14 +183,15 @@ async function main() {
   }
   await storeCleanup();
   log('');
-  log('| scenario | claims | messages/s (median) |');
+  log('| scenario | path | messages/s (median) |');
   log('|---|---|---|');
   const medians = {};
   for (const scenario of Object.keys(SCENARIOS)) {
-    for (const store of ['redis', 'memory']) {
+    for (const store of ['redis', 'memory', 'router']) {
       const m = median(results.filter((r) => r.store === store && r.scenario === scenario).map((r) => r.perSecond));
       (medians[scenario] ??= {})[store] = m;
-      log(`| ${SCENARIOS[scenario].label} | ${store === 'redis' ? 'Redis' : 'in memory'} | ${Math.round(m)} |`);
+      const path = { redis: 'dispatcher, claims in Redis', memory: 'dispatcher, claims in memory', router: 'chat router alone' }[store];
+      log(`| ${SCENARIOS[scenario].label} | ${path} | ${Math.round(m)} |`);
     }
   }
   log('');

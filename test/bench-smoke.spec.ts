@@ -135,7 +135,7 @@ describe('bench harness (smoke run)', () => {
     expect(code, out).toBe(0);
     for (const label of ['command (!so @user "two words" now)', 'plain message', 'shared chat, other channel (filtered)']) {
       const rows = out.split('\n').filter((l) => l.startsWith(`| ${label} |`));
-      expect(rows, out).toHaveLength(2);
+      expect(rows, out).toHaveLength(3);
       expect(rows.every((r) => Number(r.split('|')[3]) > 0), rows.join('\n')).toBe(true);
     }
     expect(out).toMatch(/0 runs with a difference/);
