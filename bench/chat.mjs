@@ -127,7 +127,14 @@ async function runRouter(router, toDto, scenario) {
 }
 
 async function run(dispatcher, scenario, round) {
-  const subscription = { id: 'bench-sub', type: 'channel.chat.message', version: '1', status: 'enabled', condition: { broadcaster_user_id: CHANNEL, user_id: BOT }, cost: 0 };
+  const subscription = {
+    id: 'bench-sub',
+    type: 'channel.chat.message',
+    version: '1',
+    status: 'enabled',
+    condition: { broadcaster_user_id: CHANNEL, user_id: BOT },
+    cost: 0,
+  };
   const t0 = process.hrtime.bigint();
   let next = 0;
   const worker = async () => {
@@ -153,11 +160,15 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   log(`nestjs-twitch chat bench: ${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}`);
-  log(`${ROUNDS} round(s) of ${MESSAGES} notifications, ${CONCURRENCY} at a time${smoke ? ' (smoke run: tiny counts, numbers are not meaningful)' : ''}`);
+  log(
+    `${ROUNDS} round(s) of ${MESSAGES} notifications, ${CONCURRENCY} at a time` +
+      (smoke ? ' (smoke run: tiny counts, numbers are not meaningful)' : ''),
+  );
   const compiler = args.build ?? 'tsc';
-  const lib = compiler === 'none'
-    ? join(ROOT, args['lib-dir'] ?? 'bench/.build-chat')
-    : await buildLib({ outDir: args['lib-dir'] ?? (smoke ? 'bench/.build-chat-smoke' : 'bench/.build-chat'), compiler, log });
+  const lib =
+    compiler === 'none'
+      ? join(ROOT, args['lib-dir'] ?? 'bench/.build-chat')
+      : await buildLib({ outDir: args['lib-dir'] ?? (smoke ? 'bench/.build-chat-smoke' : 'bench/.build-chat'), compiler, log });
   const results = [];
   let failures = 0;
   for (const store of ['redis', 'memory', 'router']) {
@@ -172,7 +183,10 @@ async function main() {
           const commands = counts.commands - before.commands;
           const messages = counts.messages - before.messages;
           // Every command reaches the router with its 3 arguments; filtered ones reach nothing.
-          const expected = scenario === 'shared' ? { commands: 0, messages: 0 } : { commands: scenario === 'command' ? MESSAGES : 0, messages: MESSAGES };
+          const expected =
+            scenario === 'shared'
+              ? { commands: 0, messages: 0 }
+              : { commands: scenario === 'command' ? MESSAGES : 0, messages: MESSAGES };
           if (commands !== expected.commands || messages !== expected.messages) failures++;
           results.push({ store, scenario, round, perSecond, commands, messages });
         }
@@ -190,12 +204,16 @@ async function main() {
     for (const store of ['redis', 'memory', 'router']) {
       const m = median(results.filter((r) => r.store === store && r.scenario === scenario).map((r) => r.perSecond));
       (medians[scenario] ??= {})[store] = m;
-      const path = { redis: 'dispatcher, claims in Redis', memory: 'dispatcher, claims in memory', router: 'chat router alone' }[store];
+      const path = { redis: 'dispatcher, claims in Redis', memory: 'dispatcher, claims in memory', router: 'chat router alone' }[
+        store
+      ];
       log(`| ${SCENARIOS[scenario].label} | ${path} | ${Math.round(m)} |`);
     }
   }
   log('');
-  log(`Checked: every command and message handled once per notification, filtered ones by none; ${failures} runs with a difference`);
+  log(
+    `Checked: every command and message handled once per notification, filtered ones by none; ${failures} runs with a difference`,
+  );
   if (args.json) writeFileSync(String(args.json), JSON.stringify({ results, medians, failures }, null, 2));
   if (failures) process.exitCode = 1;
 }

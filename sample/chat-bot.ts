@@ -1,12 +1,28 @@
-import { Controller, HttpCode, Injectable, Logger, Module, NotFoundException, Post, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Controller,
+  HttpCode,
+  Injectable,
+  Logger,
+  Module,
+  NotFoundException,
+  Post,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { OnChatCommand, TwitchChatModule, TwitchUserTokenService, type TwitchChatCommand, type TwitchScope } from '../lib/index.js';
+import {
+  OnChatCommand,
+  TwitchChatModule,
+  TwitchUserTokenService,
+  type TwitchChatCommand,
+  type TwitchScope,
+} from '../lib/index.js';
 import { sampleFake } from './live-state.js';
 
 /** Scopes of the bot's user token: send and read chat as a bot. */
 const BOT_SCOPES: TwitchScope[] = ['user:write:chat', 'user:read:chat', 'user:bot'];
 
-const botUserId = (config: ConfigService) => config.get<string>('TWITCH_CHAT_USER_ID') ?? config.getOrThrow<string>('TWITCH_BROADCASTER_ID');
+const botUserId = (config: ConfigService) =>
+  config.get<string>('TWITCH_CHAT_USER_ID') ?? config.getOrThrow<string>('TWITCH_BROADCASTER_ID');
 
 /**
  * A small chat bot: answers `!hello` in the chat the live page shows (its `channel.chat.message`
@@ -62,7 +78,10 @@ export class SampleChatController {
     TwitchChatModule.forRootAsync({
       imports: [ConfigModule],
       inject: [ConfigService],
-      useFactory: (config: ConfigService) => ({ botUserId: botUserId(config), roles: { [config.getOrThrow<string>('TWITCH_BROADCASTER_ID')]: 'moderator' } }),
+      useFactory: (config: ConfigService) => ({
+        botUserId: botUserId(config),
+        roles: { [config.getOrThrow<string>('TWITCH_BROADCASTER_ID')]: 'moderator' },
+      }),
     }),
   ],
   controllers: [SampleChatController],

@@ -16,7 +16,10 @@ export function parseChatCommand(text: string, replyLogin?: string): TwitchChatP
   let body = text.trim();
   if (replyLogin) {
     const mention = `@${replyLogin}`;
-    if (body.toLowerCase().startsWith(mention.toLowerCase()) && (body.length === mention.length || /\s/.test(body[mention.length]))) {
+    if (
+      body.toLowerCase().startsWith(mention.toLowerCase()) &&
+      (body.length === mention.length || /\s/.test(body[mention.length]))
+    ) {
       body = body.slice(mention.length).trim();
     }
   }

@@ -40,11 +40,27 @@ export class TwitchChatOptionsError extends Error {
 
 const USER_ID = /^[0-9]{1,20}$/;
 const KNOWN = new Set([
-  'botUserId', 'channels', 'auth', 'ignoreOwnMessages', 'sharedChat', 'ignoreCommandCase', 'roles', 'defaultRole', 'verified', 'limits',
+  'botUserId',
+  'channels',
+  'auth',
+  'ignoreOwnMessages',
+  'sharedChat',
+  'ignoreCommandCase',
+  'roles',
+  'defaultRole',
+  'verified',
+  'limits',
 ]);
 const WINDOWS = [
-  'normal', 'moderator', 'verified', 'announcements', 'shoutoutsPerChannel', 'shoutoutsPerTarget', 'whispersPerSecond',
-  'whispersPerMinute', 'whisperRecipientsPerDay',
+  'normal',
+  'moderator',
+  'verified',
+  'announcements',
+  'shoutoutsPerChannel',
+  'shoutoutsPerTarget',
+  'whispersPerSecond',
+  'whispersPerMinute',
+  'whisperRecipientsPerDay',
 ] as const;
 
 function bool(value: unknown, option: string, fallback: boolean): boolean {
@@ -63,7 +79,8 @@ function int(value: unknown, option: string, fallback: number, min: number, max:
 
 function oneOf<T extends string>(value: unknown, option: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) throw new TwitchChatOptionsError(option, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+  if (!allowed.includes(value as T))
+    throw new TwitchChatOptionsError(option, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
   return value as T;
 }
 
@@ -78,19 +95,25 @@ function window(value: unknown, option: string, fallback: TwitchChatWindow): Twi
 }
 
 /** Validates the `TwitchChatModule` options and fills in defaults. Throws `TwitchChatOptionsError` naming the first bad one. */
-export function resolveTwitchChatOptions(input: TwitchChatModuleOptions, twitch: { keyPrefix: string }): TwitchChatResolvedOptions {
+export function resolveTwitchChatOptions(
+  input: TwitchChatModuleOptions,
+  twitch: { keyPrefix: string },
+): TwitchChatResolvedOptions {
   if (!input || typeof input !== 'object') throw new TwitchChatOptionsError('options', 'must be an object');
-  for (const key of Object.keys(input)) if (!KNOWN.has(key)) throw new TwitchChatOptionsError(key, 'is not an option of TwitchChatModule');
+  for (const key of Object.keys(input))
+    if (!KNOWN.has(key)) throw new TwitchChatOptionsError(key, 'is not an option of TwitchChatModule');
   if (typeof input.botUserId !== 'string' || !USER_ID.test(input.botUserId)) {
     throw new TwitchChatOptionsError('botUserId', "is required: the bot account's Twitch user ID (digits)");
   }
   const channels = input.channels ?? [];
   if (!Array.isArray(channels)) throw new TwitchChatOptionsError('channels', 'must be an array of broadcaster IDs');
   channels.forEach((c, i) => {
-    if (typeof c !== 'string' || !USER_ID.test(c)) throw new TwitchChatOptionsError(`channels[${i}]`, 'must be a broadcaster ID (digits)');
+    if (typeof c !== 'string' || !USER_ID.test(c))
+      throw new TwitchChatOptionsError(`channels[${i}]`, 'must be a broadcaster ID (digits)');
   });
   const roles = input.roles ?? {};
-  if (!roles || typeof roles !== 'object' || Array.isArray(roles)) throw new TwitchChatOptionsError('roles', 'must map broadcaster IDs to roles');
+  if (!roles || typeof roles !== 'object' || Array.isArray(roles))
+    throw new TwitchChatOptionsError('roles', 'must map broadcaster IDs to roles');
   for (const [id, role] of Object.entries(roles)) {
     if (!USER_ID.test(id)) throw new TwitchChatOptionsError(`roles.${id}`, 'must be keyed by a broadcaster ID (digits)');
     oneOf(role, `roles.${id}`, ['normal', 'moderator'] as const, 'normal');

@@ -67,6 +67,10 @@ export function OnChatCommand(
   }
   return (target, key, descriptor) => {
     const existing: TwitchChatHandlerMeta[] = Reflect.getMetadata(TWITCH_CHAT_COMMAND_HANDLER, descriptor.value as object) ?? [];
-    SetMetadata(TWITCH_CHAT_COMMAND_HANDLER, [...existing, { commands: names, channels: options.channels }])(target, key, descriptor);
+    SetMetadata(TWITCH_CHAT_COMMAND_HANDLER, [...existing, { commands: names, channels: options.channels }])(
+      target,
+      key,
+      descriptor,
+    );
   };
 }

@@ -61,7 +61,11 @@ export class TwitchChatAuthorizationException extends TwitchException {
     super(
       HttpStatus.INTERNAL_SERVER_ERROR,
       `${endpoint}: ${detail}; needed: ${requiredScopes.join(' + ')}`,
-      { endpoint, cause, ...(cause instanceof TwitchException ? { twitchStatus: cause.twitchStatus, twitchMessage: cause.twitchMessage } : {}) },
+      {
+        endpoint,
+        cause,
+        ...(cause instanceof TwitchException ? { twitchStatus: cause.twitchStatus, twitchMessage: cause.twitchMessage } : {}),
+      },
       'TWITCH_CHAT_UNAUTHORIZED',
     );
   }

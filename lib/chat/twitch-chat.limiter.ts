@@ -123,7 +123,9 @@ export class TwitchChatLimiter {
     if (!this.options.limits.enabled || slots.length === 0) return { release: () => Promise.resolve() };
     const base = `${this.options.keyPrefix}chat:${this.options.botUserId}:`;
     const keys = slots.map((s) => base + s.key);
-    const member = [process.pid, Date.now().toString(36), (++this.seq).toString(36), Math.random().toString(36).slice(2, 8)].join(':');
+    const member = [process.pid, Date.now().toString(36), (++this.seq).toString(36), Math.random().toString(36).slice(2, 8)].join(
+      ':',
+    );
     const pollMs = Math.max(5, Math.min(250, Math.floor(Math.min(...slots.map((s) => s.window.windowMs)) / 20)));
     const deadline = Date.now() + this.options.limits.maxWaitMs;
     // A place counts at most this long if its answer never comes back (the instance died).

@@ -7,7 +7,11 @@ import { TwitchEventSubService } from '../eventsub/twitch-eventsub.service.js';
 import type { TwitchEventSubNotification } from '../eventsub/interfaces/twitch-eventsub-message.interface.js';
 import type { ChannelChatMessageEvent } from '../generated/eventsub/chat.js';
 import { parseChatCommand } from './twitch-chat-command.parser.js';
-import { TWITCH_CHAT_COMMAND_HANDLER, TWITCH_CHAT_MESSAGE_HANDLER, TWITCH_CHAT_RESOLVED_OPTIONS } from './twitch-chat.constants.js';
+import {
+  TWITCH_CHAT_COMMAND_HANDLER,
+  TWITCH_CHAT_MESSAGE_HANDLER,
+  TWITCH_CHAT_RESOLVED_OPTIONS,
+} from './twitch-chat.constants.js';
 import type { TwitchChatHandlerMeta } from './twitch-chat.decorators.js';
 import type { TwitchChatResolvedOptions } from './twitch-chat-options.js';
 import { TwitchChatService } from './twitch-chat.service.js';
@@ -50,7 +54,9 @@ export class TwitchChatRouter implements OnModuleInit {
       const instance = wrapper.instance as Record<string, Call> | undefined;
       const prototype = instance && typeof instance === 'object' ? (Object.getPrototypeOf(instance) as object) : undefined;
       const statik = wrapper.isDependencyTreeStatic();
-      const scan = prototype ?? (!statik && typeof wrapper.metatype === 'function' && !wrapper.inject ? wrapper.metatype.prototype : undefined);
+      const scan =
+        prototype ??
+        (!statik && typeof wrapper.metatype === 'function' && !wrapper.inject ? wrapper.metatype.prototype : undefined);
       if (!scan || seen.has(scan)) continue;
       seen.add(scan);
       for (const method of this.scanner.getAllMethodNames(scan)) {
@@ -61,10 +67,13 @@ export class TwitchChatRouter implements OnModuleInit {
         if (!messages?.length && !commands?.length) continue;
         const name = `${(wrapper.metatype as { name?: string } | undefined)?.name ?? wrapper.name}.${method}`;
         if (!statik || !instance) {
-          throw new TwitchEventSubConfigError(`${name} handles chat messages but its provider is request-scoped: chat handlers need a singleton provider`);
+          throw new TwitchEventSubConfigError(
+            `${name} handles chat messages but its provider is request-scoped: chat handlers need a singleton provider`,
+          );
         }
         const call: Call = (...args) => instance[method](...args);
-        for (const m of messages ?? []) this.messageRoutes.push({ name, call, channels: m.channels ? new Set(m.channels) : undefined });
+        for (const m of messages ?? [])
+          this.messageRoutes.push({ name, call, channels: m.channels ? new Set(m.channels) : undefined });
         for (const m of commands ?? []) {
           for (const command of m.commands ?? []) {
             const key = this.commandKey(command);
@@ -75,7 +84,12 @@ export class TwitchChatRouter implements OnModuleInit {
         }
       }
     }
-    this.dispatcher.addHandler({ name: 'TwitchChatRouter', type: TYPE, version: VERSION, call: (event, n) => this.handle(event, n) });
+    this.dispatcher.addHandler({
+      name: 'TwitchChatRouter',
+      type: TYPE,
+      version: VERSION,
+      call: (event, n) => this.handle(event, n),
+    });
     for (const channel of this.options.channels) {
       const condition = { broadcaster_user_id: channel, user_id: this.options.botUserId };
       this.eventSub.addStartupSubscription({

@@ -90,7 +90,9 @@ export class TwitchChatService {
     if (!app) await this.requireScopes(MESSAGE, SCOPES.messageUser);
     const role = this.options.roles[channel] ?? this.options.defaultRole;
     const l = this.options.limits;
-    const slots: TwitchChatLimitSlot[] = [{ name: role === 'moderator' ? 'moderator' : 'normal', key: `msg:${channel}`, window: l[role] }];
+    const slots: TwitchChatLimitSlot[] = [
+      { name: role === 'moderator' ? 'moderator' : 'normal', key: `msg:${channel}`, window: l[role] },
+    ];
     if (this.options.verified) slots.push({ name: 'verified', key: 'msg', window: l.verified });
     const ticket = await this.limiter.acquire(MESSAGE, slots, { signal: options.signal });
     try {
@@ -136,7 +138,12 @@ export class TwitchChatService {
     try {
       await this.call(ANNOUNCEMENT, SCOPES.announcement, () =>
         this.api.chat.sendChatAnnouncement(
-          { broadcasterId: channel, moderatorId: this.options.botUserId, message, ...(options.color ? { color: options.color } : {}) },
+          {
+            broadcasterId: channel,
+            moderatorId: this.options.botUserId,
+            message,
+            ...(options.color ? { color: options.color } : {}),
+          },
           this.requestOptions(options, true),
         ),
       );
@@ -189,7 +196,10 @@ export class TwitchChatService {
     const ticket = await this.limiter.acquire(WHISPER, slots, { signal: options.signal, recipient: to });
     try {
       await this.call(WHISPER, SCOPES.whisper, () =>
-        this.api.whispers.sendWhisper({ fromUserId: this.options.botUserId, toUserId: to, message }, this.requestOptions(options, true)),
+        this.api.whispers.sendWhisper(
+          { fromUserId: this.options.botUserId, toUserId: to, message },
+          this.requestOptions(options, true),
+        ),
       );
     } finally {
       await ticket.release();
@@ -208,11 +218,19 @@ export class TwitchChatService {
   private async requireScopes(endpoint: string, scopes: string[]): Promise<void> {
     const stored = await this.userTokens.get(this.options.botUserId);
     if (!stored) {
-      throw new TwitchChatAuthorizationException(endpoint, scopes, `no stored user token for the bot (user ${this.options.botUserId})`);
+      throw new TwitchChatAuthorizationException(
+        endpoint,
+        scopes,
+        `no stored user token for the bot (user ${this.options.botUserId})`,
+      );
     }
     const missing = scopes.filter((s) => !stored.scopes.includes(s));
     if (missing.length) {
-      throw new TwitchChatAuthorizationException(endpoint, scopes, `the bot's token (user ${this.options.botUserId}) lacks ${missing.join(', ')}`);
+      throw new TwitchChatAuthorizationException(
+        endpoint,
+        scopes,
+        `the bot's token (user ${this.options.botUserId}) lacks ${missing.join(', ')}`,
+      );
     }
   }
 
@@ -221,7 +239,12 @@ export class TwitchChatService {
       return await send();
     } catch (error) {
       if (error instanceof TwitchException && (error.twitchStatus === 401 || error.twitchStatus === 403)) {
-        throw new TwitchChatAuthorizationException(endpoint, scopes, `Twitch refused the authorization (${error.twitchMessage ?? error.message})`, error);
+        throw new TwitchChatAuthorizationException(
+          endpoint,
+          scopes,
+          `Twitch refused the authorization (${error.twitchMessage ?? error.message})`,
+          error,
+        );
       }
       throw error;
     }

@@ -3,10 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchChatService } from '../../lib/chat/twitch-chat.service.js';
 import { OnChatCommand, OnChatMessage } from '../../lib/chat/twitch-chat.decorators.js';
-import {
-  TwitchChatAuthorizationException,
-  TwitchChatMessageDroppedException,
-} from '../../lib/chat/twitch-chat.exceptions.js';
+import { TwitchChatAuthorizationException, TwitchChatMessageDroppedException } from '../../lib/chat/twitch-chat.exceptions.js';
 import type { TwitchChatCommand } from '../../lib/chat/twitch-chat.types.js';
 import { OnTwitchNotification } from '../../lib/eventsub/decorators/on-twitch-event.decorator.js';
 import type { TwitchEventSubNotification } from '../../lib/eventsub/interfaces/twitch-eventsub-message.interface.js';
@@ -130,7 +127,10 @@ describe('chat bot: reading', () => {
     fake.chat.dropNext({ code: 'automod_held', message: 'Message is being held by AutoMod' });
     const error = await service.say(CHANNEL, 'hello there').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TwitchChatMessageDroppedException);
-    expect((error as TwitchChatMessageDroppedException).dropReason).toEqual({ code: 'automod_held', message: 'Message is being held by AutoMod' });
+    expect((error as TwitchChatMessageDroppedException).dropReason).toEqual({
+      code: 'automod_held',
+      message: 'Message is being held by AutoMod',
+    });
     expect((error as TwitchChatMessageDroppedException).getStatus()).toBe(422);
     expect((error as TwitchChatMessageDroppedException).getResponse()).toMatchObject({ dropReason: { code: 'automod_held' } });
   });
@@ -154,7 +154,12 @@ describe('chat bot: reading', () => {
     await service.announce(CHANNEL, 'Stream starts soon', { color: 'purple' });
     await service.shoutout(CHANNEL, OTHER_CHANNEL);
     await service.whisper(VIEWER, 'psst');
-    expect(fake.chat.announcements.at(-1)).toMatchObject({ channel: CHANNEL, moderatorId: BOT, message: 'Stream starts soon', color: 'purple' });
+    expect(fake.chat.announcements.at(-1)).toMatchObject({
+      channel: CHANNEL,
+      moderatorId: BOT,
+      message: 'Stream starts soon',
+      color: 'purple',
+    });
     expect(fake.chat.shoutouts.at(-1)).toMatchObject({ channel: CHANNEL, target: OTHER_CHANNEL, moderatorId: BOT });
     expect(fake.chat.whispers.at(-1)).toMatchObject({ from: BOT, to: VIEWER, message: 'psst' });
   });
@@ -181,14 +186,17 @@ describe('chat bot: authorization', () => {
   it('names the scopes when the bot token lacks them, and sends nothing', async () => {
     chat = await createChatApp({ fake, keyPrefix: prefix, botScopes: ['user:read:chat'] });
     fake.clearRequests();
-    const error = await chat.app.get(TwitchChatService).say(CHANNEL, 'hi').catch((e: unknown) => e);
+    const error = await chat.app
+      .get(TwitchChatService)
+      .say(CHANNEL, 'hi')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TwitchChatAuthorizationException);
     expect((error as TwitchChatAuthorizationException).requiredScopes).toEqual(['user:write:chat']);
     expect((error as Error).message).toContain('user:write:chat');
     expect(fake.requestsTo('POST', '/helix/chat/messages')).toHaveLength(0);
   });
 
-  it("with an app token, sends once the bot granted user:bot and the broadcaster channel:bot; Twitch's refusal names the scopes", async () => {
+  it("with an app token, sends once the bot granted user:bot and the broadcaster channel:bot; a refusal names them", async () => {
     chat = await createChatApp({ fake, keyPrefix: prefix, chat: { auth: 'app' } });
     const service = chat.app.get(TwitchChatService);
     await expect(service.say(CHANNEL, 'hello as an app')).resolves.toMatchObject({ messageId: expect.any(String) });

@@ -35,7 +35,9 @@ describe('chat limiter across instances', () => {
           fake,
           keyPrefix: prefix,
           eventSub: { reconcile: { onStartup: false } },
-          chat: { limits: { normal: { ...WINDOW }, whispersPerSecond: { limit: 2, windowMs: 1_000 }, marginMs: 100, maxWaitMs: 30_000 } },
+          chat: {
+            limits: { normal: { ...WINDOW }, whispersPerSecond: { limit: 2, windowMs: 1_000 }, marginMs: 100, maxWaitMs: 30_000 },
+          },
         }),
       );
     }
@@ -47,28 +49,44 @@ describe('chat limiter across instances', () => {
     await flushPrefix(prefix);
   });
 
-  it('holds 3 instances on one Redis to the chat limit with no drops, sending as fast as asked', { timeout: 60_000 }, async () => {
-    const perInstance = 12;
-    const started = Date.now();
-    const results = await Promise.allSettled(
-      apps.flatMap((a, i) => Array.from({ length: perInstance }, (_, n) => a.app.get(TwitchChatService).say(CHANNEL, `instance ${i} message ${n}`))),
-    );
-    const failed = results.filter((r) => r.status === 'rejected');
-    expect(failed).toEqual([]);
-    expect(fake.chat.drops).toEqual([]);
-    const sent = fake.chat.messages.filter((m) => m.senderId === BOT && m.at >= started);
-    expect(sent).toHaveLength(3 * perInstance);
-    // Never more than the limit in one window, and the limit was used: the bot sent as fast as allowed.
-    const busiest = busiestWindow(sent.map((m) => m.at), WINDOW.windowMs);
-    expect(busiest).toBeLessThanOrEqual(WINDOW.limit);
-    expect(busiest).toBe(WINDOW.limit);
-  });
+  it(
+    'holds 3 instances on one Redis to the chat limit with no drops, sending as fast as asked',
+    { timeout: 60_000 },
+    async () => {
+      const perInstance = 12;
+      const started = Date.now();
+      const results = await Promise.allSettled(
+        apps.flatMap((a, i) =>
+          Array.from({ length: perInstance }, (_, n) => a.app.get(TwitchChatService).say(CHANNEL, `instance ${i} message ${n}`)),
+        ),
+      );
+      const failed = results.filter((r) => r.status === 'rejected');
+      expect(failed).toEqual([]);
+      expect(fake.chat.drops).toEqual([]);
+      const sent = fake.chat.messages.filter((m) => m.senderId === BOT && m.at >= started);
+      expect(sent).toHaveLength(3 * perInstance);
+      // Never more than the limit in one window, and the limit was used: the bot sent as fast as allowed.
+      const busiest = busiestWindow(
+        sent.map((m) => m.at),
+        WINDOW.windowMs,
+      );
+      expect(busiest).toBeLessThanOrEqual(WINDOW.limit);
+      expect(busiest).toBe(WINDOW.limit);
+    },
+  );
 
   it('the fake counts drops: the same burst without the limiter loses messages', { timeout: 30_000 }, async () => {
-    const off = await createChatApp({ fake, keyPrefix: prefix, eventSub: { reconcile: { onStartup: false } }, chat: { limits: { enabled: false } } });
+    const off = await createChatApp({
+      fake,
+      keyPrefix: prefix,
+      eventSub: { reconcile: { onStartup: false } },
+      chat: { limits: { enabled: false } },
+    });
     try {
       // A channel of its own so that the window of the first test does not matter.
-      const results = await Promise.allSettled(Array.from({ length: WINDOW.limit + 4 }, (_, n) => off.app.get(TwitchChatService).say(OTHER_CHANNEL, `burst ${n}`)));
+      const results = await Promise.allSettled(
+        Array.from({ length: WINDOW.limit + 4 }, (_, n) => off.app.get(TwitchChatService).say(OTHER_CHANNEL, `burst ${n}`)),
+      );
       const dropped = results.filter((r) => r.status === 'rejected' && r.reason instanceof TwitchChatMessageDroppedException);
       expect(dropped).toHaveLength(4);
       expect((dropped[0] as PromiseRejectedResult).reason.dropReason.code).toBe('msg_ratelimit');
@@ -83,7 +101,10 @@ describe('chat limiter across instances', () => {
     fake.chat.addModerator(CHANNEL, BOT);
     await service.shoutout(CHANNEL, OTHER_CHANNEL);
     const before = fake.requestsTo('POST', '/helix/chat/shoutouts').length;
-    const error = await apps[1].app.get(TwitchChatService).shoutout(CHANNEL, OTHER_CHANNEL).catch((e: unknown) => e);
+    const error = await apps[1].app
+      .get(TwitchChatService)
+      .shoutout(CHANNEL, OTHER_CHANNEL)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TwitchChatRateLimitException);
     expect((error as TwitchChatRateLimitException).retryAfter).toBeGreaterThan(100);
     expect(fake.requestsTo('POST', '/helix/chat/shoutouts')).toHaveLength(before);
@@ -95,6 +116,11 @@ describe('chat limiter across instances', () => {
     await Promise.all(apps.map((a, i) => a.app.get(TwitchChatService).whisper(VIEWER, `again ${i}`)));
     const sent = fake.chat.whispers.filter((w) => w.at >= started);
     expect(sent).toHaveLength(6);
-    expect(busiestWindow(sent.map((w) => w.at), 1_000)).toBeLessThanOrEqual(2);
+    expect(
+      busiestWindow(
+        sent.map((w) => w.at),
+        1_000,
+      ),
+    ).toBeLessThanOrEqual(2);
   });
 });

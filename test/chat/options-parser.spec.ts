@@ -7,7 +7,11 @@ const twitch = { keyPrefix: 'p:' };
 
 describe('chat command parser', () => {
   it('splits name, arguments (quotes kept together) and the rest', () => {
-    expect(parseChatCommand('  !so   @someone "big raid"  now ')).toEqual({ name: '!so', args: ['@someone', 'big raid', 'now'], rest: '@someone "big raid"  now' });
+    expect(parseChatCommand('  !so   @someone "big raid"  now ')).toEqual({
+      name: '!so',
+      args: ['@someone', 'big raid', 'now'],
+      rest: '@someone "big raid"  now',
+    });
     expect(parseChatCommand('!hello')).toEqual({ name: '!hello', args: [], rest: '' });
     expect(parseChatCommand('   ')).toBeUndefined();
   });
@@ -20,7 +24,7 @@ describe('chat command parser', () => {
 });
 
 describe('TwitchChatModule options', () => {
-  it('fills in Twitch\'s documented limits', () => {
+  it("fills in Twitch's documented limits", () => {
     const o = resolveTwitchChatOptions({ botUserId: '1' }, twitch);
     expect(o.limits.normal).toEqual({ limit: 20, windowMs: 30_000 });
     expect(o.limits.moderator).toEqual({ limit: 100, windowMs: 30_000 });

@@ -29,7 +29,14 @@ describe('sample: the chat bot on the live page', () => {
     delete process.env.REDIS_URL;
     fake.issueUserToken({
       userId: DEV_BROADCASTER_ID,
-      scopes: ['moderator:read:followers', 'channel:read:subscriptions', 'bits:read', 'user:read:chat', 'user:bot', 'channel:bot'],
+      scopes: [
+        'moderator:read:followers',
+        'channel:read:subscriptions',
+        'bits:read',
+        'user:read:chat',
+        'user:bot',
+        'channel:bot',
+      ],
     });
     setSampleFake(fake);
     const { AppModule } = await import('../../sample/app.module.js');
@@ -56,7 +63,10 @@ describe('sample: the chat bot on the live page', () => {
     await expect
       .poll(
         async () => {
-          const events = (await (await fetch(`${url}/events.json`)).json()) as { type: string; event: { chatterUserId: string; message: { text: string } } }[];
+          const events = (await (await fetch(`${url}/events.json`)).json()) as {
+            type: string;
+            event: { chatterUserId: string; message: { text: string } };
+          }[];
           return events.filter((e) => e.type === 'channel.chat.message').map((e) => e.event.message.text);
         },
         { timeout: 10_000 },

@@ -73,7 +73,9 @@ export async function createChatApp(o: {
   class AppModule {}
   const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false, rawBody: true });
   const issued = o.fake.issueUserToken({ userId: BOT, scopes: o.botScopes ?? BOT_SCOPES });
-  await app.get(TwitchUserTokenService).save({ ...issued, scopes: (o.botScopes ?? BOT_SCOPES) as TwitchScope[], tokenType: 'bearer' });
+  await app
+    .get(TwitchUserTokenService)
+    .save({ ...issued, scopes: (o.botScopes ?? BOT_SCOPES) as TwitchScope[], tokenType: 'bearer' });
   await app.listen(port, '127.0.0.1');
   return { app, close: () => app.close() };
 }

@@ -65,7 +65,9 @@ describe('chat bot over the EventSub WebSocket transport', () => {
     const asked = await fake.chat.post({ channel: CHANNEL, userId: VIEWER, text: '!hello there' });
     await expect.poll(() => bot.asked.length, { timeout: 10_000 }).toBe(1);
     expect(bot.asked[0].args).toEqual(['there']);
-    await expect.poll(() => fake.chat.messages.filter((m) => m.senderId === BOT).map((m) => m.text), { timeout: 10_000 }).toEqual(['Hello @viewer32!']);
+    await expect
+      .poll(() => fake.chat.messages.filter((m) => m.senderId === BOT).map((m) => m.text), { timeout: 10_000 })
+      .toEqual(['Hello @viewer32!']);
     expect(fake.chat.messages.at(-1)!.replyTo).toBe(asked.messageId);
   });
 });

@@ -148,7 +148,14 @@ export class FakeChat {
 
   /** Put a chatter's message in chat: notifies every matching `channel.chat.message` subscription. */
   async post(post: FakeChatPost): Promise<FakeChatMessage> {
-    const message: FakeChatMessage = { channel: post.channel, senderId: post.userId, text: post.text, messageId: randomUUID(), at: Date.now(), ...(post.replyTo ? { replyTo: post.replyTo } : {}) };
+    const message: FakeChatMessage = {
+      channel: post.channel,
+      senderId: post.userId,
+      text: post.text,
+      messageId: randomUUID(),
+      at: Date.now(),
+      ...(post.replyTo ? { replyTo: post.replyTo } : {}),
+    };
     this.messages.push(message);
     await this.deliver(message, post);
     return message;
@@ -177,7 +184,8 @@ export class FakeChat {
       message_id: message.messageId,
       message: { text, fragments: fragments(text, parentLogin, parent?.senderId) },
       color: '#9146FF',
-      badges: post.badges ?? (this.isModerator(message.channel, message.senderId) ? [{ set_id: 'moderator', id: '1', info: '' }] : []),
+      badges:
+        post.badges ?? (this.isModerator(message.channel, message.senderId) ? [{ set_id: 'moderator', id: '1', info: '' }] : []),
       message_type: 'text',
       cheer: null,
       reply: parent
@@ -245,7 +253,10 @@ export class FakeChat {
         return twitchError(403, 'The sender has not authorized the app with the user:bot scope');
       }
       if (!this.isModerator(channel, sender) && !this.grantedScopes(token.clientId, channel).has('channel:bot')) {
-        return twitchError(403, 'The broadcaster has not authorized the app with the channel:bot scope, and the sender is not a moderator');
+        return twitchError(
+          403,
+          'The broadcaster has not authorized the app with the channel:bot scope, and the sender is not a moderator',
+        );
       }
     }
     const reply = typeof b.reply_parent_message_id === 'string' ? b.reply_parent_message_id : undefined;
@@ -261,10 +272,19 @@ export class FakeChat {
     const channelWindow = mod ? this.limits.moderator : this.limits.normal;
     const roomHere = this.take(channelKey, channelWindow, now, false);
     const roomSite = !verified || this.take(`msg:${sender}`, this.limits.verified, now, false);
-    if (!roomHere || !roomSite) return drop('msg_ratelimit', 'Your message was not sent because you are sending messages too quickly.');
+    if (!roomHere || !roomSite)
+      return drop('msg_ratelimit', 'Your message was not sent because you are sending messages too quickly.');
     this.take(channelKey, channelWindow, now);
     if (verified) this.take(`msg:${sender}`, this.limits.verified, now);
-    const message: FakeChatMessage = { channel, senderId: sender, text, messageId: randomUUID(), at: now, via: token.kind, ...(reply ? { replyTo: reply } : {}) };
+    const message: FakeChatMessage = {
+      channel,
+      senderId: sender,
+      text,
+      messageId: randomUUID(),
+      at: now,
+      via: token.kind,
+      ...(reply ? { replyTo: reply } : {}),
+    };
     this.messages.push(message);
     if (this.echoSentMessages) setImmediate(() => void this.deliver(message));
     return { status: 200, body: { data: [{ message_id: message.messageId, is_sent: true, drop_reason: null }] } };
@@ -287,9 +307,17 @@ export class FakeChat {
     const message = typeof b.message === 'string' ? b.message : '';
     if (!message) return twitchError(400, 'Missing required parameter "message"');
     if ([...message].length > CHAT_MAX) return twitchError(400, `The parameter "message" exceeds ${CHAT_MAX} characters`);
-    if (!this.isModerator(channel, moderator)) return twitchError(403, 'The user in moderator_id is not one of the broadcaster\'s moderators');
-    if (!this.take(`ann:${channel}`, this.limits.announcements, now)) return twitchError(429, 'Too many announcements in this channel');
-    this.announcements.push({ channel, moderatorId: moderator, message, color: typeof b.color === 'string' ? b.color : 'primary', at: now });
+    if (!this.isModerator(channel, moderator))
+      return twitchError(403, "The user in moderator_id is not one of the broadcaster's moderators");
+    if (!this.take(`ann:${channel}`, this.limits.announcements, now))
+      return twitchError(429, 'Too many announcements in this channel');
+    this.announcements.push({
+      channel,
+      moderatorId: moderator,
+      message,
+      color: typeof b.color === 'string' ? b.color : 'primary',
+      at: now,
+    });
     return { status: 204 };
   }
 
@@ -302,7 +330,8 @@ export class FakeChat {
     if (!channel || !target) return twitchError(400, 'Missing required parameter "from_broadcaster_id" or "to_broadcaster_id"');
     if (channel === target) return twitchError(400, 'The broadcaster may not give themselves a Shoutout');
     if (moderator !== token.userId) return twitchError(403, 'The ID in moderator_id must match the user ID in the access token');
-    if (!this.isModerator(channel, moderator)) return twitchError(403, 'The user in moderator_id is not one of the broadcaster\'s moderators');
+    if (!this.isModerator(channel, moderator))
+      return twitchError(403, "The user in moderator_id is not one of the broadcaster's moderators");
     const perChannel = this.take(`so:${channel}`, this.limits.shoutoutsPerChannel, now, false);
     const perTarget = this.take(`so:${channel}:${target}`, this.limits.shoutoutsPerTarget, now, false);
     if (!perChannel || !perTarget) return twitchError(429, 'The broadcaster exceeded the number of Shoutouts they may send');
@@ -327,7 +356,8 @@ export class FakeChat {
     const seen = this.recipients.get(from) ?? new Map<string, number>();
     for (const [r, at] of seen) if (at <= now - day.windowMs) seen.delete(r);
     this.recipients.set(from, seen);
-    if (!seen.has(to) && seen.size >= day.limit) return twitchError(429, 'You may whisper to a maximum of 40 unique recipients per day');
+    if (!seen.has(to) && seen.size >= day.limit)
+      return twitchError(429, 'You may whisper to a maximum of 40 unique recipients per day');
     const perSecond = this.take(`wh:s:${from}`, this.limits.whispersPerSecond, now, false);
     const perMinute = this.take(`wh:m:${from}`, this.limits.whispersPerMinute, now, false);
     if (!perSecond || !perMinute) return twitchError(429, 'Too many whispers');
@@ -346,7 +376,13 @@ function fragments(text: string, parentLogin?: string, parentId?: string): Recor
     const mention = `@${parentLogin}`;
     const rest = text.slice(mention.length);
     return [
-      { type: 'mention', text: mention, cheermote: null, emote: null, mention: { user_id: parentId, user_login: parentLogin, user_name: parentLogin } },
+      {
+        type: 'mention',
+        text: mention,
+        cheermote: null,
+        emote: null,
+        mention: { user_id: parentId, user_login: parentLogin, user_name: parentLogin },
+      },
       ...(rest ? [plain(rest)] : []),
     ];
   }
