@@ -47,6 +47,7 @@ describe('chat bot: reading', () => {
   beforeAll(async () => {
     fake = await FakeTwitch.start();
     seedChat(fake);
+    fake.chat.checkAuthorization = true;
     chat = await createChatApp({ fake, keyPrefix: prefix, chat: { channels: [CHANNEL] }, providers: [EchoBot] });
     bot = chat.app.get(EchoBot);
     await chat.app.get(TwitchEventSubService).startupReconcile();
@@ -173,6 +174,7 @@ describe('chat bot: authorization', () => {
   beforeAll(async () => {
     fake = await FakeTwitch.start();
     seedChat(fake);
+    fake.chat.checkAuthorization = true;
   });
   afterEach(async () => {
     await chat?.close();

@@ -27,6 +27,7 @@ describe('chat limiter across instances', () => {
   beforeAll(async () => {
     fake = await FakeTwitch.start();
     seedChat(fake);
+    fake.chat.checkAuthorization = true;
     fake.chat.limits.normal = { ...WINDOW };
     fake.chat.limits.whispersPerSecond = { limit: 2, windowMs: 1_000 };
     for (let i = 0; i < 3; i++) {

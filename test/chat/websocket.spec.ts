@@ -30,6 +30,7 @@ describe('chat bot over the EventSub WebSocket transport', () => {
   beforeAll(async () => {
     fake = await FakeTwitch.start();
     seedChat(fake);
+    fake.chat.checkAuthorization = true;
     chat = await createChatApp({ fake, keyPrefix: prefix, eventSub: { reconcile: { onStartup: false } }, providers: [HelloBot] });
     const dispatcher = chat.app.get(TwitchEventSubDispatcher);
     transport = new TwitchEventSubWsTransport({

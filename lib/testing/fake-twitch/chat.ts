@@ -8,8 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FakeEventSub } from './eventsub.js';
 import type { FakeEventSubWs } from './eventsub-ws.js';
+import { catalogRoute, checkParams, checkToken } from './helix-catalog.js';
 import type { BuiltInRoute } from './helix-routes.js';
-import type { FakeTwitchResponse, FakeTwitchState, TokenInfo } from './types.js';
+import type { FakeTwitchRequest, FakeTwitchResponse, FakeTwitchState, TokenInfo } from './types.js';
 import { twitchError } from './util.js';
 
 /** A sliding-window limit: at most `limit` in any `windowMs`. */
@@ -104,6 +105,14 @@ export class FakeChat {
   readonly whispers: { from: string; to: string; message: string; at: number }[] = [];
   /** Emit the bot's own sent messages back as `channel.chat.message`, as Twitch does. @default true */
   echoSentMessages = true;
+  /**
+   * Twitch's identity checks beyond the token kind and scopes: the sender (`sender_id`, `moderator_id`,
+   * `from_user_id`) must be the user token's user; with an app token the sender must have granted `user:bot`
+   * and the broadcaster `channel:bot` (unless the sender is a moderator); announcements and shoutouts need a
+   * moderator (`addModerator`). Off by default, so that calls with any IDs succeed as the generic answers do.
+   * @default false
+   */
+  checkAuthorization = false;
 
   private readonly moderators = new Map<string, Set<string>>();
   private readonly verifiedUsers = new Set<string>();
@@ -121,11 +130,31 @@ export class FakeChat {
     private readonly loginOf: (userId: string) => string,
   ) {
     this.routes = new Map<string, BuiltInRoute>([
-      ['POST /chat/messages', (req, ctx) => this.sendMessage(req.body, ctx.token!, ctx.now)],
-      ['POST /chat/announcements', (req, ctx) => this.announce(req.query, req.body, ctx.token!, ctx.now)],
-      ['POST /chat/shoutouts', (req, ctx) => this.shoutout(req.query, ctx.token!, ctx.now)],
-      ['POST /whispers', (req, ctx) => this.whisper(req.query, req.body, ctx.token!, ctx.now)],
+      [
+        'POST /chat/messages',
+        (req, ctx) => this.checked(req, ctx.token!, '/chat/messages') ?? this.sendMessage(req.body, ctx.token!, ctx.now),
+      ],
+      [
+        'POST /chat/announcements',
+        (req, ctx) =>
+          this.checked(req, ctx.token!, '/chat/announcements') ?? this.announce(req.query, req.body, ctx.token!, ctx.now),
+      ],
+      [
+        'POST /chat/shoutouts',
+        (req, ctx) => this.checked(req, ctx.token!, '/chat/shoutouts') ?? this.shoutout(req.query, ctx.token!, ctx.now),
+      ],
+      [
+        'POST /whispers',
+        (req, ctx) => this.checked(req, ctx.token!, '/whispers') ?? this.whisper(req.query, req.body, ctx.token!, ctx.now),
+      ],
     ]);
+  }
+
+  /** The generic checks of the endpoint (token kind, scopes, required parameters), with the generic answers' messages. */
+  private checked(req: FakeTwitchRequest, token: TokenInfo, path: string): FakeTwitchResponse | undefined {
+    const route = catalogRoute('POST', path);
+    if (!route) return undefined;
+    return checkToken(route, token) ?? checkParams(route, req);
   }
 
   /** Make `userId` a moderator of `channel` (the moderator limit applies to it there). */
@@ -245,8 +274,9 @@ export class FakeChat {
     if (!sender) return twitchError(400, 'Missing required parameter "sender_id"');
     if (!text) return twitchError(400, 'Missing required parameter "message"');
     if ([...text].length > CHAT_MAX) return twitchError(400, `The parameter "message" exceeds ${CHAT_MAX} characters`);
-    if (token.kind === 'user') {
-      if (!token.scopes.includes('user:write:chat')) return twitchError(401, 'Missing scope: user:write:chat');
+    if (!this.checkAuthorization) {
+      // Token kind and scopes were checked; Twitch's identity checks only when asked for.
+    } else if (token.kind === 'user') {
       if (token.userId !== sender) return twitchError(403, 'The sender must match the user ID in the access token');
     } else {
       if (!this.grantedScopes(token.clientId, sender).has('user:bot')) {
@@ -287,28 +317,28 @@ export class FakeChat {
     };
     this.messages.push(message);
     if (this.echoSentMessages) setImmediate(() => void this.deliver(message));
-    return { status: 200, body: { data: [{ message_id: message.messageId, is_sent: true, drop_reason: null }] } };
+    return { status: 200, body: { data: [{ message_id: message.messageId, is_sent: true }] } };
   }
 
-  private userToken(token: TokenInfo, scope: string): FakeTwitchResponse | undefined {
-    if (token.kind !== 'user') return twitchError(401, 'Missing User OAUTH Token');
-    if (!token.scopes.includes(scope)) return twitchError(401, `Missing scope: ${scope}`);
+  /** The user token's user is not `id`, or `id` is no moderator of `channel` (with {@link checkAuthorization}). */
+  private notModerator(token: TokenInfo, id: string, channel: string): FakeTwitchResponse | undefined {
+    if (!this.checkAuthorization) return undefined;
+    if (id !== token.userId) return twitchError(403, 'The ID in moderator_id must match the user ID in the access token');
+    if (!this.isModerator(channel, id))
+      return twitchError(403, "The user in moderator_id is not one of the broadcaster's moderators");
     return undefined;
   }
 
   private announce(query: Record<string, string[]>, body: unknown, token: TokenInfo, now: number): FakeTwitchResponse {
-    const denied = this.userToken(token, 'moderator:manage:announcements');
-    if (denied) return denied;
     const channel = query.broadcaster_id?.[0] ?? '';
     const moderator = query.moderator_id?.[0] ?? '';
     if (!channel) return twitchError(400, 'Missing required parameter "broadcaster_id"');
-    if (moderator !== token.userId) return twitchError(403, 'The ID in moderator_id must match the user ID in the access token');
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     const message = typeof b.message === 'string' ? b.message : '';
     if (!message) return twitchError(400, 'Missing required parameter "message"');
     if ([...message].length > CHAT_MAX) return twitchError(400, `The parameter "message" exceeds ${CHAT_MAX} characters`);
-    if (!this.isModerator(channel, moderator))
-      return twitchError(403, "The user in moderator_id is not one of the broadcaster's moderators");
+    const denied = this.notModerator(token, moderator, channel);
+    if (denied) return denied;
     if (!this.take(`ann:${channel}`, this.limits.announcements, now))
       return twitchError(429, 'Too many announcements in this channel');
     this.announcements.push({
@@ -322,16 +352,14 @@ export class FakeChat {
   }
 
   private shoutout(query: Record<string, string[]>, token: TokenInfo, now: number): FakeTwitchResponse {
-    const denied = this.userToken(token, 'moderator:manage:shoutouts');
-    if (denied) return denied;
     const channel = query.from_broadcaster_id?.[0] ?? '';
     const target = query.to_broadcaster_id?.[0] ?? '';
     const moderator = query.moderator_id?.[0] ?? '';
     if (!channel || !target) return twitchError(400, 'Missing required parameter "from_broadcaster_id" or "to_broadcaster_id"');
-    if (channel === target) return twitchError(400, 'The broadcaster may not give themselves a Shoutout');
-    if (moderator !== token.userId) return twitchError(403, 'The ID in moderator_id must match the user ID in the access token');
-    if (!this.isModerator(channel, moderator))
-      return twitchError(403, "The user in moderator_id is not one of the broadcaster's moderators");
+    if (this.checkAuthorization && channel === target)
+      return twitchError(400, 'The broadcaster may not give themselves a Shoutout');
+    const denied = this.notModerator(token, moderator, channel);
+    if (denied) return denied;
     const perChannel = this.take(`so:${channel}`, this.limits.shoutoutsPerChannel, now, false);
     const perTarget = this.take(`so:${channel}:${target}`, this.limits.shoutoutsPerTarget, now, false);
     if (!perChannel || !perTarget) return twitchError(429, 'The broadcaster exceeded the number of Shoutouts they may send');
@@ -342,12 +370,11 @@ export class FakeChat {
   }
 
   private whisper(query: Record<string, string[]>, body: unknown, token: TokenInfo, now: number): FakeTwitchResponse {
-    const denied = this.userToken(token, 'user:manage:whispers');
-    if (denied) return denied;
     const from = query.from_user_id?.[0] ?? '';
     const to = query.to_user_id?.[0] ?? '';
     if (!from || !to) return twitchError(400, 'Missing required parameter "from_user_id" or "to_user_id"');
-    if (from !== token.userId) return twitchError(401, 'The ID in from_user_id must match the user ID in the access token');
+    if (this.checkAuthorization && from !== token.userId)
+      return twitchError(401, 'The ID in from_user_id must match the user ID in the access token');
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     const message = typeof b.message === 'string' ? b.message : '';
     if (!message) return twitchError(400, 'Missing required parameter "message"');
