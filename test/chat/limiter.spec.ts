@@ -76,6 +76,30 @@ describe('chat limiter across instances', () => {
     },
   );
 
+  it('keeps to the limit however long requests take to reach Twitch', { timeout: 60_000 }, async () => {
+    // Every 3rd Send Chat Message reaches the fake's chat 300 ms late: a limiter that counted a message from
+    // the moment it left would let the next window's messages in beside the late ones.
+    fake.inject({ method: 'POST', path: '/chat/messages', every: 3, delayMs: 300 });
+    const started = Date.now();
+    try {
+      const results = await Promise.allSettled(
+        apps.flatMap((a, i) => Array.from({ length: 8 }, (_, n) => a.app.get(TwitchChatService).say(CHANNEL, `late ${i} ${n}`))),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    } finally {
+      fake.clearFaults();
+    }
+    expect(fake.chat.drops).toEqual([]);
+    const sent = fake.chat.messages.filter((m) => m.senderId === BOT && m.at >= started);
+    expect(sent).toHaveLength(24);
+    expect(
+      busiestWindow(
+        sent.map((m) => m.at),
+        WINDOW.windowMs,
+      ),
+    ).toBeLessThanOrEqual(WINDOW.limit);
+  });
+
   it('the fake counts drops: the same burst without the limiter loses messages', { timeout: 30_000 }, async () => {
     const off = await createChatApp({
       fake,
