@@ -148,4 +148,32 @@ describe('chat limiter across instances', () => {
       ),
     ).toBeLessThanOrEqual(2);
   });
+
+  it('without Redis, keeps to the limit in memory', { timeout: 30_000 }, async () => {
+    const alone = await createChatApp({
+      fake,
+      keyPrefix: prefix,
+      memory: true,
+      eventSub: { reconcile: { onStartup: false } },
+      chat: { limits: { normal: { limit: 3, windowMs: 500 }, marginMs: 50 } },
+    });
+    fake.chat.limits.normal = { limit: 3, windowMs: 500 };
+    try {
+      const started = Date.now();
+      const channel = '900005';
+      await Promise.all(Array.from({ length: 7 }, (_, n) => alone.app.get(TwitchChatService).say(channel, `memory ${n}`)));
+      const sent = fake.chat.messages.filter((m) => m.channel === channel && m.at >= started);
+      expect(sent).toHaveLength(7);
+      expect(fake.chat.drops.filter((d) => d.channel === channel)).toEqual([]);
+      expect(
+        busiestWindow(
+          sent.map((m) => m.at),
+          500,
+        ),
+      ).toBe(3);
+    } finally {
+      fake.chat.limits.normal = { ...WINDOW };
+      await alone.close();
+    }
+  });
 });

@@ -48,6 +48,8 @@ export async function createChatApp(o: {
   eventSub?: Partial<TwitchEventSubModuleOptions>;
   providers?: Provider[];
   botScopes?: string[];
+  /** Without Redis: tokens, claims and chat limits in memory. */
+  memory?: boolean;
 }): Promise<ChatApp> {
   const port = await freePort();
   @Module({
@@ -58,7 +60,7 @@ export async function createChatApp(o: {
         keyPrefix: o.keyPrefix,
         retry: { maxRetries: 0, baseDelayMs: 5, maxDelayMs: 20 },
         tokens: { validateOnStartup: false },
-        redis: { url: REDIS_URL() },
+        ...(o.memory ? {} : { redis: { url: REDIS_URL() } }),
         isGlobal: true,
       }),
       TwitchEventSubModule.forRoot({
