@@ -11,6 +11,8 @@ import { NestFactory } from '@nestjs/core';
 
 const cfg = JSON.parse(process.argv[2]);
 const lib = await import(`${cfg.lib}/index.js`);
+// The transport runner is internal (not in the package root): from its own file.
+const { TwitchEventSubTransportRunner } = await import(`${cfg.lib}/eventsub/transports/twitch-eventsub-transport.runner.js`);
 const now = () => performance.timeOrigin + performance.now();
 
 // The bench is gone (killed, or its pipe closed): so is this worker.
@@ -107,7 +109,7 @@ async function wsRole() {
     if (!(event.followedAt instanceof Date)) typed = false;
   });
   await app.init();
-  await app.get(lib.TwitchEventSubTransportRunner).started();
+  await app.get(TwitchEventSubTransportRunner).started();
   let cpu = process.cpuUsage();
   return {
     reset: () => {
@@ -138,7 +140,7 @@ async function conduitRole() {
     { logger: ['error'], abortOnError: false },
   );
   await app.init();
-  const runner = app.get(lib.TwitchEventSubTransportRunner);
+  const runner = app.get(TwitchEventSubTransportRunner);
   await runner.started();
   return {
     ready: () => ({ conduitId: runner.conduitStatus()?.conduitId }),

@@ -210,3 +210,19 @@ export {
 } from './extensions/twitch-extension.exceptions.js';
 // Observability: the metric and span names are in the README (Observability); the instruments are internal.
 export type { TwitchCacheResult, TwitchRateLimitSnapshot } from './observability/twitch-telemetry.js';
+
+// Chat bots on EventSub.
+export { TwitchChatModule } from './chat/twitch-chat.module.js';
+export { TWITCH_CHAT_DEFAULTS, TWITCH_CHAT_MAX_MESSAGE_LENGTH, TWITCH_CHAT_MAX_WHISPER_LENGTH, type TwitchChatWindow } from './chat/twitch-chat.constants.js';
+export type { TwitchChatLimitOptions, TwitchChatModuleOptions, TwitchChatRole } from './chat/twitch-chat-options.interface.js';
+export { TwitchChatOptionsError } from './chat/twitch-chat-options.js';
+export { OnChatCommand, OnChatMessage, type OnChatCommandOptions, type OnChatMessageOptions } from './chat/twitch-chat.decorators.js';
+export type { TwitchChatParsedCommand } from './chat/twitch-chat-command.parser.js';
+export { TwitchChatService, type TwitchChatAnnouncementColor, type TwitchChatSendOptions } from './chat/twitch-chat.service.js';
+export {
+  TwitchChatAuthorizationException,
+  TwitchChatMessageDroppedException,
+  TwitchChatRateLimitException,
+  type TwitchChatDropReason,
+} from './chat/twitch-chat.exceptions.js';
+export type { TwitchChatCommand, TwitchChatSentMessage } from './chat/twitch-chat.types.js';

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { randomBytes } from 'node:crypto';
 import { TwitchExtensionModule, TwitchLoginModule, TwitchModule, TwitchScopes } from '../lib/index.js';
+import { SampleChatModule } from './chat-bot.js';
 import { EventSubSampleModule } from './eventsub-sample.module.js';
 import { ExtensionController } from './extension.controller.js';
 import { LoginPagesFilter } from './login-pages.filter.js';
@@ -42,6 +43,8 @@ import { WebController } from './web.controller.js';
     TwitchLoginModule.forRoot({ path: 'auth/twitch' }),
     // POST /eventsub (webhooks), GET /live, GET /events.json
     EventSubSampleModule,
+    // A chat bot answering !hello in the live page's chat; POST /live/chat/hello (fake only)
+    SampleChatModule,
     // The extension backend at /extension (TWITCH_EXTENSION_SECRET, TWITCH_EXTENSION_OWNER_ID; the fake's own without credentials).
     TwitchExtensionModule.forRootAsync({
       imports: [ConfigModule],

@@ -39,6 +39,8 @@ class SampleBroadcasterToken implements OnModuleInit {
   imports: [
     ConfigModule,
     TwitchEventSubModule.forRootAsync({
+      // Global: the chat bot (sample/chat-bot.ts) routes the same notifications.
+      isGlobal: true,
       imports: [ConfigModule],
       inject: [ConfigService],
       useFactory: (config: ConfigService) => {

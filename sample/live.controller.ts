@@ -96,7 +96,8 @@ export class LiveController {
         ? 'over the EventSub WebSocket transport'
         : 'to <code>POST /eventsub</code>';
     const buttons = sampleFake()
-      ? `<p>${KINDS.map((k) => `<button type="button" data-kind="${k}" id="emit-${k}">${k}</button>`).join(' ')}</p>`
+      ? `<p>${KINDS.map((k) => `<button type="button" data-kind="${k}" id="emit-${k}">${k}</button>`).join(' ')}` +
+        ' <button type="button" id="chat-hello" title="a viewer types !hello; the bot answers">!hello</button></p>'
       : '<p class="notice">Connected to Twitch: notifications appear as they happen.</p>';
     return page(
       'Live - nestjs-twitch sample',
@@ -127,6 +128,7 @@ const show = (e) => {
 };
 fetch('/events.json').then((r) => r.json()).then((all) => all.forEach(show));
 new EventSource('/live/stream').onmessage = (m) => show(JSON.parse(m.data));
+document.getElementById('chat-hello')?.addEventListener('click', () => fetch('/live/chat/hello', { method: 'POST' }));
 for (const b of document.querySelectorAll('button[data-kind]')) {
   b.addEventListener('click', () => fetch('/live/emit/' + b.dataset.kind, { method: 'POST' }));
 }

@@ -146,4 +146,21 @@ describe('bench harness (smoke run)', () => {
     }
     expect(report.recovery[0].recoveryMs).toBeGreaterThan(0);
   }, 120_000);
+
+  it('runs the chat bench: every command reaches the router with its arguments, filtered messages none', async () => {
+    const json = join(tmpdir(), `nestjs-twitch-bench-chat-${process.pid}.json`);
+    const { code, out } = await runBench(['--smoke', '--build', 'swc', '--json', json], 'chat.mjs');
+    expect(code, out).toBe(0);
+    for (const label of ['command (!so @user "two words" now)', 'plain message', 'shared chat, other channel (filtered)']) {
+      const rows = out.split('\n').filter((l) => l.startsWith(`| ${label} |`));
+      expect(rows, out).toHaveLength(3);
+      expect(rows.every((r) => Number(r.split('|')[3]) > 0), rows.join('\n')).toBe(true);
+    }
+    expect(out).toMatch(/0 runs with a difference/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    rmSync(json, { force: true });
+    expect(report.failures).toBe(0);
+    const command = report.results.find((r: { scenario: string }) => r.scenario === 'command');
+    expect(command.commands).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -4,8 +4,11 @@ import * as Helix from '../lib/helix.js';
 import * as Root from '../lib/index.js';
 import { pinnedRootExports } from './support/exports.js';
 
-/** Root names that need not say "Twitch": documented helpers whose own name says what they are for. */
-const UNPREFIXED = new Set(['signExtensionJwt']);
+/**
+ * Root names that need not say "Twitch": documented helpers whose own name says what they are for, and the
+ * chat decorators, named after what they receive (`@OnChatMessage()`, `@OnChatCommand('!so')`).
+ */
+const UNPREFIXED = new Set(['signExtensionJwt', 'OnChatMessage', 'OnChatCommand']);
 
 describe('the package root', () => {
   it('exports exactly the pinned list of runtime names', () => {

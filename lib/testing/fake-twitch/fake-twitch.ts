@@ -31,6 +31,7 @@ import {
 import { BUILT_IN_ROUTES, PUBLIC_ROUTES, findUserByLogin, type BuiltInRoute, type HelixContext } from './helix-routes.js';
 import { FakeEventSub } from './eventsub.js';
 import { FakeExtensions } from './extensions.js';
+import { FakeChat } from './chat.js';
 import { handleActivate, handleOAuth, type OAuthContext } from './oauth.js';
 import { baseUsers, makeChannel, makeUser, seededStreamer, seededViewer, GAMES } from './seed.js';
 import { TokenBucket, type RateLimitSnapshot } from './token-bucket.js';
@@ -115,6 +116,12 @@ export class FakeTwitch {
    * reconnects, drop sockets, stall keepalives, disable shards. See {@link FakeEventSubWs}.
    */
   readonly eventSubWs: FakeEventSubWs;
+  /**
+   * Chat: `fake.chat.post({ channel, userId, text })` emits `channel.chat.message` on every transport; Send
+   * Chat Message, announcements, shoutouts and whispers are answered with Twitch's limits (`fake.chat.limits`),
+   * drops counted in `fake.chat.drops`. See {@link FakeChat}.
+   */
+  readonly chat: FakeChat;
 
   /** The registered application's client id. */
   readonly clientId: string;
@@ -192,6 +199,13 @@ export class FakeTwitch {
     this.server.keepAliveTimeout = 60_000;
     this.eventSubWs = new FakeEventSubWs({ state: this.state, clientId: this.clientId, baseUrl: () => this.baseUrl });
     this.eventSubWs.attach(this.server);
+    this.chat = new FakeChat(
+      this.state,
+      () => this.eventSub,
+      () => this.eventSubWs,
+      (clientId, userId) => this.auth.grantedScopes(clientId, userId),
+      (userId) => this.loginOf(userId),
+    );
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -637,7 +651,9 @@ export class FakeTwitch {
     const custom = this.routes.get(key);
     // The EventSub WebSocket side answers the conduit endpoints and websocket/conduit subscriptions.
     const eventSubWs = this.eventSubWs.routeFor(req, helixPath);
-    const builtIn: BuiltInRoute | undefined = eventSubWs ? (_r, ctx) => eventSubWs(ctx.token!) : BUILT_IN_ROUTES.get(key);
+    const builtIn: BuiltInRoute | undefined = eventSubWs
+      ? (_r, ctx) => eventSubWs(ctx.token!)
+      : (this.chat.routeFor(key) ?? BUILT_IN_ROUTES.get(key));
     const catalog = catalogRoute(req.method, helixPath);
     if (!custom && !builtIn && !catalog) {
       return { response: this.unknownRoute(req.method, helixPath), rateLimit: this.peekRateLimit(req) };

@@ -6,6 +6,14 @@ export { FakeTwitch } from './fake-twitch.js';
 export { FakeEventSub, type FakeEventSubBatchItem, type FakeEventSubDelivery, type FakeEventSubEmitOptions } from './eventsub.js';
 export { twitchError } from './util.js';
 export {
+  FakeChat,
+  type FakeChatDrop,
+  type FakeChatLimits,
+  type FakeChatMessage,
+  type FakeChatPost,
+  type FakeChatWindow,
+} from './chat.js';
+export {
   FakeExtension,
   FakeExtensions,
   signFakeExtensionJwt,
