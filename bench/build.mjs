@@ -25,7 +25,9 @@ export async function buildLib({ outDir = 'bench/.build', compiler = 'tsc', log 
     if (!existsSync(join(out, 'index.js'))) throw new Error(`tsc produced no output:\n${res.stdout}${res.stderr}`);
     if (res.status !== 0) {
       // tsc still emits on type errors; the bench only needs the JavaScript.
-      log(`  (tsc reported type errors, using its output anyway)\n${(res.stdout + res.stderr).trim().split('\n').slice(0, 5).join('\n')}`);
+      log(
+        `  (tsc reported type errors, using its output anyway)\n${(res.stdout + res.stderr).trim().split('\n').slice(0, 5).join('\n')}`,
+      );
     }
   } else if (compiler === 'swc') {
     const swc = await import('@swc/core');

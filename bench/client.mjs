@@ -82,7 +82,15 @@ async function measure(op, s) {
   const { calls } = await drive(op, { n: s.n, durationMs: s.durationMs, concurrency: s.concurrency });
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  return { key: s.key, op: s.op, concurrency: s.concurrency, n: calls, cpuUs: (cpu.user + cpu.system) / calls, rps: (calls * 1000) / wall, rssMB: maxRssMB() };
+  return {
+    key: s.key,
+    op: s.op,
+    concurrency: s.concurrency,
+    n: calls,
+    cpuUs: (cpu.user + cpu.system) / calls,
+    rps: (calls * 1000) / wall,
+    rssMB: maxRssMB(),
+  };
 }
 
 /** Calls every op of `ops` in turn, `concurrency` at a time, for `ms`: the JIT's warm-up, shared by the scenarios that follow. */
@@ -164,7 +172,10 @@ async function main() {
 async function cacheScenario() {
   const apps = {};
   for (const v of cfg.variants) {
-    apps[v.key] = await CLIENTS.module({ ...cfg, cacheTtl: v.cacheTtl, redisUrl: v.redisUrl, cacheManager: v.cacheManager, moduleOptions: v.moduleOptions }, cfg.fake);
+    apps[v.key] = await CLIENTS.module(
+      { ...cfg, cacheTtl: v.cacheTtl, redisUrl: v.redisUrl, cacheManager: v.cacheManager, moduleOptions: v.moduleOptions },
+      cfg.fake,
+    );
   }
   for (const v of cfg.variants) await warmAll(apps[v.key], cfg.ops, cfg.warmEachMs, 1);
   await warmAll(apps[cfg.variants[0].key], cfg.ops, cfg.warmAllMs, 1);
@@ -186,7 +197,9 @@ process.on('beforeExit', () => {
   // The event loop ran dry before the scenario ended: say so instead of exiting silently.
   if (finished) return;
   finished = true;
-  send({ error: `event loop ran dry before the scenario finished (active: ${process.getActiveResourcesInfo().join(', ') || 'none'})` });
+  send({
+    error: `event loop ran dry before the scenario finished (active: ${process.getActiveResourcesInfo().join(', ') || 'none'})`,
+  });
 });
 
 main().then(

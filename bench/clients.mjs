@@ -21,7 +21,9 @@ async function moduleClient(cfg, fake) {
     clientSecret: fake.clientSecret,
     helixUrl: fake.helixUrl,
     authUrl: fake.authUrl,
-    keyPrefix: cfg.keyPrefix ?? `${process.env.BENCH_KEY_PREFIX ?? 'bench:'}${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`,
+    keyPrefix:
+      cfg.keyPrefix ??
+      `${process.env.BENCH_KEY_PREFIX ?? 'bench:'}${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`,
     ...(cfg.redisUrl ? { redis: { url: cfg.redisUrl } } : {}),
     ...(cfg.moduleOptions ?? {}),
     ...(custom ? { cache: { manager: custom.manager } } : {}),
@@ -154,21 +156,35 @@ async function axiosClient(cfg, fake) {
 /** Plain axios on the module's undici adapter: what the module's transport costs without its pipeline. */
 async function axiosUndiciClient(cfg, fake) {
   const { default: axios } = await import('axios');
-  const { createTwitchDispatcher, createTwitchUndiciAdapter } = await import(pathToFileURL(`${cfg.lib}/http/twitch-undici.adapter.js`).href);
+  const { createTwitchDispatcher, createTwitchUndiciAdapter } = await import(
+    pathToFileURL(`${cfg.lib}/http/twitch-undici.adapter.js`).href
+  );
   const dispatcher = createTwitchDispatcher();
-  const instance = axios.create({ baseURL: fake.helixUrl, headers: helixHeaders(fake), adapter: createTwitchUndiciAdapter(dispatcher) });
+  const instance = axios.create({
+    baseURL: fake.helixUrl,
+    headers: helixHeaders(fake),
+    adapter: createTwitchUndiciAdapter(dispatcher),
+  });
   const get = async (path) => (await instance.get(path)).data;
   return rawClient(get, () => dispatcher.destroy());
 }
 
 /** The module's undici adapter called directly, without axios (JSON.parse of the text it returns). */
 async function adapterClient(cfg, fake) {
-  const { createTwitchDispatcher, createTwitchUndiciAdapter } = await import(pathToFileURL(`${cfg.lib}/http/twitch-undici.adapter.js`).href);
+  const { createTwitchDispatcher, createTwitchUndiciAdapter } = await import(
+    pathToFileURL(`${cfg.lib}/http/twitch-undici.adapter.js`).href
+  );
   const dispatcher = createTwitchDispatcher();
   const adapter = createTwitchUndiciAdapter(dispatcher);
   const headers = helixHeaders(fake);
   const get = async (path) => {
-    const res = await adapter({ url: fake.helixUrl + path, method: 'get', headers, timeout: 10_000, validateStatus: (s) => s >= 200 && s < 300 });
+    const res = await adapter({
+      url: fake.helixUrl + path,
+      method: 'get',
+      headers,
+      timeout: 10_000,
+      validateStatus: (s) => s >= 200 && s < 300,
+    });
     return JSON.parse(res.data);
   };
   return rawClient(get, () => dispatcher.destroy());

@@ -17,7 +17,11 @@ function template(payload) {
   if (payload === 'follow') {
     const { subscription, event } = JSON.parse(readFileSync(join(FIXTURES, 'channel.follow.v2.json'), 'utf8'));
     subscription.condition = { broadcaster_user_id: '1337', moderator_user_id: '1337' };
-    return { type: 'channel.follow', version: '2', json: JSON.stringify({ subscription, event: { ...event, broadcaster_user_id: '1337', user_id: '__SEQ__' } }) };
+    return {
+      type: 'channel.follow',
+      version: '2',
+      json: JSON.stringify({ subscription, event: { ...event, broadcaster_user_id: '1337', user_id: '__SEQ__' } }),
+    };
   }
   const { subscription, event } = JSON.parse(readFileSync(join(FIXTURES, 'channel.chat.message.v1.json'), 'utf8'));
   subscription.condition = { broadcaster_user_id: '1337', user_id: '9001' };

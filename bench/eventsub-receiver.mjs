@@ -105,7 +105,9 @@ async function floorSide() {
       const id = req.headers['twitch-eventsub-message-id'];
       const timestamp = req.headers['twitch-eventsub-message-timestamp'];
       const given = Buffer.from(String(req.headers['twitch-eventsub-message-signature'] ?? ''));
-      const expected = Buffer.from(`sha256=${createHmac('sha256', cfg.secret).update(id).update(timestamp).update(raw).digest('hex')}`);
+      const expected = Buffer.from(
+        `sha256=${createHmac('sha256', cfg.secret).update(id).update(timestamp).update(raw).digest('hex')}`,
+      );
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         res.writeHead(403).end();
         return;
@@ -123,7 +125,11 @@ async function floorSide() {
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { paths: { follow: '/eventsub', chat: '/eventsub' }, port: server.address().port, close: () => new Promise((r) => server.close(r)) };
+  return {
+    paths: { follow: '/eventsub', chat: '/eventsub' },
+    port: server.address().port,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 const SIDES = { module: moduleSide, 'module:memory': moduleSide, twurple: twurpleSide, 'node:http': floorSide };

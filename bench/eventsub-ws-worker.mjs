@@ -50,7 +50,8 @@ async function fakeRole() {
       let dropped = 0;
       for (let i = 0; i < n; i += chunk) {
         for (let j = i; j < Math.min(n, i + chunk); j++) {
-          if (fake.eventSubWs.emit(subscriptionId, { ...event, user_id: String(1_000_000 + j) }).outcome !== 'delivered') dropped++;
+          if (fake.eventSubWs.emit(subscriptionId, { ...event, user_id: String(1_000_000 + j) }).outcome !== 'delivered')
+            dropped++;
         }
         await new Promise((r) => setImmediate(r));
       }
@@ -95,7 +96,9 @@ async function wsRole() {
     nestModule({
       transport: 'websocket',
       websocket: { userId: cfg.userId, url: cfg.wsUrl },
-      subscriptions: [{ type: 'channel.follow', version: '2', condition: { broadcasterUserId: cfg.userId, moderatorUserId: cfg.userId } }],
+      subscriptions: [
+        { type: 'channel.follow', version: '2', condition: { broadcasterUserId: cfg.userId, moderatorUserId: cfg.userId } },
+      ],
     }),
     { logger: ['error'], abortOnError: false },
   );
@@ -134,7 +137,13 @@ async function conduitRole() {
   const app = await NestFactory.create(
     nestModule({
       transport: 'conduit',
-      conduit: { shardCount: cfg.shards, heartbeatMs: cfg.heartbeatMs, leaseMs: cfg.leaseMs, url: cfg.wsUrl, name: cfg.conduitName },
+      conduit: {
+        shardCount: cfg.shards,
+        heartbeatMs: cfg.heartbeatMs,
+        leaseMs: cfg.leaseMs,
+        url: cfg.wsUrl,
+        name: cfg.conduitName,
+      },
       subscriptions: [{ type: 'stream.online', version: '1', condition: { broadcasterUserId: cfg.userId } }],
     }),
     { logger: ['error'], abortOnError: false },

@@ -52,20 +52,43 @@ const now = () => performance.timeOrigin + performance.now();
 
 async function main() {
   log(`nestjs-twitch EventSub WebSocket bench: ${machine()}`);
-  log(`rounds ${ROUNDS}${smoke ? ' (smoke run: tiny counts, numbers are not meaningful)' : ''}; ` +
-    (canPin ? `fake pinned to core ${FAKE_CORE}, apps to core ${APP_CORE}` : 'taskset unavailable or 1 core: processes not pinned'));
+  log(
+    `rounds ${ROUNDS}${smoke ? ' (smoke run: tiny counts, numbers are not meaningful)' : ''}; ` +
+      (canPin
+        ? `fake pinned to core ${FAKE_CORE}, apps to core ${APP_CORE}`
+        : 'taskset unavailable or 1 core: processes not pinned'),
+  );
   const compiler = args.build ?? 'tsc';
-  const libDir = compiler === 'none'
-    ? join(ROOT, args['lib-dir'] ?? 'bench/.build-eventsub-ws')
-    : await buildLib({ outDir: args['lib-dir'] ?? (smoke ? 'bench/.build-eventsub-ws-smoke' : 'bench/.build-eventsub-ws'), compiler, log });
+  const libDir =
+    compiler === 'none'
+      ? join(ROOT, args['lib-dir'] ?? 'bench/.build-eventsub-ws')
+      : await buildLib({
+          outDir: args['lib-dir'] ?? (smoke ? 'bench/.build-eventsub-ws-smoke' : 'bench/.build-eventsub-ws'),
+          compiler,
+          log,
+        });
 
   const fake = await start({ role: 'fake', lib: libDir }, FAKE_CORE);
-  const base = { lib: libDir, moduleOptions: fake.ready.moduleOptions, wsUrl: fake.ready.wsUrl, redisUrl: REDIS_URL, userId: USER_ID };
+  const base = {
+    lib: libDir,
+    moduleOptions: fake.ready.moduleOptions,
+    wsUrl: fake.ready.wsUrl,
+    redisUrl: REDIS_URL,
+    userId: USER_ID,
+  };
   let failures = 0;
 
   // 1. Throughput through one session.
   const token = await fake.call({ cmd: 'token', userId: USER_ID, scopes: ['moderator:read:followers'] });
-  const app = await start({ ...base, role: 'ws', keyPrefix: `${KEY_PREFIX}ws:`, token: { accessToken: token.accessToken, refreshToken: token.refreshToken, expiresIn: token.expiresIn } }, APP_CORE);
+  const app = await start(
+    {
+      ...base,
+      role: 'ws',
+      keyPrefix: `${KEY_PREFIX}ws:`,
+      token: { accessToken: token.accessToken, refreshToken: token.refreshToken, expiresIn: token.expiresIn },
+    },
+    APP_CORE,
+  );
   const { subscriptionId } = await fake.call({ cmd: 'subscription', type: 'channel.follow' });
   if (!subscriptionId) throw new Error('the WebSocket session has no channel.follow subscription');
   const throughput = [];
@@ -77,30 +100,54 @@ async function main() {
     const sent = await fake.call({ cmd: 'emit', subscriptionId, n: EVENTS, chunk: CHUNK, event: FOLLOW });
     const s = await settle(app, EVENTS);
     const seconds = (s.lastAt - sent.startedAt) / 1000;
-    const r = { round, events: EVENTS, handled: s.handled, dropped: sent.dropped, typed: s.typed, perSecond: s.handled / seconds, cpuUsPerEvent: s.cpuUs / EVENTS, rssMB: s.rssMB };
+    const r = {
+      round,
+      events: EVENTS,
+      handled: s.handled,
+      dropped: sent.dropped,
+      typed: s.typed,
+      perSecond: s.handled / seconds,
+      cpuUsPerEvent: s.cpuUs / EVENTS,
+      rssMB: s.rssMB,
+    };
     if (r.handled !== EVENTS || r.dropped || !r.typed) {
       failures++;
       log(`  !! round ${round + 1}: sent ${EVENTS}, dropped by the fake ${r.dropped}, handled ${r.handled}, typed ${r.typed}`);
     }
     throughput.push(r);
-    log(`  throughput round ${round + 1}: ${fmt(r.perSecond, 0)} events/s, ${fmt(r.cpuUsPerEvent, 0)} µs app CPU per event, RSS ${fmt(r.rssMB, 0)} MB [${r.handled}/${EVENTS} handled]`);
+    log(
+      `  throughput round ${round + 1}: ${fmt(r.perSecond, 0)} events/s, ${fmt(r.cpuUsPerEvent, 0)} µs app CPU per event, RSS ${fmt(r.rssMB, 0)} MB [${r.handled}/${EVENTS} handled]`,
+    );
   }
   await app.call({ cmd: 'close' }).catch(() => undefined);
 
   // 2. Recovery after an instance dies.
   const recovery = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const cfg = { ...base, role: 'conduit', keyPrefix: `${KEY_PREFIX}c${round}:`, conduitName: `bench${round}`, shards: SHARDS, heartbeatMs: HEARTBEAT_MS, leaseMs: LEASE_MS };
+    const cfg = {
+      ...base,
+      role: 'conduit',
+      keyPrefix: `${KEY_PREFIX}c${round}:`,
+      conduitName: `bench${round}`,
+      shards: SHARDS,
+      heartbeatMs: HEARTBEAT_MS,
+      leaseMs: LEASE_MS,
+    };
     const a = await start(cfg, APP_CORE);
     const b = await start(cfg, APP_CORE);
     const conduitId = a.ready.conduitId;
     const deadline = Date.now() + 30_000 + 4 * LEASE_MS;
     // Both instances serve shards: Twitch (the fake) routes each shard to the session its instance pointed it at.
     for (;;) {
-      const [sa, sb, f] = await Promise.all([a.call({ cmd: 'status' }), b.call({ cmd: 'status' }), fake.call({ cmd: 'conduit', conduitId })]);
+      const [sa, sb, f] = await Promise.all([
+        a.call({ cmd: 'status' }),
+        b.call({ cmd: 'status' }),
+        fake.call({ cmd: 'conduit', conduitId }),
+      ]);
       const routed = (s) => s.sessions.length > 0 && s.sessions.every((id) => f.sessions.includes(id));
       if (routed(sa) && routed(sb) && f.served === SHARDS) break;
-      if (Date.now() > deadline) throw new Error(`recovery round ${round + 1}: the shards were never spread (${f.served} served)`);
+      if (Date.now() > deadline)
+        throw new Error(`recovery round ${round + 1}: the shards were never spread (${f.served} served)`);
       await sleep(20);
     }
     const killedAt = now();
@@ -117,10 +164,18 @@ async function main() {
       if (Date.now() > deadline + 4 * LEASE_MS) break;
       await sleep(10);
     }
-    const r = { round, shards: SHARDS, heartbeatMs: HEARTBEAT_MS, leaseMs: LEASE_MS, recoveryMs: recoveredAt === undefined ? NaN : recoveredAt - killedAt };
+    const r = {
+      round,
+      shards: SHARDS,
+      heartbeatMs: HEARTBEAT_MS,
+      leaseMs: LEASE_MS,
+      recoveryMs: recoveredAt === undefined ? NaN : recoveredAt - killedAt,
+    };
     if (Number.isNaN(r.recoveryMs)) failures++;
     recovery.push(r);
-    log(`  recovery round ${round + 1}: shards re-pointed ${fmt(r.recoveryMs, 0)} ms after the kill (lease ${LEASE_MS} ms, heartbeat ${HEARTBEAT_MS} ms)`);
+    log(
+      `  recovery round ${round + 1}: shards re-pointed ${fmt(r.recoveryMs, 0)} ms after the kill (lease ${LEASE_MS} ms, heartbeat ${HEARTBEAT_MS} ms)`,
+    );
     await a.call({ cmd: 'close' }).catch(() => undefined);
     a.child.kill('SIGTERM');
   }
@@ -138,12 +193,27 @@ async function main() {
   log('');
   log(row(['measure', 'median', 'detail']));
   log(row(['---', '---:', '---']));
-  log(row(['events/s through one WebSocket session into a handler', fmt(medians.perSecond, 0), `claim in Redis, DTO mapping, handler; ${EVENTS} events per round`]));
+  log(
+    row([
+      'events/s through one WebSocket session into a handler',
+      fmt(medians.perSecond, 0),
+      `claim in Redis, DTO mapping, handler; ${EVENTS} events per round`,
+    ]),
+  );
   log(row(['app CPU µs per event', fmt(medians.cpuUsPerEvent, 0), 'user + system of the app process']));
-  log(row(['ms until a killed instance\'s shards are re-pointed', fmt(medians.recoveryMs, 0), `max ${fmt(medians.recoveryMaxMs, 0)}; ${SHARDS} shards, 2 instances, heartbeat ${HEARTBEAT_MS} ms, lease ${LEASE_MS} ms`]));
+  log(
+    row([
+      "ms until a killed instance's shards are re-pointed",
+      fmt(medians.recoveryMs, 0),
+      `max ${fmt(medians.recoveryMaxMs, 0)}; ${SHARDS} shards, 2 instances, heartbeat ${HEARTBEAT_MS} ms, lease ${LEASE_MS} ms`,
+    ]),
+  );
   log('');
-  log(`Checked: ${throughput.reduce((a, r) => a + r.handled, 0)} events handled through the module, ${failures} rounds with a difference.`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ machine: machine(), args, throughput, recovery, medians, failures }, null, 2));
+  log(
+    `Checked: ${throughput.reduce((a, r) => a + r.handled, 0)} events handled through the module, ${failures} rounds with a difference.`,
+  );
+  if (args.json)
+    writeFileSync(args.json, JSON.stringify({ machine: machine(), args, throughput, recovery, medians, failures }, null, 2));
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   process.exit(failures ? 1 : 0);
 }

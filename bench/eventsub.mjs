@@ -36,7 +36,12 @@ const REDIS_URL = args.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379
 const SECRET = 'bench-eventsub-secret-0123456789';
 const KEY_PREFIX = `bench-eventsub:${process.pid}:${Math.random().toString(36).slice(2, 8)}:`;
 const LABELS = { follow: 'channel.follow v2', chat: 'channel.chat.message v1' };
-const NAMES = { module: 'nestjs-twitch', 'module:memory': 'nestjs-twitch, no Redis', twurple: 'twurple', 'node:http': 'node:http' };
+const NAMES = {
+  module: 'nestjs-twitch',
+  'module:memory': 'nestjs-twitch, no Redis',
+  twurple: 'twurple',
+  'node:http': 'node:http',
+};
 
 const log = (...a) => console.log(...a);
 const row = (cells) => `| ${cells.join(' | ')} |`;
@@ -49,18 +54,33 @@ const RECEIVER_CORE = String(cpus().length - 1);
 const LOAD_CORE = '0';
 
 async function main() {
-  log(`nestjs-twitch EventSub bench: ${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
-  log(`rounds ${ROUNDS}${smoke ? ' (smoke run: tiny counts, numbers are not meaningful)' : ''}; ` +
-    (canPin ? `receivers pinned to core ${RECEIVER_CORE}, load generator to core ${LOAD_CORE}` : 'taskset unavailable or 1 core: processes not pinned'));
+  log(
+    `nestjs-twitch EventSub bench: ${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`,
+  );
+  log(
+    `rounds ${ROUNDS}${smoke ? ' (smoke run: tiny counts, numbers are not meaningful)' : ''}; ` +
+      (canPin
+        ? `receivers pinned to core ${RECEIVER_CORE}, load generator to core ${LOAD_CORE}`
+        : 'taskset unavailable or 1 core: processes not pinned'),
+  );
   const compiler = args.build ?? 'tsc';
-  const libDir = compiler === 'none'
-    ? join(ROOT, args['lib-dir'] ?? 'bench/.build-eventsub')
-    : await buildLib({ outDir: args['lib-dir'] ?? (smoke ? 'bench/.build-eventsub-smoke' : 'bench/.build-eventsub'), compiler, log });
+  const libDir =
+    compiler === 'none'
+      ? join(ROOT, args['lib-dir'] ?? 'bench/.build-eventsub')
+      : await buildLib({
+          outDir: args['lib-dir'] ?? (smoke ? 'bench/.build-eventsub-smoke' : 'bench/.build-eventsub'),
+          compiler,
+          log,
+        });
 
   const load = await start('eventsub-load.mjs', {}, LOAD_CORE);
   const receivers = {};
   for (const side of SIDES) {
-    receivers[side] = await start('eventsub-receiver.mjs', { side, lib: libDir, redisUrl: REDIS_URL, keyPrefix: KEY_PREFIX, secret: SECRET }, RECEIVER_CORE);
+    receivers[side] = await start(
+      'eventsub-receiver.mjs',
+      { side, lib: libDir, redisUrl: REDIS_URL, keyPrefix: KEY_PREFIX, secret: SECRET },
+      RECEIVER_CORE,
+    );
     log(`  ${side.padEnd(9)} receiver pid ${receivers[side].child.pid} on 127.0.0.1:${receivers[side].ready.port}`);
   }
 
@@ -74,12 +94,30 @@ async function main() {
         const base = { url, payload, secret: SECRET };
 
         // Throughput: warm up, then measure; every notification must be handled exactly once.
-        await load.call({ cmd: 'run', ...base, mode: 'throughput', concurrency: CONCURRENCY, durationMs: WARMUP_MS, n: 20, retryEvery: RETRY_EVERY });
+        await load.call({
+          cmd: 'run',
+          ...base,
+          mode: 'throughput',
+          concurrency: CONCURRENCY,
+          durationMs: WARMUP_MS,
+          n: 20,
+          retryEvery: RETRY_EVERY,
+        });
         await drain(rc);
         await rc.call({ cmd: 'reset' });
-        const t = await load.call({ cmd: 'run', ...base, mode: 'throughput', concurrency: CONCURRENCY, durationMs: MEASURE_MS, n: 50, retryEvery: RETRY_EVERY });
+        const t = await load.call({
+          cmd: 'run',
+          ...base,
+          mode: 'throughput',
+          concurrency: CONCURRENCY,
+          durationMs: MEASURE_MS,
+          n: 50,
+          retryEvery: RETRY_EVERY,
+        });
         const s = await drained(rc, t.unique);
-        const ok2xx = Object.entries(t.statuses).filter(([k]) => k.startsWith('2')).reduce((a, [, v]) => a + v, 0);
+        const ok2xx = Object.entries(t.statuses)
+          .filter(([k]) => k.startsWith('2'))
+          .reduce((a, [, v]) => a + v, 0);
         const seconds = Number(BigInt(s.lastNs) - BigInt(t.startNs)) / 1e9;
         const tr = {
           side,
@@ -98,7 +136,9 @@ async function main() {
         };
         if (tr.acked !== tr.sent || tr.handled !== tr.unique || tr.handledTwice !== 0) {
           failures++;
-          log(`  !! ${side} ${payload}: sent ${tr.sent}, acknowledged ${tr.acked} (${JSON.stringify(t.statuses)}), unique ${tr.unique}, handled ${tr.handled}, twice ${tr.handledTwice}`);
+          log(
+            `  !! ${side} ${payload}: sent ${tr.sent}, acknowledged ${tr.acked} (${JSON.stringify(t.statuses)}), unique ${tr.unique}, handled ${tr.handled}, twice ${tr.handledTwice}`,
+          );
         }
         results.throughput.push(tr);
 
@@ -109,7 +149,16 @@ async function main() {
         const sentAt = new Map(l.sends.map(([q, t0, ack]) => [q, [BigInt(t0), BigInt(ack)]]));
         const toHandler = ls.times.map(([q, at]) => Number(BigInt(at) - sentAt.get(q)[0]) / 1000);
         const toAck = l.sends.map(([, t0, ack]) => Number(BigInt(ack) - BigInt(t0)) / 1000);
-        const lr = { side, payload, round, n: l.sent, handled: ls.handled, handlerUs: median(toHandler), handlerP99Us: pct(toHandler, 0.99), ackUs: median(toAck) };
+        const lr = {
+          side,
+          payload,
+          round,
+          n: l.sent,
+          handled: ls.handled,
+          handlerUs: median(toHandler),
+          handlerP99Us: pct(toHandler, 0.99),
+          ackUs: median(toAck),
+        };
         if (lr.handled !== l.unique) {
           failures++;
           log(`  !! ${side} ${payload} latency: sent ${l.sent}, handled ${lr.handled}`);
@@ -147,7 +196,9 @@ async function main() {
   const verified = exact.reduce((a, r) => a + r.handled, 0);
   const retried = exact.reduce((a, r) => a + r.retries, 0);
   log('');
-  log(`Checked: ${verified} notifications handled exactly once in the measured runs (${retried} retries acknowledged and not handled again), ${failures} runs with a difference.`);
+  log(
+    `Checked: ${verified} notifications handled exactly once in the measured runs (${retried} retries acknowledged and not handled again), ${failures} runs with a difference.`,
+  );
   if (args.json) writeFileSync(args.json, JSON.stringify({ machine: machine(), args, results, medians, failures }, null, 2));
   for (const c of children) c.kill('SIGKILL');
   process.exit(failures ? 1 : 0);
@@ -160,7 +211,8 @@ function printTables(m) {
   log('');
   log(`### EventSub webhooks, one core per receiver (${machine()})`);
   log('');
-  const head = (what) => row([what, ...sides.map((s) => NAMES[s]), ...(hasTwurple ? ['/ twurple'] : []), ...(hasFloor ? ['/ node:http'] : [])]);
+  const head = (what) =>
+    row([what, ...sides.map((s) => NAMES[s]), ...(hasTwurple ? ['/ twurple'] : []), ...(hasFloor ? ['/ node:http'] : [])]);
   const align = () => row(['---', ...sides.map(() => '---:'), ...(hasTwurple ? ['---:'] : []), ...(hasFloor ? ['---:'] : [])]);
   const lines = [];
   const table = (title, key, digits, label) => {

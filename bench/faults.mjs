@@ -16,7 +16,12 @@ import { pathToFileURL } from 'node:url';
 import { buildLib } from './build.mjs';
 
 const args = Object.fromEntries(
-  process.argv.slice(2).map((a, i, all) => (a.startsWith('--') ? [a.slice(2), all[i + 1]?.startsWith('--') || all[i + 1] === undefined ? true : all[i + 1]] : [])).filter((e) => e.length),
+  process.argv
+    .slice(2)
+    .map((a, i, all) =>
+      a.startsWith('--') ? [a.slice(2), all[i + 1]?.startsWith('--') || all[i + 1] === undefined ? true : all[i + 1]] : [],
+    )
+    .filter((e) => e.length),
 );
 const smoke = Boolean(args.smoke);
 const CALLS = Number(args.calls ?? (smoke ? 600 : 20_000));
@@ -38,14 +43,24 @@ async function main() {
   const lib = await buildLib({ outDir: args['lib-dir'] ?? 'bench/.build-faults', compiler: 'swc' });
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'twitch-bench-redis-'));
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  });
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: 'ignore',
+    },
+  );
   await new Promise((r) => setTimeout(r, 300));
   const env = { ...process.env, BENCH_LIB: lib };
   const fake = fork(new URL(import.meta.url).pathname, [], { env: { ...env, BENCH_FAULTS_ROLE: 'server' } });
   const fakeInfo = await new Promise((resolve) => fake.once('message', resolve));
-  const cfg = { fake: fakeInfo, redisUrl: `redis://127.0.0.1:${port}`, calls: CALLS, concurrency: CONCURRENCY, pauseMs: PAUSE_MS };
+  const cfg = {
+    fake: fakeInfo,
+    redisUrl: `redis://127.0.0.1:${port}`,
+    calls: CALLS,
+    concurrency: CONCURRENCY,
+    pauseMs: PAUSE_MS,
+  };
   const child = fork(new URL(import.meta.url).pathname, [], {
     env: { ...env, BENCH_FAULTS_ROLE: 'client', BENCH_FAULTS: JSON.stringify(cfg) },
     execArgv: ['--expose-gc'],
@@ -75,7 +90,9 @@ async function main() {
 
 function print(r) {
   const row = (cells) => `| ${cells.join(' | ')} |`;
-  console.log(`\n${r.calls} calls, concurrency ${r.concurrency}, Redis paused ${r.pauseMs} ms mid-run, timeout ${r.timeout} ms, budget ${r.budgetMs} ms`);
+  console.log(
+    `\n${r.calls} calls, concurrency ${r.concurrency}, Redis paused ${r.pauseMs} ms mid-run, timeout ${r.timeout} ms, budget ${r.budgetMs} ms`,
+  );
   console.log(row(['measure', 'value']));
   console.log(row(['---', '---']));
   console.log(row(['calls that never settled', r.hung]));
@@ -215,4 +232,3 @@ function freePort() {
     });
   });
 }
-

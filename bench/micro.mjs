@@ -47,20 +47,35 @@ function time(label, fn, iterations) {
 
 console.log(`Get Streams page: ${page.data.length} streams, ${(text.length / 1024).toFixed(0)} KB`);
 time('JSON.parse of the page', () => JSON.parse(text), 3_000);
-const ct = time('class-transformer plainToInstance(GetStreamsResponse, page)', () => plainToInstance(GetStreamsResponse, page, { excludeExtraneousValues: true }), 1_000);
-const mm = time('mapTwitchDto(GetStreamsResponse, page) (the module)', () => twitch.mapTwitchDto(GetStreamsResponse, page), 5_000);
+const ct = time(
+  'class-transformer plainToInstance(GetStreamsResponse, page)',
+  () => plainToInstance(GetStreamsResponse, page, { excludeExtraneousValues: true }),
+  1_000,
+);
+const mm = time(
+  'mapTwitchDto(GetStreamsResponse, page) (the module)',
+  () => twitch.mapTwitchDto(GetStreamsResponse, page),
+  5_000,
+);
 console.log(`  -> the module's mapper is ${(ct / mm).toFixed(1)}× cheaper than class-transformer`);
 const a = twitch.mapTwitchDto(GetStreamsResponse, page);
 const b = plainToInstance(GetStreamsResponse, page, { excludeExtraneousValues: true });
 console.log(`  same result as class-transformer: ${JSON.stringify(a) === JSON.stringify(b)}`);
 
 const opts = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false };
-time('validateSync(plainToInstance(GetUsersParams, { id: [1 id] })) (class-validator)', () => validateSync(plainToInstance(GetUsersParams, { id: ['1000'] }), opts), 20_000);
+time(
+  'validateSync(plainToInstance(GetUsersParams, { id: [1 id] })) (class-validator)',
+  () => validateSync(plainToInstance(GetUsersParams, { id: ['1000'] }), opts),
+  20_000,
+);
 
 // The module's call path up to the transport: checkParams (class-validator), token check, call
 // context, wire params; the stub transport answers 204 at once.
 const bindings = {};
-const capture = { call: (binding) => ((bindings[binding.endpoint.name] = binding), Promise.resolve()), iterate: () => (async function* () {})() };
+const capture = {
+  call: (binding) => ((bindings[binding.endpoint.name] = binding), Promise.resolve()),
+  iterate: () => (async function* () {})(),
+};
 const ns = new twitch.TwitchApiNamespaces(capture);
 await ns.users.getUsers({});
 await ns.streams.getStreams({});
@@ -72,5 +87,13 @@ async function timeAsync(label, fn, iterations) {
   const c = process.cpuUsage(t0);
   console.log(`${label.padEnd(64)} ${((c.user + c.system) / iterations).toFixed(2).padStart(8)} µs`);
 }
-await timeAsync('module: call(Get Users, { id: [1 id] }) up to the transport', () => caller.call(bindings['Get Users'], { id: ['1000'] }), 20_000);
-await timeAsync('module: call(Get Streams, { first: 100 }) up to the transport', () => caller.call(bindings['Get Streams'], { first: 100 }), 20_000);
+await timeAsync(
+  'module: call(Get Users, { id: [1 id] }) up to the transport',
+  () => caller.call(bindings['Get Users'], { id: ['1000'] }),
+  20_000,
+);
+await timeAsync(
+  'module: call(Get Streams, { first: 100 }) up to the transport',
+  () => caller.call(bindings['Get Streams'], { first: 100 }),
+  20_000,
+);

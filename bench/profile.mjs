@@ -75,8 +75,12 @@ server.kill();
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
 const requests = result.rps * (measureMs / 1000);
-console.log(`${client} ${op} c=${concurrency}: ${result.cpuUs.toFixed(0)} µs CPU/request (process.cpuUsage), ${result.rps.toFixed(0)} req/s`);
-console.log(`profile of the last ${measureMs} ms (≈ ${requests.toFixed(0)} requests), self time in µs per request (wall-clock samples):`);
+console.log(
+  `${client} ${op} c=${concurrency}: ${result.cpuUs.toFixed(0)} µs CPU/request (process.cpuUsage), ${result.rps.toFixed(0)} req/s`,
+);
+console.log(
+  `profile of the last ${measureMs} ms (≈ ${requests.toFixed(0)} requests), self time in µs per request (wall-clock samples):`,
+);
 report(profile, measureMs, requests);
 console.log(`\nprofile: ${join(dir, file)} (open in Chrome DevTools > Performance)`);
 process.exit(0);

@@ -60,7 +60,13 @@ const CACHE_VARIANTS = [
   // With Redis the module keeps what it read or wrote in a local tier too, so a repeated hit is
   // answered in process; `redis-remote` turns that tier off to measure a read from Redis itself.
   { key: 'redis', label: 'hit, Redis cache (default: local tier on)', cacheTtl: 600_000, redis: true },
-  { key: 'redis-remote', label: 'hit read from Redis (local tier off)', cacheTtl: 600_000, redis: true, moduleOptions: { cache: { localMaxEntries: 0 } } },
+  {
+    key: 'redis-remote',
+    label: 'hit read from Redis (local tier off)',
+    cacheTtl: 600_000,
+    redis: true,
+    moduleOptions: { cache: { localMaxEntries: 0 } },
+  },
   // Not run by default: a cache with another Keyv serialization, passed as the public `cache.manager`
   // option (the module's own used Keyv's default serializer before; these were the alternatives).
   { key: 'memory-raw', label: 'hit, in-memory, unserialized (cache.manager)', cacheTtl: 600_000, manager: 'memory-raw' },
@@ -77,21 +83,29 @@ let lapStart = started;
 /** Logs how long the last group took (so a slow machine shows where the time goes). */
 function lap(what) {
   const now = Date.now();
-  if (now - lapStart > 1_000) log(`  -- ${what}: ${fmt((now - lapStart) / 1000, 0)} s (total ${fmt((now - started) / 1000, 0)} s)`);
+  if (now - lapStart > 1_000)
+    log(`  -- ${what}: ${fmt((now - lapStart) / 1000, 0)} s (total ${fmt((now - started) / 1000, 0)} s)`);
   lapStart = now;
 }
 let server;
 
 async function main() {
-  log(`nestjs-twitch bench: ${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
+  log(
+    `nestjs-twitch bench: ${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`,
+  );
   log(`rounds ${ROUNDS}${smoke ? ' (smoke run: tiny counts, numbers are not meaningful)' : ''}`);
   const compiler = args.build ?? 'tsc';
-  const libDir = compiler === 'none' ? join(ROOT, args['lib-dir'] ?? 'bench/.build') : await buildLib({ outDir: args['lib-dir'] ?? 'bench/.build', compiler, log });
+  const libDir =
+    compiler === 'none'
+      ? join(ROOT, args['lib-dir'] ?? 'bench/.build')
+      : await buildLib({ outDir: args['lib-dir'] ?? 'bench/.build', compiler, log });
 
   lap('build');
   server = await startServer(libDir);
   const info = await server.call({ cmd: 'info' });
-  log(`  fake Twitch pid ${server.child.pid}: ${info.fakes.main.url} (Get Streams page: ${(info.templateBytes / 1024).toFixed(0)} KB)`);
+  log(
+    `  fake Twitch pid ${server.child.pid}: ${info.fakes.main.url} (Get Streams page: ${(info.templateBytes / 1024).toFixed(0)} KB)`,
+  );
   const base = { lib: libDir };
 
   if (GROUPS.has('request')) {
@@ -108,7 +122,14 @@ async function main() {
           warmupMs: WARMUP_MS,
           durationMs: MEASURE_MS,
         }));
-        const r = await runClient({ ...base, client, scenario: 'requests', scenarios, warmAllMs: WARM_ALL_MS, fake: info.fakes.main });
+        const r = await runClient({
+          ...base,
+          client,
+          scenario: 'requests',
+          scenarios,
+          warmAllMs: WARM_ALL_MS,
+          fake: info.fakes.main,
+        });
         for (const sr of r.scenarios) results.request.push({ ...sr, client, round, processRssMB: r.rssMB });
         const cells = r.scenarios.map((sr) => `${sr.key} ${fmt(sr.cpuUs, 0).padStart(5)} µs`).join('  ');
         log(`  [request ${++i}/${total}] round ${round + 1} ${client.padEnd(9)} ${cells}  peak RSS ${fmt(r.rssMB, 0)} MB`);
@@ -151,7 +172,9 @@ async function main() {
   // the head-of-line and pagination scenarios (wall time and memory, not CPU) run.
   let rateLimitRun;
   if (GROUPS.has('ratelimit')) {
-    log(`  [rate limit] ${RL_PROCESSES} processes, ${RL_REQUESTS} requests, bucket ${RL_CAPACITY} points / ${RL_REFILL_MS} ms (≈ ${fmt(estimateRl(), 0)} s, alongside the next scenarios)`);
+    log(
+      `  [rate limit] ${RL_PROCESSES} processes, ${RL_REQUESTS} requests, bucket ${RL_CAPACITY} points / ${RL_REFILL_MS} ms (≈ ${fmt(estimateRl(), 0)} s, alongside the next scenarios)`,
+    );
     const keyPrefix = `${process.env.BENCH_KEY_PREFIX ?? 'bench:'}rl:${Date.now().toString(36)}:`;
     const per = Math.ceil(RL_REQUESTS / RL_PROCESSES);
     let markStarted;
@@ -182,7 +205,9 @@ async function main() {
       const st = (await server.call({ cmd: 'stats', fake: 'rl' })).stats;
       results.ratelimit = summarizeRl(out, st);
       const rl = results.ratelimit;
-      log(`  [rate limit] ${rl.ok} ok, ${rl.limited} × 429, ${rl.failed} failed calls, ${fmt(rl.wallS, 1)} s, ${fmt(rl.achievedPerS, 2)} req/s of ${fmt(rl.sustainablePerS, 2)} sustainable (${fmt(rl.share * 100, 1)} %)`);
+      log(
+        `  [rate limit] ${rl.ok} ok, ${rl.limited} × 429, ${rl.failed} failed calls, ${fmt(rl.wallS, 1)} s, ${fmt(rl.achievedPerS, 2)} req/s of ${fmt(rl.sustainablePerS, 2)} sustainable (${fmt(rl.share * 100, 1)} %)`,
+      );
     });
     rateLimitRun.catch(() => undefined);
     // Bootstrapping four Nest apps is CPU work: start the other scenarios once they all run.
@@ -195,7 +220,16 @@ async function main() {
     let i = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const client of rotate(holClients, round)) {
-        const cfg = { ...base, client, scenario: 'hol', op: 'users', concurrency: 32, n: smoke ? 40 : 320, warmup: smoke ? 10 : 64, fake: info.fakes.hol };
+        const cfg = {
+          ...base,
+          client,
+          scenario: 'hol',
+          op: 'users',
+          concurrency: 32,
+          n: smoke ? 40 : 320,
+          warmup: smoke ? 10 : 64,
+          fake: info.fakes.hol,
+        };
         const r = await runClient(cfg, () => server.call({ cmd: 'reset', fake: 'hol' }));
         const st = await server.call({ cmd: 'stats', fake: 'hol' });
         results.hol.push({ ...r, round, statuses: st.stats.statuses });
@@ -212,7 +246,9 @@ async function main() {
         const cfg = { ...base, client, scenario: 'paginate', items, warmup: Math.min(1_000, items), fake: info.fakes.pages };
         const r = await runClient(cfg, undefined, 300_000);
         results.pagination.push(r);
-        log(`  [pagination] ${client.padEnd(8)} ${String(r.items).padStart(6)} items: peak RSS ${fmt(r.rssMB, 0)} MB (after warm-up ${fmt(r.baseRssMB, 0)} MB), ${fmt(r.wallMs / 1000, 1)} s`);
+        log(
+          `  [pagination] ${client.padEnd(8)} ${String(r.items).padStart(6)} items: peak RSS ${fmt(r.rssMB, 0)} MB (after warm-up ${fmt(r.baseRssMB, 0)} MB), ${fmt(r.wallMs / 1000, 1)} s`,
+        );
       }
     }
   }
@@ -229,7 +265,11 @@ async function main() {
   log('');
   log(report.text);
   log(`\ntotal time ${fmt((Date.now() - started) / 1000, 0)} s`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ machine: machine(), results, medians: report.medians, targets: report.targets }, null, 2));
+  if (args.json)
+    writeFileSync(
+      args.json,
+      JSON.stringify({ machine: machine(), results, medians: report.medians, targets: report.targets }, null, 2),
+    );
 }
 
 // ---- reporting ------------------------------------------------------------------------------------
@@ -239,7 +279,9 @@ function render() {
   const medians = {};
   const targets = [];
   lines.push(`Machine: ${machine()}`);
-  lines.push(`Rounds: ${ROUNDS}, clients alternated each round; medians. CPU = user+system CPU of the client process per request.`);
+  lines.push(
+    `Rounds: ${ROUNDS}, clients alternated each round; medians. CPU = user+system CPU of the client process per request.`,
+  );
 
   if (results.request.length) {
     const cols = CLIENTS;
@@ -275,7 +317,10 @@ function render() {
       lines.push(row([`${sc.label} (req/s)`, ...cols.map((c) => fmt(rps[c], 0))]));
     }
     const rss = {};
-    for (const c of cols) rss[c] = median(results.request.filter((r) => r.client === c && r.key === REQUEST_SCENARIOS.at(-1).key).map((r) => r.processRssMB));
+    for (const c of cols)
+      rss[c] = median(
+        results.request.filter((r) => r.client === c && r.key === REQUEST_SCENARIOS.at(-1).key).map((r) => r.processRssMB),
+      );
     medians.rssMB = rss;
     lines.push(row(['peak RSS of the process, all four scenarios (MB)', ...cols.map((c) => fmt(rss[c], 0))]));
   }
@@ -309,10 +354,25 @@ function render() {
         ...(remote ? [`${fmt(remote, 2)}×`] : []),
         ...(tuned ? [`${fmt(m['memory-raw'] / m.miss, 2)}×`, `${fmt(m['redis-json'] / m.miss, 2)}×`] : []),
       ];
-      lines.push(row([label, ...shown.map((v) => fmt(m[v.key], 0)), `${fmt(mem, 2)}×`, ...(redisShown ? [`${fmt(red, 2)}×`] : []), ...extra]));
+      lines.push(
+        row([
+          label,
+          ...shown.map((v) => fmt(m[v.key], 0)),
+          `${fmt(mem, 2)}×`,
+          ...(redisShown ? [`${fmt(red, 2)}×`] : []),
+          ...extra,
+        ]),
+      );
       targets.push({ target: `${label}: in-memory hit ≤ 0.15× miss`, value: mem, limit: 0.15, met: mem <= 0.15 });
-      if (redisShown) targets.push({ target: `${label}: Redis-backed cache, hit ≤ 0.5× miss`, value: red, limit: 0.5, met: red <= 0.5 });
-      if (remote) targets.push({ target: `${label}: hit read from Redis itself ≤ 0.5× miss`, value: remote, limit: 0.5, met: remote <= 0.5 });
+      if (redisShown)
+        targets.push({ target: `${label}: Redis-backed cache, hit ≤ 0.5× miss`, value: red, limit: 0.5, met: red <= 0.5 });
+      if (remote)
+        targets.push({
+          target: `${label}: hit read from Redis itself ≤ 0.5× miss`,
+          value: remote,
+          limit: 0.5,
+          met: remote <= 0.5,
+        });
     }
   }
 
@@ -327,21 +387,48 @@ function render() {
     lines.push(row(['module', 'twurple', 'undici (raw)', ...extra, 'module / undici', 'twurple / undici']));
     lines.push(row(['---:', '---:', '---:', ...extra.map(() => '---:'), '---:', '---:']));
     const r = m.module / m.undici;
-    lines.push(row([fmt(m.module, 0), fmt(m.twurple, 0), fmt(m.undici, 0), ...extra.map((c) => fmt(m[c], 0)), `${fmt(r, 2)}×`, `${fmt(m.twurple / m.undici, 2)}×`]));
+    lines.push(
+      row([
+        fmt(m.module, 0),
+        fmt(m.twurple, 0),
+        fmt(m.undici, 0),
+        ...extra.map((c) => fmt(m[c], 0)),
+        `${fmt(r, 2)}×`,
+        `${fmt(m.twurple / m.undici, 2)}×`,
+      ]),
+    );
     targets.push({ target: 'Head-of-line: wall time ≤ 1.3× raw undici', value: r, limit: 1.3, met: r <= 1.3 });
   }
 
   if (results.ratelimit) {
     const rl = results.ratelimit;
     lines.push('');
-    lines.push(`### Rate limit held: ${RL_PROCESSES} processes sharing one Redis, ${rl.requests} × Get Users, fake bucket ${RL_CAPACITY} points refilled over ${RL_REFILL_MS / 1000} s`);
+    lines.push(
+      `### Rate limit held: ${RL_PROCESSES} processes sharing one Redis, ${rl.requests} × Get Users, fake bucket ${RL_CAPACITY} points refilled over ${RL_REFILL_MS / 1000} s`,
+    );
     lines.push('');
-    lines.push(row(['429s (seen by the fake)', 'failed calls', 'wall s', 'achieved req/s', 'sustainable req/s', 'achieved / sustainable']));
+    lines.push(
+      row(['429s (seen by the fake)', 'failed calls', 'wall s', 'achieved req/s', 'sustainable req/s', 'achieved / sustainable']),
+    );
     lines.push(row(['---:', '---:', '---:', '---:', '---:', '---:']));
-    lines.push(row([String(rl.limited), String(rl.failed), fmt(rl.wallS, 1), fmt(rl.achievedPerS, 2), fmt(rl.sustainablePerS, 2), `${fmt(rl.share * 100, 1)} %`]));
+    lines.push(
+      row([
+        String(rl.limited),
+        String(rl.failed),
+        fmt(rl.wallS, 1),
+        fmt(rl.achievedPerS, 2),
+        fmt(rl.sustainablePerS, 2),
+        `${fmt(rl.share * 100, 1)} %`,
+      ]),
+    );
     medians.ratelimit = rl;
     targets.push({ target: 'Rate limit: 0 × 429', value: rl.limited, limit: 0, met: rl.limited === 0 });
-    targets.push({ target: 'Rate limit: achieved ≥ 95 % of the sustainable rate', value: rl.share, limit: 0.95, met: rl.share >= 0.95 });
+    targets.push({
+      target: 'Rate limit: achieved ≥ 95 % of the sustainable rate',
+      value: rl.share,
+      limit: 0.95,
+      met: rl.share >= 0.95,
+    });
   }
 
   if (results.pagination.length) {
@@ -352,14 +439,28 @@ function render() {
     lines.push(row(['---', '---:', '---:', '---:', '---:', '---:']));
     medians.pagination = results.pagination;
     for (const r of results.pagination) {
-      lines.push(row([r.client, String(r.items), String(Math.ceil(r.items / 100)), fmt(r.rssMB, 0), fmt(r.baseRssMB, 0), fmt(r.wallMs / 1000, 1)]));
+      lines.push(
+        row([
+          r.client,
+          String(r.items),
+          String(Math.ceil(r.items / 100)),
+          fmt(r.rssMB, 0),
+          fmt(r.baseRssMB, 0),
+          fmt(r.wallMs / 1000, 1),
+        ]),
+      );
     }
     for (const client of ['module', 'twurple']) {
       const rs = results.pagination.filter((r) => r.client === client).sort((a, b) => a.items - b.items);
       if (rs.length === 2) {
         const growth = rs[1].rssMB / rs[0].rssMB;
         if (client === 'module') {
-          targets.push({ target: `Pagination: peak RSS flat from ${rs[0].items} to ${rs[1].items} items (≤ 1.1×)`, value: growth, limit: 1.1, met: growth <= 1.1 });
+          targets.push({
+            target: `Pagination: peak RSS flat from ${rs[0].items} to ${rs[1].items} items (≤ 1.1×)`,
+            value: growth,
+            limit: 1.1,
+            met: growth <= 1.1,
+          });
         }
       }
     }

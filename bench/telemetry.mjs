@@ -42,7 +42,9 @@ async function main() {
       const out = await run(libDir, { variant, fake, measureMs });
       for (const [scenario, us] of Object.entries(out)) ((results[scenario] ??= {})[variant] ??= []).push(us);
     }
-    const last = Object.entries(results).map(([k, v]) => `${k}: ${variants.map((x) => `${x} ${v[x].at(-1).toFixed(0)}`).join(', ')}`);
+    const last = Object.entries(results).map(
+      ([k, v]) => `${k}: ${variants.map((x) => `${x} ${v[x].at(-1).toFixed(0)}`).join(', ')}`,
+    );
     console.log(`  round ${r + 1}/${rounds}: ${last.join(' | ')}`);
   }
   srv.kill();
@@ -54,7 +56,9 @@ async function main() {
     const off = median(byVariant.off);
     const on = median(byVariant.sdk);
     const dbg = median(byVariant['sdk+debug']);
-    console.log(`| ${scenario} | ${off.toFixed(0)} | ${on.toFixed(0)} | ${(on / off).toFixed(2)} | ${dbg.toFixed(0)} | ${(dbg / off).toFixed(2)} |`);
+    console.log(
+      `| ${scenario} | ${off.toFixed(0)} | ${on.toFixed(0)} | ${(on / off).toFixed(2)} | ${dbg.toFixed(0)} | ${(dbg / off).toFixed(2)} |`,
+    );
   }
 }
 
@@ -86,7 +90,9 @@ async function client({ variant, fake, measureMs }) {
       forceFlush: async () => undefined,
       selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE,
     };
-    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: drop, exportIntervalMillis: 1_000 })] }));
+    metrics.setGlobalMeterProvider(
+      new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: drop, exportIntervalMillis: 1_000 })] }),
+    );
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(drop)] }));
   }
   const { Module } = await import('@nestjs/common');

@@ -132,7 +132,11 @@ export type {
   TwitchEventSubReconcileFailure,
   TwitchEventSubReconcileReport,
 } from './eventsub/twitch-eventsub.reconciler.js';
-export { TwitchEventSubClaimsStore, TwitchEventSubMemoryClaims, TwitchEventSubRedisClaims } from './eventsub/twitch-eventsub-claims.store.js';
+export {
+  TwitchEventSubClaimsStore,
+  TwitchEventSubMemoryClaims,
+  TwitchEventSubRedisClaims,
+} from './eventsub/twitch-eventsub-claims.store.js';
 export {
   OnTwitchEvent,
   OnTwitchNotification,
@@ -168,7 +172,10 @@ export {
   type TwitchEventSubWsCloseInfo,
   type TwitchEventSubWsConnectionOptions,
 } from './eventsub/websocket/twitch-eventsub-ws-connection.js';
-export { TWITCH_EVENTSUB_WS_LIMITS, type TwitchEventSubWsTransportConfig } from './eventsub/websocket/twitch-eventsub-ws-transport.js';
+export {
+  TWITCH_EVENTSUB_WS_LIMITS,
+  type TwitchEventSubWsTransportConfig,
+} from './eventsub/websocket/twitch-eventsub-ws-transport.js';
 export { TwitchEventSubLimitException, type TwitchEventSubLimit } from './eventsub/websocket/twitch-eventsub-limit.exception.js';
 export type {
   TwitchConduitManagerConfig,
@@ -187,12 +194,18 @@ export {
 // ── Extension backends ──────────────────────────────────────────────────────────────────────────────────────
 export { TwitchExtensionModule } from './extensions/twitch-extension.module.js';
 export { type TwitchExtensionOptionsFactory } from './extensions/twitch-extension.module-definition.js';
-export type { TwitchExtensionModuleOptions, TwitchExtensionPubSubOptions } from './extensions/twitch-extension-options.interface.js';
+export type {
+  TwitchExtensionModuleOptions,
+  TwitchExtensionPubSubOptions,
+} from './extensions/twitch-extension-options.interface.js';
 export { TwitchExtensionOptionsError } from './extensions/twitch-extension-options.js';
 export { TWITCH_EXTENSION_DEFAULTS } from './extensions/twitch-extension.constants.js';
 export { TwitchExtensionAuth } from './extensions/decorators/twitch-extension-auth.decorator.js';
 export { TwitchExtensionUser } from './extensions/decorators/twitch-extension-user.decorator.js';
-export { TwitchExtensionAuthGuard, type TwitchExtensionAuthRequirements } from './extensions/guards/twitch-extension-auth.guard.js';
+export {
+  TwitchExtensionAuthGuard,
+  type TwitchExtensionAuthRequirements,
+} from './extensions/guards/twitch-extension-auth.guard.js';
 export type { TwitchExtensionRole, TwitchExtensionViewer } from './extensions/twitch-extension-viewer.js';
 export { TwitchExtensionSecretsService, type TwitchExtensionSecret } from './extensions/twitch-extension-secrets.service.js';
 export {
@@ -213,10 +226,20 @@ export type { TwitchCacheResult, TwitchRateLimitSnapshot } from './observability
 
 // Chat bots on EventSub.
 export { TwitchChatModule } from './chat/twitch-chat.module.js';
-export { TWITCH_CHAT_DEFAULTS, TWITCH_CHAT_MAX_MESSAGE_LENGTH, TWITCH_CHAT_MAX_WHISPER_LENGTH, type TwitchChatWindow } from './chat/twitch-chat.constants.js';
+export {
+  TWITCH_CHAT_DEFAULTS,
+  TWITCH_CHAT_MAX_MESSAGE_LENGTH,
+  TWITCH_CHAT_MAX_WHISPER_LENGTH,
+  type TwitchChatWindow,
+} from './chat/twitch-chat.constants.js';
 export type { TwitchChatLimitOptions, TwitchChatModuleOptions, TwitchChatRole } from './chat/twitch-chat-options.interface.js';
 export { TwitchChatOptionsError } from './chat/twitch-chat-options.js';
-export { OnChatCommand, OnChatMessage, type OnChatCommandOptions, type OnChatMessageOptions } from './chat/twitch-chat.decorators.js';
+export {
+  OnChatCommand,
+  OnChatMessage,
+  type OnChatCommandOptions,
+  type OnChatMessageOptions,
+} from './chat/twitch-chat.decorators.js';
 export type { TwitchChatParsedCommand } from './chat/twitch-chat-command.parser.js';
 export { TwitchChatService, type TwitchChatAnnouncementColor, type TwitchChatSendOptions } from './chat/twitch-chat.service.js';
 export {

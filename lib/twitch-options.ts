@@ -221,7 +221,13 @@ function httpUrl(value: unknown, option: string, required: boolean): void {
 
 function number(value: unknown, option: string, min: number, max = Number.MAX_SAFE_INTEGER, integer = true): void {
   if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
     fail(option, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
   }
 }
@@ -257,7 +263,8 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
   number(options.timeout, 'timeout', 1, 600_000);
   number(options.connectTimeout, 'connectTimeout', 1, 600_000);
   number(options.maxResponseBytes, 'maxResponseBytes', 1_024, 1_073_741_824);
-  if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') fail('keyPrefix', 'must be a string', options.keyPrefix);
+  if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string')
+    fail('keyPrefix', 'must be a string', options.keyPrefix);
   store(options.stateStore, 'stateStore', 'TwitchKvStore', ['get', 'set', 'setIfAbsent', 'take', 'delete', 'deleteIf']);
   const tagProblem = options.keyPrefix === undefined ? undefined : keyPrefixHashTagProblem(options.keyPrefix);
   if (tagProblem) throw new TwitchOptionsError('keyPrefix', tagProblem);
@@ -267,7 +274,10 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
     const redis = object(options.redis, 'redis');
     const given = (['url', 'cluster', 'client'] as const).filter((k) => redis[k] !== undefined);
     if (given.length > 1) {
-      throw new TwitchOptionsError(`redis.${given[1]}`, `cannot be given with "redis.${given[0]}": give one of url, cluster or client`);
+      throw new TwitchOptionsError(
+        `redis.${given[1]}`,
+        `cannot be given with "redis.${given[0]}": give one of url, cluster or client`,
+      );
     }
     if ('client' in redis) {
       const client = redis.client as { sendCommand?: unknown } | undefined;
@@ -282,7 +292,8 @@ export function resolveTwitchOptions(input: TwitchModuleOptions): TwitchResolved
     } else if (redis.cluster !== undefined) {
       const cluster = object(redis.cluster, 'redis.cluster') as { rootNodes?: unknown };
       const nodes = cluster.rootNodes;
-      if (!Array.isArray(nodes) || nodes.length === 0) fail('redis.cluster.rootNodes', 'must be a non-empty array of Redis URLs', nodes);
+      if (!Array.isArray(nodes) || nodes.length === 0)
+        fail('redis.cluster.rootNodes', 'must be a non-empty array of Redis URLs', nodes);
       (nodes as unknown[]).forEach((url, i) => {
         nonEmptyString(url, `redis.cluster.rootNodes[${i}]`, true);
         if (!/^rediss?:\/\//.test(url as string)) {
@@ -397,8 +408,11 @@ function resolveLoginOptions(input: TwitchLoginOptions | undefined): TwitchResol
   number(login.validationCacheTtlMs, 'login.validationCacheTtlMs', 0);
   number(login.invalidTokenCacheTtlMs, 'login.invalidTokenCacheTtlMs', 0);
   number(login.revalidateAfterMs, 'login.revalidateAfterMs', 0);
-  if (login.cookieName !== undefined && (typeof login.cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(login.cookieName))) {
-    fail('login.cookieName', 'must be a valid cookie name (letters, digits and !#$%&\'*+-.^_`|~)', login.cookieName);
+  if (
+    login.cookieName !== undefined &&
+    (typeof login.cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(login.cookieName))
+  ) {
+    fail('login.cookieName', "must be a valid cookie name (letters, digits and !#$%&'*+-.^_`|~)", login.cookieName);
   }
   if (login.secureCookie !== undefined && typeof login.secureCookie !== 'boolean' && login.secureCookie !== 'auto') {
     fail('login.secureCookie', 'must be true, false or "auto"', login.secureCookie);

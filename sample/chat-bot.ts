@@ -16,13 +16,15 @@ import {
   type TwitchChatCommand,
   type TwitchScope,
 } from '../lib/index.js';
-import { sampleFake } from './live-state.js';
+import { DEV_BROADCASTER_ID, sampleFake } from './live-state.js';
 
 /** Scopes of the bot's user token: send and read chat as a bot. */
 const BOT_SCOPES: TwitchScope[] = ['user:write:chat', 'user:read:chat', 'user:bot'];
 
-const botUserId = (config: ConfigService) =>
-  config.get<string>('TWITCH_CHAT_USER_ID') ?? config.getOrThrow<string>('TWITCH_BROADCASTER_ID');
+/** The channel the live page shows (the embedded fake's streamer when none is configured). */
+const broadcasterId = (config: ConfigService): string => config.get<string>('TWITCH_BROADCASTER_ID') ?? DEV_BROADCASTER_ID;
+
+const botUserId = (config: ConfigService) => config.get<string>('TWITCH_CHAT_USER_ID') ?? broadcasterId(config);
 
 /**
  * A small chat bot: answers `!hello` in the chat the live page shows (its `channel.chat.message`
@@ -63,7 +65,7 @@ export class SampleChatController {
   async hello(): Promise<{ messageId: string }> {
     const fake = sampleFake();
     if (!fake) throw new NotFoundException('The chat button needs the embedded fake Twitch (run without TWITCH_CLIENT_ID)');
-    const channel = this.config.getOrThrow<string>('TWITCH_BROADCASTER_ID');
+    const channel = broadcasterId(this.config);
     const viewers = [...fake.state.users.values()].filter((u) => u.id !== channel && u.id !== botUserId(this.config));
     const viewer = viewers[Math.floor(Math.random() * viewers.length)];
     const message = await fake.chat.post({ channel, userId: viewer.id, login: viewer.login, text: '!hello' });
@@ -80,7 +82,7 @@ export class SampleChatController {
       inject: [ConfigService],
       useFactory: (config: ConfigService) => ({
         botUserId: botUserId(config),
-        roles: { [config.getOrThrow<string>('TWITCH_BROADCASTER_ID')]: 'moderator' },
+        roles: { [broadcasterId(config)]: 'moderator' },
       }),
     }),
   ],

@@ -7,7 +7,14 @@ import { LiveFeed } from './live-feed.service.js';
 import { sampleFake } from './live-state.js';
 
 /** Scopes the live page's subscriptions need from the broadcaster. */
-const LIVE_SCOPES = ['moderator:read:followers', 'channel:read:subscriptions', 'bits:read', 'user:read:chat', 'user:bot', 'channel:bot'];
+const LIVE_SCOPES = [
+  'moderator:read:followers',
+  'channel:read:subscriptions',
+  'bits:read',
+  'user:read:chat',
+  'user:bot',
+  'channel:bot',
+];
 
 /**
  * With the embedded fake: stores a token of `TWITCH_BROADCASTER_ID` (as a login would) before EventSub
@@ -56,7 +63,9 @@ class SampleBroadcasterToken implements OnModuleInit {
         const ready = Boolean(secret && broadcaster);
         if (!secret) {
           secret = randomBytes(24).toString('hex');
-          new Logger('Sample').warn('No TWITCH_EVENTSUB_SECRET: EventSub subscriptions are not created (set it and TWITCH_EVENTSUB_CALLBACK)');
+          new Logger('Sample').warn(
+            'No TWITCH_EVENTSUB_SECRET: EventSub subscriptions are not created (set it and TWITCH_EVENTSUB_CALLBACK)',
+          );
         } else if (!broadcaster) {
           new Logger('Sample').warn('No TWITCH_BROADCASTER_ID: EventSub subscriptions are not created');
         }

@@ -1,10 +1,5 @@
 import { Body, Controller, Get, Header, NotFoundException, Post, Query } from '@nestjs/common';
-import {
-  TwitchExtensionAuth,
-  TwitchExtensionService,
-  TwitchExtensionUser,
-  type TwitchExtensionViewer,
-} from '../lib/index.js';
+import { TwitchExtensionAuth, TwitchExtensionService, TwitchExtensionUser, type TwitchExtensionViewer } from '../lib/index.js';
 import { sampleExtension } from './extension-dev.js';
 import { page } from './html.js';
 
@@ -41,7 +36,11 @@ export class ExtensionController {
   @TwitchExtensionAuth({ roles: ['broadcaster'] })
   async reset(@TwitchExtensionUser('channelId') channelId: string) {
     this.votes.delete(channelId);
-    await this.ebs.sendPubSubMessage({ broadcasterId: channelId, target: 'broadcast', message: { type: 'tally', tally: { a: 0, b: 0 } } });
+    await this.ebs.sendPubSubMessage({
+      broadcasterId: channelId,
+      target: 'broadcast',
+      message: { type: 'tally', tally: { a: 0, b: 0 } },
+    });
     return { tally: this.tally(channelId) };
   }
 

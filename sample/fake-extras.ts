@@ -13,7 +13,8 @@ export function installSampleFakeRoutes(fake: FakeTwitch): void {
     if (!token.scopes.includes('user:read:follows')) return twitchError(401, 'Missing scope: user:read:follows');
     const userId = req.query.user_id?.[0];
     if (!userId) return twitchError(400, 'Missing required parameter "user_id"');
-    if (userId !== token.userId) return twitchError(400, "The ID in user_id must match the user ID found in the request's OAuth token.");
+    if (userId !== token.userId)
+      return twitchError(400, "The ID in user_id must match the user ID found in the request's OAuth token.");
     const followed = [...twitch.state.users.values()]
       .filter((u) => u.id !== userId && (u.login === 'twitchgaming' || /^streamer[1-5]$/.test(u.login)))
       .filter((u) => !req.query.broadcaster_id?.length || req.query.broadcaster_id.includes(u.id));

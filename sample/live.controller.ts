@@ -40,11 +40,18 @@ export class LiveController {
     const b = fake.state.users.get(id);
     const viewers = [...fake.state.users.values()].filter((u) => u.id !== id);
     const u = viewers[Math.floor(Math.random() * viewers.length)];
-    const broadcaster = { broadcaster_user_id: id, broadcaster_user_login: b?.login ?? `user${id}`, broadcaster_user_name: b?.displayName ?? `user${id}` };
+    const broadcaster = {
+      broadcaster_user_id: id,
+      broadcaster_user_login: b?.login ?? `user${id}`,
+      broadcaster_user_name: b?.displayName ?? `user${id}`,
+    };
     const user = { user_id: u.id, user_login: u.login, user_name: u.displayName };
     const events: Record<Kind, [string, Record<string, unknown>]> = {
       follow: ['channel.follow', { ...user, ...broadcaster, followed_at: new Date().toISOString() }],
-      subscribe: ['channel.subscribe', { ...user, ...broadcaster, tier: ['1000', '2000', '3000'][Math.floor(Math.random() * 3)], is_gift: false }],
+      subscribe: [
+        'channel.subscribe',
+        { ...user, ...broadcaster, tier: ['1000', '2000', '3000'][Math.floor(Math.random() * 3)], is_gift: false },
+      ],
       cheer: ['channel.cheer', { is_anonymous: false, ...user, ...broadcaster, message: 'Cheer100 great stream', bits: 100 }],
       chat: [
         'channel.chat.message',
@@ -54,7 +61,10 @@ export class LiveController {
           chatter_user_login: u.login,
           chatter_user_name: u.displayName,
           message_id: randomUUID(),
-          message: { text: 'Hello chat!', fragments: [{ type: 'text', text: 'Hello chat!', cheermote: null, emote: null, mention: null }] },
+          message: {
+            text: 'Hello chat!',
+            fragments: [{ type: 'text', text: 'Hello chat!', cheermote: null, emote: null, mention: null }],
+          },
           color: '#9147FF',
           badges: [],
           message_type: 'text',
@@ -77,10 +87,18 @@ export class LiveController {
       );
       if (!sub) throw new NotFoundException(`No enabled WebSocket subscription of ${type} yet`);
       const record = fake.eventSubWs.emit(sub.id, event);
-      return { type, transport: 'websocket', deliveries: [{ messageId: record.messageId, status: record.outcome, error: record.reason }] };
+      return {
+        type,
+        transport: 'websocket',
+        deliveries: [{ messageId: record.messageId, status: record.outcome, error: record.reason }],
+      };
     }
     const deliveries = await fake.eventSub.emit(type, event);
-    return { type, transport: 'webhook', deliveries: deliveries.map((d) => ({ messageId: d.messageId, status: d.status, error: d.error })) };
+    return {
+      type,
+      transport: 'webhook',
+      deliveries: deliveries.map((d) => ({ messageId: d.messageId, status: d.status, error: d.error })),
+    };
   }
 
   /** How the sample receives EventSub: webhooks with a public callback URL, else the WebSocket transport. */
@@ -91,10 +109,7 @@ export class LiveController {
   @Get('live')
   @Header('Content-Type', 'text/html; charset=utf-8')
   live() {
-    const via =
-      this.transport() === 'websocket'
-        ? 'over the EventSub WebSocket transport'
-        : 'to <code>POST /eventsub</code>';
+    const via = this.transport() === 'websocket' ? 'over the EventSub WebSocket transport' : 'to <code>POST /eventsub</code>';
     const buttons = sampleFake()
       ? `<p>${KINDS.map((k) => `<button type="button" data-kind="${k}" id="emit-${k}">${k}</button>`).join(' ')}` +
         ' <button type="button" id="chat-hello" title="a viewer types !hello; the bot answers">!hello</button></p>'

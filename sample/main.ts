@@ -30,7 +30,14 @@ async function bootstrap() {
     process.env.TWITCH_EVENTSUB_WS_URL ??= fake.eventSubWsUrl;
     fake.issueUserToken({
       userId: process.env.TWITCH_BROADCASTER_ID,
-      scopes: ['moderator:read:followers', 'channel:read:subscriptions', 'bits:read', 'user:read:chat', 'user:bot', 'channel:bot'],
+      scopes: [
+        'moderator:read:followers',
+        'channel:read:subscriptions',
+        'bits:read',
+        'user:read:chat',
+        'user:bot',
+        'channel:bot',
+      ],
     });
     setSampleFake(fake);
   } else {

@@ -60,7 +60,10 @@ ${notice}
       const res = await this.twitch.channels.getFollowedChannels({ userId: user.userId, first: 20 }, { user });
       followed = res.data.length
         ? `<ul id="followed">\n${res.data
-            .map((c) => `<li data-login="${escapeHtml(c.broadcasterLogin)}">${escapeHtml(c.broadcasterName)} <small>since ${escapeHtml(c.followedAt.toISOString().slice(0, 10))}</small></li>`)
+            .map(
+              (c) =>
+                `<li data-login="${escapeHtml(c.broadcasterLogin)}">${escapeHtml(c.broadcasterName)} <small>since ${escapeHtml(c.followedAt.toISOString().slice(0, 10))}</small></li>`,
+            )
             .join('\n')}\n</ul>`
         : '<p id="followed">You follow no channels.</p>';
     } catch (err) {

@@ -122,7 +122,9 @@ function staleSources(dir = join(ROOT, 'lib'), out = []) {
 function ensureBuild() {
   const stale = existsSync(join(ROOT, 'dist/index.js')) ? staleSources() : ['dist/index.js'];
   if (!stale.length) return;
-  console.log(`contract: dist/ is missing or older than lib/ (${relative(ROOT, stale[0])}${stale.length > 1 ? ` and ${stale.length - 1} more` : ''}); running npm run build`);
+  console.log(
+    `contract: dist/ is missing or older than lib/ (${relative(ROOT, stale[0])}${stale.length > 1 ? ` and ${stale.length - 1} more` : ''}); running npm run build`,
+  );
   const res = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (res.status !== 0) throw new Error('npm run build failed');
 }
@@ -169,7 +171,8 @@ async function startPrism(spec) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`Prism exited before listening:\n${output.slice(-4_000)}`);
     }
-    if (Date.now() > deadline) throw new Error(`Prism did not listen within ${PRISM_START_TIMEOUT_MS} ms:\n${output.slice(-4_000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`Prism did not listen within ${PRISM_START_TIMEOUT_MS} ms:\n${output.slice(-4_000)}`);
     await new Promise((ok) => setTimeout(ok, 100));
   }
   return { url: `http://127.0.0.1:${port}`, port, output: () => output };
@@ -297,7 +300,11 @@ function recordedQuery(url) {
 function canonical(value) {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical(value[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical(value[k])]),
+    );
   }
   return value;
 }
@@ -332,7 +339,9 @@ function missingKeys(actual, expected, path = '$') {
   }
   if (expected === null || typeof expected !== 'object') return [];
   if (actual === null || typeof actual !== 'object') return actual === undefined ? [path] : [];
-  return Object.entries(expected).flatMap(([k, v]) => (actual[k] === undefined ? [`${path}.${k}`] : missingKeys(actual[k], v, `${path}.${k}`)));
+  return Object.entries(expected).flatMap(([k, v]) =>
+    actual[k] === undefined ? [`${path}.${k}`] : missingKeys(actual[k], v, `${path}.${k}`),
+  );
 }
 
 function describeError(err) {
@@ -392,9 +401,18 @@ async function main(argv) {
   const endpoints = lib.TWITCH_ENDPOINTS;
   const results = [];
   for (const endpoint of endpoints) {
-    const r = await checkOperation({ endpoint, fixture: fixtureByName.get(endpoint.name), prism, proxy, api, capture, instanceToPlain });
+    const r = await checkOperation({
+      endpoint,
+      fixture: fixtureByName.get(endpoint.name),
+      prism,
+      proxy,
+      api,
+      capture,
+      instanceToPlain,
+    });
     results.push(r);
-    if (verbose) console.log(`  ${r.problems.length ? 'FAIL' : 'ok  '} ${endpoint.name}${r.known.length ? ' (known disagreement)' : ''}`);
+    if (verbose)
+      console.log(`  ${r.problems.length ? 'FAIL' : 'ok  '} ${endpoint.name}${r.known.length ? ' (known disagreement)' : ''}`);
   }
 
   // Report.
@@ -403,11 +421,17 @@ async function main(argv) {
   const exampleDefects = results.filter((r) => r.exampleDefects.length);
   if (failures.length) {
     console.log('\nFailures:');
-    printTable(['operation', 'check', 'detail'], failures.flatMap((r) => r.problems.map((p) => [r.name, p.check, p.detail])));
+    printTable(
+      ['operation', 'check', 'detail'],
+      failures.flatMap((r) => r.problems.map((p) => [r.name, p.check, p.detail])),
+    );
   }
   if (knowns.length) {
     console.log('\nKnown Prism/spec disagreements on requests (not failures):');
-    printTable(['operation', 'Prism says', 'why Prism/the spec is wrong'], knowns.flatMap((r) => dedupe(r.known).map((k) => [r.name, k.detail, k.why])));
+    printTable(
+      ['operation', 'Prism says', 'why Prism/the spec is wrong'],
+      knowns.flatMap((r) => dedupe(r.known).map((k) => [r.name, k.detail, k.why])),
+    );
   }
   if (exampleDefects.length) {
     console.log(
@@ -446,7 +470,15 @@ function splitViolations(list) {
 
 /** Runs the three checks of one operation. */
 async function checkOperation({ endpoint, fixture, prism, proxy, api, capture, instanceToPlain }) {
-  const r = { name: endpoint.name, fixture: !!fixture, problems: [], known: [], exampleDefects: [], accepted: false, mapped: false };
+  const r = {
+    name: endpoint.name,
+    fixture: !!fixture,
+    problems: [],
+    known: [],
+    exampleDefects: [],
+    accepted: false,
+    mapped: false,
+  };
   if (!fixture) {
     r.problems.push({ check: 'fixture', detail: 'no fixture in test/contract/fixtures.generated.json' });
     return r;
@@ -467,7 +499,8 @@ async function checkOperation({ endpoint, fixture, prism, proxy, api, capture, i
   r.exampleDefects = directResponse.map((v) => `${v.location.slice(2).join('.') || '(body)'}: ${v.message}`);
   const directLeft = unexplained(directRequest);
   if (direct.error) r.problems.push({ check: 'accepted', detail: `request failed: ${direct.error}` });
-  else if (directLeft.length) r.problems.push({ check: 'accepted', detail: `${direct.status}: ${directLeft.map((v) => v.text).join('; ')}` });
+  else if (directLeft.length)
+    r.problems.push({ check: 'accepted', detail: `${direct.status}: ${directLeft.map((v) => v.text).join('; ')}` });
   else if (!directRequest.length && direct.status !== endpoint.successStatus)
     r.problems.push({ check: 'accepted', detail: `status ${direct.status}; the catalog documents ${endpoint.successStatus}` });
   r.accepted = r.problems.length === 0 && directRequest.length === 0;
@@ -500,12 +533,15 @@ async function checkOperation({ endpoint, fixture, prism, proxy, api, capture, i
     if (endpoint.auth === 'none') {
       if (entry.headers.authorization) r.problems.push({ check: 'sent', detail: 'sent Authorization to a public endpoint' });
     } else {
-      if (entry.headers['client-id'] !== CLIENT_ID) r.problems.push({ check: 'sent', detail: `Client-Id ${entry.headers['client-id']}` });
-      if (entry.headers.authorization !== `Bearer ${token}`) r.problems.push({ check: 'sent', detail: `Authorization ${entry.headers.authorization}` });
+      if (entry.headers['client-id'] !== CLIENT_ID)
+        r.problems.push({ check: 'sent', detail: `Client-Id ${entry.headers['client-id']}` });
+      if (entry.headers.authorization !== `Bearer ${token}`)
+        r.problems.push({ check: 'sent', detail: `Authorization ${entry.headers.authorization}` });
     }
     const { request: libRequest } = splitViolations(parseViolations(entry.violations));
     const left = unexplained(libRequest);
-    if (left.length) r.problems.push({ check: 'sent', detail: `Prism refused the library's request: ${left.map((v) => v.text).join('; ')}` });
+    if (left.length)
+      r.problems.push({ check: 'sent', detail: `Prism refused the library's request: ${left.map((v) => v.text).join('; ')}` });
     libraryRequestExcused = libRequest.length > 0 && left.length === 0;
   }
 
@@ -516,9 +552,11 @@ async function checkOperation({ endpoint, fixture, prism, proxy, api, capture, i
     return r;
   }
   if (endpoint.successStatus === 204) {
-    if (result !== undefined) r.problems.push({ check: 'mapped', detail: `204 resolved to ${typeof result}, expected undefined` });
+    if (result !== undefined)
+      r.problems.push({ check: 'mapped', detail: `204 resolved to ${typeof result}, expected undefined` });
   } else if (binding.text) {
-    if (typeof result !== 'string' || !result) r.problems.push({ check: 'mapped', detail: `expected the iCalendar text, got ${typeof result}` });
+    if (typeof result !== 'string' || !result)
+      r.problems.push({ check: 'mapped', detail: `expected the iCalendar text, got ${typeof result}` });
   } else if (!binding.response || !(result instanceof binding.response)) {
     r.problems.push({ check: 'mapped', detail: `not an instance of ${binding.response?.name ?? '(no DTO class)'}` });
   } else {
@@ -530,7 +568,11 @@ async function checkOperation({ endpoint, fixture, prism, proxy, api, capture, i
     }
     if (raw === undefined) r.problems.push({ check: 'mapped', detail: 'Prism sent no JSON answer' });
     const lost = raw === undefined ? [] : missingKeys(instanceToPlain(result), raw);
-    if (lost.length) r.problems.push({ check: 'mapped', detail: `keys of Prism's answer lost: ${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', …' : ''}` });
+    if (lost.length)
+      r.problems.push({
+        check: 'mapped',
+        detail: `keys of Prism's answer lost: ${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', …' : ''}`,
+      });
   }
   r.mapped = !r.problems.some((p) => p.check === 'mapped');
   return r;
@@ -558,7 +600,7 @@ let code = 1;
 try {
   code = await main(process.argv.slice(2));
 } catch (err) {
-  console.error(`contract: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`contract: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   code = 1;
 } finally {
   await cleanup();

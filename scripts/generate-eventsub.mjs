@@ -236,7 +236,8 @@ function patchSchemas(schemas, patches) {
       for (const [key, node] of Object.entries(props)) {
         const base = key.match(/^shared_chat_(.+)$/)?.[1];
         if (!base || node.properties || node.type !== 'object' || !props[base]?.properties) continue;
-        if (!/same information as the (\S+) field/i.test(node.description ?? '')) fail(`override ${p.schema}.${key}: copyShared, but Twitch does not say it is the same as ${base}`);
+        if (!/same information as the (\S+) field/i.test(node.description ?? ''))
+          fail(`override ${p.schema}.${key}: copyShared, but Twitch does not say it is the same as ${base}`);
         props[key] = { ...clone(props[base]), description: node.description, 'x-reason': p.reason };
         copied++;
       }
@@ -310,7 +311,8 @@ function isTimestamp(wire, description, values) {
   return strings.length > 0 || /RFC ?3339|timestamp|\btime\b|\bdate\b|\bUTC\b/i.test(description ?? '');
 }
 
-const OPTIONAL_PROSE = /^(optional\b|\(optional\))|\bonly (included|present|set|returned) (if|when)\b|\bis (omitted|not included) (if|when|unless)\b/i;
+const OPTIONAL_PROSE =
+  /^(optional\b|\(optional\))|\bonly (included|present|set|returned) (if|when)\b|\bis (omitted|not included) (if|when|unless)\b/i;
 const NULL_PROSE = /\bnull\b|\bnullable\b/i;
 
 class NodeBuilder {
@@ -345,7 +347,8 @@ class NodeBuilder {
     if (ref && !schema) fail(`${this.where} ${path}: no schema ${ref}`);
     // A `$ref` documented as a list ("An array of …") or shown as one in the examples is an array of the referenced schema.
     if (ref && (present.some(Array.isArray) || /\b(array|list)\b/i.test(raw.description ?? ''))) {
-      if (present.some((v) => !Array.isArray(v)) && !accept) this.error(path, `schema: list of ${ref}; example shows ${jsonKind(present.find((v) => !Array.isArray(v)))}`);
+      if (present.some((v) => !Array.isArray(v)) && !accept)
+        this.error(path, `schema: list of ${ref}; example shows ${jsonKind(present.find((v) => !Array.isArray(v)))}`);
       const items = present.filter(Array.isArray).flat();
       return { kind: 'array', items: this.object(schema, items, `${path}[]`, accept) };
     }
@@ -354,11 +357,17 @@ class NodeBuilder {
       if (!schema.properties) {
         for (const v of present) if (!isObject(v) && !accept) this.error(path, `schema: object; example shows ${jsonKind(v)}`);
         const objects = present.filter(isObject);
-        if (objects.some((o) => Object.keys(o).length)) this.error(path, 'schema: object without properties; example shows fields (override: replace with x-from-example)');
+        if (objects.some((o) => Object.keys(o).length))
+          this.error(path, 'schema: object without properties; example shows fields (override: replace with x-from-example)');
         return { kind: 'json' };
       }
       if (raw['x-or-string']) {
-        const node = this.object(schema, present.filter((v) => typeof v !== 'string'), path, accept);
+        const node = this.object(
+          schema,
+          present.filter((v) => typeof v !== 'string'),
+          path,
+          accept,
+        );
         return { ...node, orString: true };
       }
       return this.object(schema, present, path, accept);
@@ -372,7 +381,8 @@ class NodeBuilder {
       const want = type === 'string' ? 'string' : type === 'boolean' ? 'boolean' : 'number';
       for (const v of present) {
         if (jsonKind(v) === want) continue;
-        if (type === 'integer' && typeof v === 'number' && !Number.isInteger(v) && !accept) this.error(path, `schema: integer; example shows ${v}`);
+        if (type === 'integer' && typeof v === 'number' && !Number.isInteger(v) && !accept)
+          this.error(path, `schema: integer; example shows ${v}`);
         if (!accept) this.error(path, `schema: ${type}; example shows ${jsonKind(v)} ${JSON.stringify(v).slice(0, 40)}`);
       }
       if (raw['x-type']) return { kind: raw['x-type'] };
@@ -399,7 +409,11 @@ class NodeBuilder {
     }
     const known = new Set(Object.keys(props));
     const extra = [...new Set(records.flatMap((r) => Object.keys(r)))].filter((k) => !known.has(k));
-    for (const k of extra) this.error(`${path}.${k}`, `field of Twitch's example missing from the schema (${JSON.stringify(records.find((r) => k in r)[k]).slice(0, 40)})`);
+    for (const k of extra)
+      this.error(
+        `${path}.${k}`,
+        `field of Twitch's example missing from the schema (${JSON.stringify(records.find((r) => k in r)[k]).slice(0, 40)})`,
+      );
     return { kind: 'object', fields };
   }
 
@@ -407,14 +421,22 @@ class NodeBuilder {
     const description = tidy(prop.description);
     const ref = refOf(prop);
     let node = this.build(prop, vals, path, accept);
-    if (node.kind === 'string' && !prop['x-type'] && prop['x-date'] !== false && (prop['x-date'] || isTimestamp(wire, description, vals))) node = { kind: 'date' };
-    if (node.kind === 'array' && node.items.kind === 'string' && prop['x-date']) node = { kind: 'array', items: { kind: 'date' } };
+    if (
+      node.kind === 'string' &&
+      !prop['x-type'] &&
+      prop['x-date'] !== false &&
+      (prop['x-date'] || isTimestamp(wire, description, vals))
+    )
+      node = { kind: 'date' };
+    if (node.kind === 'array' && node.items.kind === 'string' && prop['x-date'])
+      node = { kind: 'array', items: { kind: 'date' } };
     // A field missing from some example object is optional, unless the type's examples do not show its shape (override).
     const absent = !this.noExampleOptionality && vals.some((v) => v === undefined);
     let optional = OPTIONAL_PROSE.test(description) || absent;
     if (prop['x-optional'] !== undefined) optional = prop['x-optional'];
     const nullable =
-      prop['x-nullable'] ?? (vals.some((v) => v === null) || NULL_PROSE.test(description) || !!prop.nullable || !!prop.anyOf?.some((n) => n.nullable));
+      prop['x-nullable'] ??
+      (vals.some((v) => v === null) || NULL_PROSE.test(description) || !!prop.nullable || !!prop.anyOf?.some((n) => n.nullable));
     const out = { wire, description, optional, nullable, node };
     if (prop['x-reason']) out.reason = prop['x-reason'];
     if (prop['x-note']) out.note = prop['x-note'];
@@ -450,7 +472,13 @@ class NodeBuilder {
           const vals = present.map((o) => o[wire]);
           let node = this.infer(vals, `${path}.${wire}`);
           if (node.kind === 'string' && isTimestamp(wire, '', vals)) node = { kind: 'date' };
-          return { wire, description: '', optional: vals.some((v) => v === undefined), nullable: vals.some((v) => v === null), node };
+          return {
+            wire,
+            description: '',
+            optional: vals.some((v) => v === undefined),
+            nullable: vals.some((v) => v === null),
+            node,
+          };
         });
         return { kind: 'object', fields };
       }
@@ -474,7 +502,8 @@ function conditionSchemaName(schemas, eventSchema) {
 function buildModel(dir, overridesText) {
   const overrides = JSON.parse(overridesText);
   for (const key of Object.keys(overrides)) {
-    if (!['$comment', 'schemaPatches', 'types', 'conditionExampleDefects'].includes(key)) fail(`overrides: unknown section ${key}`);
+    if (!['$comment', 'schemaPatches', 'types', 'conditionExampleDefects'].includes(key))
+      fail(`overrides: unknown section ${key}`);
   }
   const file = (rel) => join(dir, rel);
   const texts = {
@@ -530,7 +559,9 @@ function buildModel(dir, overridesText) {
         return ex;
       })
       .sort((a, b) => (a.variant === 'primary' ? -1 : b.variant === 'primary' ? 1 : a.variant.localeCompare(b.variant)));
-    const request = manifest.find((m) => m.type === row.type && m.version === row.version && m.kind === 'create-subscription-request');
+    const request = manifest.find(
+      (m) => m.type === row.type && m.version === row.version && m.kind === 'create-subscription-request',
+    );
     const requestCondition = request ? JSON.parse(readFileSync(file(request.file), 'utf8')).condition : undefined;
     const batched = examples.some((e) => e.events);
 
@@ -544,9 +575,15 @@ function buildModel(dir, overridesText) {
       return { wire, required: !optional, description: tidy(condSchema?.properties?.[wire]?.description) };
     });
     if (condSchema) {
-      const a = Object.keys(condSchema.properties ?? {}).sort().join(',');
-      const b = conditionFields.map((f) => f.wire).sort().join(',');
-      if (a !== b && !over.conditionSchemaDiffers) errors.push(`${id}: condition schema ${condSchemaName} has ${a}, TSV has ${b}`);
+      const a = Object.keys(condSchema.properties ?? {})
+        .sort()
+        .join(',');
+      const b = conditionFields
+        .map((f) => f.wire)
+        .sort()
+        .join(',');
+      if (a !== b && !over.conditionSchemaDiffers)
+        errors.push(`${id}: condition schema ${condSchemaName} has ${a}, TSV has ${b}`);
     }
     // Example conditions must fit the TSV's fields, or be listed as Twitch's slips.
     const checkCondition = (wire, file) => {
@@ -561,7 +598,8 @@ function buildModel(dir, overridesText) {
       }
       const defect = conditionDefects.get(file);
       conditionDefects.delete(file);
-      if (problems.length && !defect) errors.push(`${id}: condition of ${file}: ${problems.join(', ')} (list it in conditionExampleDefects)`);
+      if (problems.length && !defect)
+        errors.push(`${id}: condition of ${file}: ${problems.join(', ')} (list it in conditionExampleDefects)`);
       if (!problems.length && defect) errors.push(`${id}: conditionExampleDefects lists ${file}, but its condition is fine`);
       return problems.length && defect ? defect.reason : null;
     };
@@ -571,7 +609,9 @@ function buildModel(dir, overridesText) {
     }
     const requestConditionDefect = request ? checkCondition(requestCondition, request.file) : null;
     if (requestConditionDefect) fail(`${id}: create-subscription example condition defects are not supported`);
-    const exactlyOneOf = over.conditionExactlyOneOf ?? (/exactly one of/i.test(note.other_notes) ? conditionFields.filter((f) => !f.required).map((f) => f.wire) : null);
+    const exactlyOneOf =
+      over.conditionExactlyOneOf ??
+      (/exactly one of/i.test(note.other_notes) ? conditionFields.filter((f) => !f.required).map((f) => f.wire) : null);
 
     // Event: schema ∪ examples.
     const schema = schemas[row.event_schema] ?? fail(`${id}: no schema ${row.event_schema}`);
@@ -608,7 +648,10 @@ function buildModel(dir, overridesText) {
   }
   for (const id of typeOverrides.keys()) errors.push(`override for unknown type ${id}`);
   for (const file of conditionDefects.keys()) errors.push(`conditionExampleDefects: ${file} is not an example`);
-  if (errors.length) fail(`${errors.length} disagreement(s) between Twitch's schemas and examples not settled by scripts/eventsub-overrides.json:\n  ${errors.join('\n  ')}`);
+  if (errors.length)
+    fail(
+      `${errors.length} disagreement(s) between Twitch's schemas and examples not settled by scripts/eventsub-overrides.json:\n  ${errors.join('\n  ')}`,
+    );
   return {
     generator: 'scripts/generate-eventsub.mjs',
     sources: Object.fromEntries(Object.entries(texts).map(([k, v]) => [k, sha256(v)])),
@@ -702,7 +745,10 @@ function planClasses(eventName, eventNode, eventDoc) {
             return fail(`node kind ${n.kind}`);
         }
       };
-      const itemDoc = f.node.kind === 'array' ? `One item of \`${f.wire}\` of {@link ${name}}.` : `The \`${f.wire}\` object of {@link ${name}}.`;
+      const itemDoc =
+        f.node.kind === 'array'
+          ? `One item of \`${f.wire}\` of {@link ${name}}.`
+          : `The \`${f.wire}\` object of {@link ${name}}.`;
       const t = typeOf(f.node, sub, [itemDoc]);
       cls.fields.push({ field: f, key, ts: t.ts, typeFn: t.typeFn });
     }
@@ -739,8 +785,11 @@ function emitEventClasses(classes) {
 function emitCondition(t, name) {
   const group = t.condition.exactlyOneOf ?? [];
   const lines = [];
-  const blocks = [`Condition of \`${t.type}\` version \`${t.version}\` (${t.name}), with camelCase properties; \`conditionFields\` of its catalog entry maps them to Twitch's names.`];
-  if (group.length) blocks.push(`Exactly one of ${group.map((w) => `\`${camelKey(w)}\``).join(', ')} must be set (Twitch's rule for this type).`);
+  const blocks = [
+    `Condition of \`${t.type}\` version \`${t.version}\` (${t.name}), with camelCase properties; \`conditionFields\` of its catalog entry maps them to Twitch's names.`,
+  ];
+  if (group.length)
+    blocks.push(`Exactly one of ${group.map((w) => `\`${camelKey(w)}\``).join(', ')} must be set (Twitch's rule for this type).`);
   lines.push(`\n${jsdoc(blocks)}export class ${name}Condition {`);
   t.condition.fields.forEach((f, i) => {
     if (i) lines.push('');
@@ -757,7 +806,8 @@ function emitCondition(t, name) {
 
 function eventDocOf(t) {
   const blocks = [`Event of \`${t.type}\` version \`${t.version}\` (${t.name}): the notification's \`event\` object.`];
-  if (t.batched) blocks[0] = `One event of \`${t.type}\` version \`${t.version}\` (${t.name}): one item of the notification's \`events\` list (Twitch batches this type).`;
+  if (t.batched)
+    blocks[0] = `One event of \`${t.type}\` version \`${t.version}\` (${t.name}): one item of the notification's \`events\` list (Twitch batches this type).`;
   if (t.status === 'beta') blocks.push('Beta: Twitch may change it without notice.');
   blocks.push(`@see ${t.docUrl}`);
   return blocks;
@@ -770,7 +820,8 @@ function emitCategory(category, entries) {
   for (const { t, name } of entries) {
     const classes = planClasses(`${name}Event`, t.event, eventDocOf(t));
     body += emitCondition(t, name);
-    if (t.condition.fields.some((f) => !f.required && !(t.condition.exactlyOneOf ?? []).includes(f.wire))) imports.add('IsOptional');
+    if (t.condition.fields.some((f) => !f.required && !(t.condition.exactlyOneOf ?? []).includes(f.wire)))
+      imports.add('IsOptional');
     if (t.condition.exactlyOneOf?.length) usesOneOf = true;
     body += emitEventClasses(classes);
   }
@@ -817,15 +868,23 @@ function emitIndex(model, names, byCategory) {
     lines.push('  };');
   }
   lines.push('}', '');
-  lines.push(`/** Every documented EventSub subscription type and version (${model.types.length}), in Twitch's reference order. */`);
+  lines.push(
+    `/** Every documented EventSub subscription type and version (${model.types.length}), in Twitch's reference order. */`,
+  );
   lines.push('export const TWITCH_EVENTSUB_TYPES: readonly TwitchEventSubTypeInfo[] = [');
   for (const t of model.types) {
     const n = names.get(t);
     lines.push('  {');
-    lines.push(`    type: ${sq(t.type)},`, `    version: ${sq(t.version)},`, `    name: ${sq(t.name)},`, `    status: ${sq(t.status)},`);
+    lines.push(
+      `    type: ${sq(t.type)},`,
+      `    version: ${sq(t.version)},`,
+      `    name: ${sq(t.name)},`,
+      `    status: ${sq(t.status)},`,
+    );
     lines.push(`    condition: ${n}Condition,`);
     lines.push('    conditionFields: [');
-    for (const f of t.condition.fields) lines.push(`      { key: ${sq(camelKey(f.wire))}, wire: ${sq(f.wire)}, required: ${f.required} },`);
+    for (const f of t.condition.fields)
+      lines.push(`      { key: ${sq(camelKey(f.wire))}, wire: ${sq(f.wire)}, required: ${f.required} },`);
     lines.push('    ],');
     lines.push(`    event: ${n}Event,`);
     if (!t.scopes.length) lines.push('    scopes: [],');
@@ -971,7 +1030,9 @@ function main(argv) {
     }
     for (const rel of listGeneratedOnDisk()) if (!files.has(rel)) differing.push(`${rel} (not generated any more)`);
     if (differing.length) {
-      process.stderr.write(`Generated EventSub files are out of date (run node scripts/generate-eventsub.mjs):\n${differing.map((d) => `  ${d}`).join('\n')}\n`);
+      process.stderr.write(
+        `Generated EventSub files are out of date (run node scripts/generate-eventsub.mjs):\n${differing.map((d) => `  ${d}`).join('\n')}\n`,
+      );
       process.exitCode = 1;
       return;
     }

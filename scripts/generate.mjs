@@ -89,7 +89,9 @@ function main(argv) {
     }
     for (const rel of listGeneratedOnDisk()) if (!files.has(rel)) differing.push(`${rel} (not generated any more)`);
     if (differing.length) {
-      process.stderr.write(`Generated files are out of date (run node scripts/generate.mjs):\n${differing.map((d) => `  ${d}`).join('\n')}\n`);
+      process.stderr.write(
+        `Generated files are out of date (run node scripts/generate.mjs):\n${differing.map((d) => `  ${d}`).join('\n')}\n`,
+      );
       process.exitCode = 1;
       return;
     }

@@ -9,7 +9,11 @@ import { TwitchScopes } from '../lib/generated/scopes.js';
 import { createTwitchApp, FakeTwitch, flushPrefix, REDIS_URL, type TestApp, uniquePrefix } from './support/app.js';
 
 /** Follows the fake authorize page's auto-approve and returns the `code` of the redirect. */
-async function authorize(t: TestApp, scopes = [TwitchScopes.USER_READ_EMAIL], state = 'xyz'): Promise<{ code: string; state: string }> {
+async function authorize(
+  t: TestApp,
+  scopes = [TwitchScopes.USER_READ_EMAIL],
+  state = 'xyz',
+): Promise<{ code: string; state: string }> {
   const url = t.auth.getAuthorizationUrl({ scopes, state }) + '&fake_auto=approve';
   const res = await fetch(url, { redirect: 'manual' });
   expect(res.status).toBe(302);
@@ -32,7 +36,11 @@ describe('TwitchAuthService', () => {
 
   it('builds the authorization URL with typed scopes, state and force_verify', () => {
     const url = new URL(
-      t.auth.getAuthorizationUrl({ scopes: [TwitchScopes.CHANNEL_READ_SUBSCRIPTIONS, 'chat:read'], state: 's1', forceVerify: true }),
+      t.auth.getAuthorizationUrl({
+        scopes: [TwitchScopes.CHANNEL_READ_SUBSCRIPTIONS, 'chat:read'],
+        state: 's1',
+        forceVerify: true,
+      }),
     );
     expect(url.origin + url.pathname).toBe(`${fake.authUrl}/authorize`);
     expect(Object.fromEntries(url.searchParams)).toEqual({
@@ -99,7 +107,10 @@ describe('TwitchAuthService', () => {
   it('revokes a token', async () => {
     const issued = fake.issueUserToken({ userId: '141981764', scopes: [] });
     await t.auth.revokeToken(issued.accessToken);
-    expect(fake.requestsTo('POST', '/oauth2/revoke')[0].body).toMatchObject({ client_id: fake.clientId, token: issued.accessToken });
+    expect(fake.requestsTo('POST', '/oauth2/revoke')[0].body).toMatchObject({
+      client_id: fake.clientId,
+      token: issued.accessToken,
+    });
     await expect(t.auth.validateToken(issued.accessToken)).rejects.toBeInstanceOf(TwitchUnauthorizedException);
   });
 
@@ -110,7 +121,12 @@ describe('TwitchAuthService', () => {
     // Poll faster than the interval once: the fake answers slow_down, and the client must back off.
     const early = await fetch(`${fake.authUrl}/token`, {
       method: 'POST',
-      body: new URLSearchParams({ client_id: fake.clientId, device_code: device.deviceCode, grant_type: 'urn:ietf:params:oauth:grant-type:device_code', scopes: '' }),
+      body: new URLSearchParams({
+        client_id: fake.clientId,
+        device_code: device.deviceCode,
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        scopes: '',
+      }),
     });
     expect(early.status).toBe(400);
     setTimeout(() => fake.approveDevice(device.userCode, { userId: '141981764', login: 'twitchdev' }), 300).unref();

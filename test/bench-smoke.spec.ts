@@ -30,7 +30,10 @@ function runBench(args: string[], script = 'run.mjs'): Promise<{ code: number | 
 function rowOf(out: string, label: string): string[] {
   const line = out.split('\n').find((l) => l.startsWith(`| ${label} |`));
   expect(line, `row "${label}" in:\n${out}`).toBeDefined();
-  return line!.split('|').slice(2, -1).map((c) => c.trim());
+  return line!
+    .split('|')
+    .slice(2, -1)
+    .map((c) => c.trim());
 }
 
 const positive = (cell: string) => Number.parseFloat(cell) > 0;
@@ -114,7 +117,9 @@ describe('bench harness (smoke run)', () => {
       expect(cells[3]).toMatch(/^\d+\.\d\d×$/);
       expect(cells[4]).toMatch(/^\d+\.\d\d×$/);
     }
-    expect(out).toMatch(/Checked: \d+ notifications handled exactly once in the measured runs \(\d+ retries acknowledged and not handled again\), 0 runs with a difference/);
+    expect(out).toMatch(
+      /Checked: \d+ notifications handled exactly once in the measured runs \(\d+ retries acknowledged and not handled again\), 0 runs with a difference/,
+    );
     const report = JSON.parse(readFileSync(json, 'utf8'));
     rmSync(json, { force: true });
     expect(report.failures).toBe(0);
@@ -125,7 +130,14 @@ describe('bench harness (smoke run)', () => {
       expect(r.handledTwice).toBe(0);
       expect(r.retries).toBeGreaterThan(0);
     }
-    expect(report.results.latency.map((r: { side: string }) => r.side).sort()).toEqual(['module', 'module', 'node:http', 'node:http', 'twurple', 'twurple']);
+    expect(report.results.latency.map((r: { side: string }) => r.side).sort()).toEqual([
+      'module',
+      'module',
+      'node:http',
+      'node:http',
+      'twurple',
+      'twurple',
+    ]);
     expect(report.medians.follow.module.handlerUs).toBeGreaterThan(0);
   }, 120_000);
 
@@ -154,7 +166,10 @@ describe('bench harness (smoke run)', () => {
     for (const label of ['command (!so @user "two words" now)', 'plain message', 'shared chat, other channel (filtered)']) {
       const rows = out.split('\n').filter((l) => l.startsWith(`| ${label} |`));
       expect(rows, out).toHaveLength(3);
-      expect(rows.every((r) => Number(r.split('|')[3]) > 0), rows.join('\n')).toBe(true);
+      expect(
+        rows.every((r) => Number(r.split('|')[3]) > 0),
+        rows.join('\n'),
+      ).toBe(true);
     }
     expect(out).toMatch(/0 runs with a difference/);
     const report = JSON.parse(readFileSync(json, 'utf8'));

@@ -43,11 +43,18 @@ describe('sample app in a browser', () => {
     });
     // Imported after the environment is set: the sample reads its configuration from it.
     const { AppModule } = await import('../sample/app.module.js');
-    app = await NestFactory.create(AppModule, { logger: false });
+    app = await NestFactory.create(AppModule, { logger: ['error'], abortOnError: false });
     await app.listen(port, '127.0.0.1');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
   }, 60_000);
 
@@ -79,7 +86,9 @@ describe('sample app in a browser', () => {
         expect(await page.locator('#user-login').innerText()).toBe('twitchdev');
         expect(await page.locator('#user-id').innerText()).toBe('141981764');
         expect(await page.locator('#user-scopes').innerText()).toBe('user:read:follows');
-        const followed = await page.locator('#followed li').evaluateAll((items) => items.map((li) => li.getAttribute('data-login')));
+        const followed = await page
+          .locator('#followed li')
+          .evaluateAll((items) => items.map((li) => li.getAttribute('data-login')));
         expect(followed).toEqual(expect.arrayContaining(['twitchgaming', 'streamer1', 'streamer5']));
         expect(followed).toHaveLength(6);
         // Helix was called as the user, with the user's token.

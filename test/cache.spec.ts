@@ -178,7 +178,9 @@ describe('response cache', () => {
   it('coalesces concurrent identical misses into one request', async () => {
     const t = await createTwitchApp(fake);
     fake.inject({ method: 'GET', path: '/streams', delayMs: 100 });
-    const results = await Promise.all(Array.from({ length: 10 }, () => t.api.streams.getStreams({ first: 7 }, { cacheTtl: 10_000 })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => t.api.streams.getStreams({ first: 7 }, { cacheTtl: 10_000 })),
+    );
     expect(fake.requestsTo('GET', '/streams')).toHaveLength(1);
     for (const r of results) expect(r.data).toHaveLength(7);
     await t.close();

@@ -116,7 +116,10 @@ describe('the fake answers every catalog endpoint with its documented example sh
 
   /** A webhook subscription of the fake, for the EventSub cases that need one. */
   const subscribe = async (sub: { type: string; version: string; condition: object }): Promise<string> => {
-    const create = serviceMethod<Call>(t.api, TWITCH_ENDPOINTS.find((e) => e.name === 'Create EventSub Subscription')!)!;
+    const create = serviceMethod<Call>(
+      t.api,
+      TWITCH_ENDPOINTS.find((e) => e.name === 'Create EventSub Subscription')!,
+    )!;
     const transport = { method: 'webhook', callback: 'https://example.com/eventsub', secret: 'a-webhook-secret' };
     const created = (await create({ ...sub, transport })) as { data: { id: string }[] };
     return created.data[0].id;
@@ -125,7 +128,9 @@ describe('the fake answers every catalog endpoint with its documented example sh
   /** A live EventSub WebSocket session of the fake. */
   const openSession = async (): Promise<{ id: string; ws: WebSocket }> => {
     const ws = new WebSocket(fake.eventSubWsUrl);
-    const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) => ws.once('message', (d) => r(JSON.parse(d.toString()))));
+    const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) =>
+      ws.once('message', (d) => r(JSON.parse(d.toString()))),
+    );
     return { id: welcome.payload.session.id, ws };
   };
 
@@ -177,7 +182,10 @@ describe('the fake answers every catalog endpoint with its documented example sh
         type Shard = { id: string; transport: object };
         // Webhook shards need a secret; shard 3 of the fixture is out of a two-shard conduit's range.
         const id = (await t.api.conduits.createConduits({ shardCount: 2 })).data[0].id;
-        const shards = (params.shards as Shard[]).map((x) => ({ ...x, transport: { ...x.transport, secret: 'a-webhook-secret' } }));
+        const shards = (params.shards as Shard[]).map((x) => ({
+          ...x,
+          transport: { ...x.transport, secret: 'a-webhook-secret' },
+        }));
         return { ...params, conduitId: id, shards };
       }
       case 'Get EventSub Subscriptions':
@@ -242,7 +250,8 @@ describe('the fake answers every catalog endpoint with its documented example sh
       // Ids asked for (Get Clips `id`, Get Videos `id`…): one item each, one page.
       const idList = Object.entries(params).find(([k, v]) => Array.isArray(v) && /^(id|login)$|(Id|Login)$/.test(k));
       const ids = idList?.[1] as unknown[] | undefined;
-      if (e.path === '/streams') expect([items, pages], e.name).toEqual([3, 1]); // the dedicated route: the fake's live streams
+      if (e.path === '/streams')
+        expect([items, pages], e.name).toEqual([3, 1]); // the dedicated route: the fake's live streams
       else if (ids) expect([items, pages], e.name).toEqual([ids.length, 1]);
       else expect([items, pages], e.name).toEqual([LIST_LENGTH, Math.ceil(LIST_LENGTH / 20)]);
     }

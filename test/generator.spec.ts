@@ -60,9 +60,13 @@ describe('stage 1: operations and parameters newer than the spec', () => {
       '/chat/color': {
         get: {
           summary: 'Gets the color used for the user’s name in chat.',
-          description: 'Gets the color used for the user’s name in chat.\n\n__Authorization:__\n\nRequires an app access token or user access token.',
+          description:
+            'Gets the color used for the user’s name in chat.\n\n__Authorization:__\n\nRequires an app access token or user access token.',
           tags: ['Chat'],
-          externalDocs: { description: 'Get User Chat Color', url: 'https://dev.twitch.tv/docs/api/reference#get-user-chat-color' },
+          externalDocs: {
+            description: 'Get User Chat Color',
+            url: 'https://dev.twitch.tv/docs/api/reference#get-user-chat-color',
+          },
           operationId: 'get-user-chat-color',
           parameters: [{ name: 'user_id', in: 'query', required: true, description: 'The user.', schema: { type: 'string' } }],
           responses: { '204': { description: 'OK' } },
@@ -123,7 +127,11 @@ describe('stage 1: operations and parameters newer than the spec', () => {
     const clash = { ...pin, path: '/chat/color', method: 'get' };
     await expect(build({ addOperations: [clash] })).rejects.toThrow(/already in the spec/);
     const user = { name: 'user_id', in: 'query', schema: { type: 'string' } };
-    await expect(build({ addParameters: [{ operation: 'Get User Chat Color', parameters: [user], why: 'x' }] })).rejects.toThrow(/already has user_id/);
-    await expect(build({ addParameters: [{ operation: 'Nope', parameters: [], why: 'x' }] })).rejects.toThrow(/no operation Nope/);
+    await expect(build({ addParameters: [{ operation: 'Get User Chat Color', parameters: [user], why: 'x' }] })).rejects.toThrow(
+      /already has user_id/,
+    );
+    await expect(build({ addParameters: [{ operation: 'Nope', parameters: [], why: 'x' }] })).rejects.toThrow(
+      /no operation Nope/,
+    );
   });
 });

@@ -19,7 +19,14 @@ const TWITCHDEV = { userId: '141981764', login: 'twitchdev' };
 /** Get Followed Channels' answer (the fake serves it as given). */
 const FOLLOWED = {
   total: 1,
-  data: [{ broadcaster_id: '527115020', broadcaster_login: 'twitchgaming', broadcaster_name: 'TwitchGaming', followed_at: '2022-05-24T22:22:08Z' }],
+  data: [
+    {
+      broadcaster_id: '527115020',
+      broadcaster_login: 'twitchgaming',
+      broadcaster_name: 'TwitchGaming',
+      followed_at: '2022-05-24T22:22:08Z',
+    },
+  ],
   pagination: {},
 };
 
@@ -95,7 +102,12 @@ class AsUserController {
   }
 }
 
-function createApp(platform: Platform, fake: FakeTwitch, keyPrefix: string, login: TwitchLoginOptions = {}): Promise<INestApplication> {
+function createApp(
+  platform: Platform,
+  fake: FakeTwitch,
+  keyPrefix: string,
+  login: TwitchLoginOptions = {},
+): Promise<INestApplication> {
   return createHttpApp(platform, fake, {
     keyPrefix,
     login,
@@ -155,7 +167,11 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchAuth / @TwitchUser on %s
 
   it('answers 401 for an invalid token and caches that answer briefly', async () => {
     const res = await http().get('/me').set('Authorization', 'Bearer notarealtoken123').expect(401);
-    expect(res.body).toMatchObject({ statusCode: 401, reason: 'invalid_token', message: expect.stringMatching(/invalid, expired or revoked/) });
+    expect(res.body).toMatchObject({
+      statusCode: 401,
+      reason: 'invalid_token',
+      message: expect.stringMatching(/invalid, expired or revoked/),
+    });
     expect(validations()).toBe(1);
     await http().get('/me').set('Authorization', 'Bearer notarealtoken123').expect(401);
     expect(validations()).toBe(1);
@@ -209,7 +225,10 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchAuth / @TwitchUser on %s
     const follows = fake.issueUserToken({ ...TWITCHDEV, scopes: ['user:read:follows'] }).accessToken;
     const none = fake.issueUserToken({ ...TWITCHDEV, scopes: [] }).accessToken;
 
-    await http().get('/scoped/class').set('Authorization', `Bearer ${email}`).expect(200, { route: 'class', userId: TWITCHDEV.userId });
+    await http()
+      .get('/scoped/class')
+      .set('Authorization', `Bearer ${email}`)
+      .expect(200, { route: 'class', userId: TWITCHDEV.userId });
     const cls = await http().get('/scoped/class').set('Authorization', `Bearer ${follows}`).expect(403);
     expect(cls.body.missingScopes).toEqual(['user:read:email']);
 
@@ -335,7 +354,9 @@ describe('{ user } request option', () => {
     await expect(api.channels.getFollowedChannels(params, { user: {} as TwitchIdentity })).rejects.toThrow(
       'options.user must be the TwitchIdentity of @TwitchUser()',
     );
-    await expect(api.channels.getFollowedChannels(params, { user: { ...user } })).rejects.toThrow('options.user has no access token');
+    await expect(api.channels.getFollowedChannels(params, { user: { ...user } })).rejects.toThrow(
+      'options.user has no access token',
+    );
     await expect(api.channels.getFollowedChannels(params, { user, accessToken: 'other' })).rejects.toThrow(
       'give options.user or options.accessToken, not both',
     );
@@ -348,7 +369,9 @@ describe('@TwitchAuth() without TwitchModule', () => {
   it('fails the bootstrap saying what to import', async () => {
     @Module({ controllers: [MeController] })
     class NoTwitchModule {}
-    await expect(NestFactory.create(NoTwitchModule, { logger: false, abortOnError: false })).rejects.toThrow(TWITCH_MODULE_MISSING);
+    await expect(NestFactory.create(NoTwitchModule, { logger: false, abortOnError: false })).rejects.toThrow(
+      TWITCH_MODULE_MISSING,
+    );
   });
 
   it('fails the same way when TwitchModule is registered, not globally, in another module', async () => {

@@ -58,7 +58,11 @@ describe('state under the key names from before hash tags', () => {
     await redis.set(`${keyPrefix}eventsub:conduit:main:id`, 'conduit-1');
     const client = redis as unknown as TwitchRedisClient;
     try {
-      const c = new TwitchRedisConduitCoordinator(client, `${keyPrefix}{eventsub:conduit:main}:`, `${keyPrefix}eventsub:conduit:main:`);
+      const c = new TwitchRedisConduitCoordinator(
+        client,
+        `${keyPrefix}{eventsub:conduit:main}:`,
+        `${keyPrefix}eventsub:conduit:main:`,
+      );
       expect(await c.conduitId()).toBe('conduit-1');
       expect(await redis.get(`${keyPrefix}{eventsub:conduit:main}:id`)).toBe('conduit-1');
       await c.setConduitId('conduit-2');
@@ -70,7 +74,13 @@ describe('state under the key names from before hash tags', () => {
 
   it('runtime EventSub subscriptions are listed until the list is next changed under its tagged key', async () => {
     const keyPrefix = uniquePrefix();
-    const w = (key: string) => ({ type: 'stream.online', version: '1', condition: { broadcaster_user_id: key }, key, source: 'subscribe()' });
+    const w = (key: string) => ({
+      type: 'stream.online',
+      version: '1',
+      condition: { broadcaster_user_id: key },
+      key,
+      source: 'subscribe()',
+    });
     await redis.set(`${keyPrefix}eventsub:runtime`, JSON.stringify([w('1')]), { PX: 60_000 });
     try {
       const runtime = new TwitchEventSubRuntimeSubscriptions(
@@ -81,7 +91,10 @@ describe('state under the key names from before hash tags', () => {
       expect((await runtime.list()).map((x) => x.key)).toEqual(['1']);
       await runtime.add(w('2'));
       expect((await runtime.list()).map((x) => x.key)).toEqual(['1', '2']);
-      expect(JSON.parse(String(await redis.get(`${keyPrefix}{eventsub:runtime}`))).map((x: { key: string }) => x.key)).toEqual(['1', '2']);
+      expect(JSON.parse(String(await redis.get(`${keyPrefix}{eventsub:runtime}`))).map((x: { key: string }) => x.key)).toEqual([
+        '1',
+        '2',
+      ]);
       await runtime.remove(w('1'));
       await runtime.remove(w('2'));
       expect(await runtime.list()).toEqual([]);

@@ -28,7 +28,12 @@ class MeController {
   }
 }
 
-function createApp(platform: Platform, fake: FakeTwitch, keyPrefix: string, login: TwitchLoginOptions = {}): Promise<INestApplication> {
+function createApp(
+  platform: Platform,
+  fake: FakeTwitch,
+  keyPrefix: string,
+  login: TwitchLoginOptions = {},
+): Promise<INestApplication> {
   return createHttpApp(platform, fake, {
     keyPrefix,
     redirectUri: REDIRECT_URI,
@@ -82,7 +87,10 @@ describe.each<Platform>(['express', 'fastify'])('TwitchLoginModule on %s', (plat
   }
 
   /** A whole login; returns the session cookie (`name=value`) and the callback path used. */
-  async function logIn(login = 'twitchdev', query = ''): Promise<{ session: string; callback: string; stateCookie: string; location: string }> {
+  async function logIn(
+    login = 'twitchdev',
+    query = '',
+  ): Promise<{ session: string; callback: string; stateCookie: string; location: string }> {
     const { authorizeUrl, stateCookie } = await startLogin(query);
     const callback = await consent(authorizeUrl, 'approve', login);
     const res = await http().get(callback).set('Cookie', stateCookie).expect(302);
@@ -163,7 +171,9 @@ describe.each<Platform>(['express', 'fastify'])('TwitchLoginModule on %s', (plat
     const { location } = await logIn('twitchdev', '?returnTo=%2Fme%3Ftab%3Dfollows');
     expect(location).toBe('/me?tab=follows');
     for (const bad of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'me']) {
-      const res = await http().get(`/auth/twitch/login?returnTo=${encodeURIComponent(bad)}`).expect(400);
+      const res = await http()
+        .get(`/auth/twitch/login?returnTo=${encodeURIComponent(bad)}`)
+        .expect(400);
       expect(res.body).toMatchObject({ reason: 'invalid_return_to' });
       expect(setCookies(res).twitch_session_state).toBeUndefined();
     }
@@ -181,7 +191,13 @@ describe.each<Platform>(['express', 'fastify'])('TwitchLoginModule on %s', (plat
     // A fresh code for another user with the used state: still refused, nothing stored.
     const state = new URL(callback, 'http://x').searchParams.get('state')!;
     const url = new URL(`${fake.authUrl}/authorize`);
-    url.search = new URLSearchParams({ client_id: fake.clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'user:read:follows', state }).toString();
+    url.search = new URLSearchParams({
+      client_id: fake.clientId,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      scope: 'user:read:follows',
+      state,
+    }).toString();
     const replay = await consent(url, 'approve', 'twitchgaming');
     await http().get(replay).set('Cookie', stateCookie).expect(400);
     expect(await store.get(TWITCHGAMING)).toBeUndefined();
@@ -190,7 +206,12 @@ describe.each<Platform>(['express', 'fastify'])('TwitchLoginModule on %s', (plat
 
   it('refuses a callback without state with 400 and stores nothing', async () => {
     const url = new URL(`${fake.authUrl}/authorize`);
-    url.search = new URLSearchParams({ client_id: fake.clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'user:read:follows' }).toString();
+    url.search = new URLSearchParams({
+      client_id: fake.clientId,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      scope: 'user:read:follows',
+    }).toString();
     const callback = await consent(url);
     expect(callback).not.toContain('state=');
     const res = await http().get(callback).expect(400);
@@ -202,7 +223,13 @@ describe.each<Platform>(['express', 'fastify'])('TwitchLoginModule on %s', (plat
 
   it('refuses a foreign (never issued) state with 400 and stores nothing', async () => {
     const url = new URL(`${fake.authUrl}/authorize`);
-    url.search = new URLSearchParams({ client_id: fake.clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'user:read:follows', state: 'made-up-state' }).toString();
+    url.search = new URLSearchParams({
+      client_id: fake.clientId,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      scope: 'user:read:follows',
+      state: 'made-up-state',
+    }).toString();
     const callback = await consent(url);
     // Even with a cookie that matches it: the state was never issued.
     const res = await http().get(callback).set('Cookie', 'twitch_session_state=made-up-state').expect(400);
@@ -214,7 +241,7 @@ describe.each<Platform>(['express', 'fastify'])('TwitchLoginModule on %s', (plat
     expect(fake.requestsTo('POST', '/oauth2/token')).toHaveLength(0);
   });
 
-  it("refuses a state issued to another browser with 400 and stores nothing (login CSRF)", async () => {
+  it('refuses a state issued to another browser with 400 and stores nothing (login CSRF)', async () => {
     const attacker = await startLogin();
     const victim = await startLogin();
     const callback = await consent(attacker.authorizeUrl, 'approve', 'twitchgaming');
@@ -239,8 +266,17 @@ describe.each<Platform>(['express', 'fastify'])('TwitchLoginModule on %s', (plat
     // The state is spent: it cannot be used for a login afterwards.
     const state = authorizeUrl.searchParams.get('state')!;
     const url = new URL(`${fake.authUrl}/authorize`);
-    url.search = new URLSearchParams({ client_id: fake.clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: '', state }).toString();
-    await http().get(await consent(url)).set('Cookie', stateCookie).expect(400);
+    url.search = new URLSearchParams({
+      client_id: fake.clientId,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      scope: '',
+      state,
+    }).toString();
+    await http()
+      .get(await consent(url))
+      .set('Cookie', stateCookie)
+      .expect(400);
     expect(await store.get(TWITCHDEV)).toBeUndefined();
   });
 
@@ -249,8 +285,14 @@ describe.each<Platform>(['express', 'fastify'])('TwitchLoginModule on %s', (plat
     const res = await http().get(`/auth/twitch/callback?state=${first.state}`).set('Cookie', first.stateCookie).expect(400);
     expect(res.body.reason).toBe('missing_code');
     const second = await startLogin();
-    const res2 = await http().get(`/auth/twitch/callback?state=${second.state}&code=bogus`).set('Cookie', second.stateCookie).expect(400);
-    expect(res2.body).toMatchObject({ reason: 'code_rejected', message: expect.stringMatching(/Twitch refused the authorization code/) });
+    const res2 = await http()
+      .get(`/auth/twitch/callback?state=${second.state}&code=bogus`)
+      .set('Cookie', second.stateCookie)
+      .expect(400);
+    expect(res2.body).toMatchObject({
+      reason: 'code_rejected',
+      message: expect.stringMatching(/Twitch refused the authorization code/),
+    });
     expect(setCookies(res2).twitch_session).toBeUndefined();
     expect(await store.get(TWITCHDEV)).toBeUndefined();
   });
@@ -360,31 +402,34 @@ describe('TwitchLoginModule options', () => {
     return p;
   };
 
-  it.each<Platform>(['express', 'fastify'])('lets onLogin refuse a user on %s: tokens revoked and removed, no session', async (platform) => {
-    const seen: TwitchIdentity[] = [];
-    const app = await createApp(platform, fake, prefix(), {
-      onLogin: (identity) => {
-        seen.push(identity);
-        if (identity.login !== 'twitchdev') throw new ForbiddenException(`${identity.login} may not use this app`);
-      },
-    });
-    try {
-      const store = app.get(TwitchTokenStore);
-      const start = await request(app.getHttpServer()).get('/auth/twitch/login').expect(302);
-      const stateCookie = `twitch_session_state=${new URL(start.headers.location).searchParams.get('state')}`;
-      const consentRes = await fetch(`${start.headers.location}&fake_auto=approve&login=twitchgaming`, { redirect: 'manual' });
-      const callback = callbackPath(consentRes.headers.get('location')!);
-      fake.clearRequests();
-      const res = await request(app.getHttpServer()).get(callback).set('Cookie', stateCookie).expect(403);
-      expect(res.body.message).toBe('twitchgaming may not use this app');
-      expect(setCookies(res).twitch_session).toBeUndefined();
-      expect(seen.map((s) => s.login)).toEqual(['twitchgaming']);
-      expect(await store.get(TWITCHGAMING)).toBeUndefined();
-      expect(fake.requestsTo('POST', '/oauth2/revoke')).toHaveLength(1);
-    } finally {
-      await app.close();
-    }
-  });
+  it.each<Platform>(['express', 'fastify'])(
+    'lets onLogin refuse a user on %s: tokens revoked and removed, no session',
+    async (platform) => {
+      const seen: TwitchIdentity[] = [];
+      const app = await createApp(platform, fake, prefix(), {
+        onLogin: (identity) => {
+          seen.push(identity);
+          if (identity.login !== 'twitchdev') throw new ForbiddenException(`${identity.login} may not use this app`);
+        },
+      });
+      try {
+        const store = app.get(TwitchTokenStore);
+        const start = await request(app.getHttpServer()).get('/auth/twitch/login').expect(302);
+        const stateCookie = `twitch_session_state=${new URL(start.headers.location).searchParams.get('state')}`;
+        const consentRes = await fetch(`${start.headers.location}&fake_auto=approve&login=twitchgaming`, { redirect: 'manual' });
+        const callback = callbackPath(consentRes.headers.get('location')!);
+        fake.clearRequests();
+        const res = await request(app.getHttpServer()).get(callback).set('Cookie', stateCookie).expect(403);
+        expect(res.body.message).toBe('twitchgaming may not use this app');
+        expect(setCookies(res).twitch_session).toBeUndefined();
+        expect(seen.map((s) => s.login)).toEqual(['twitchgaming']);
+        expect(await store.get(TWITCHGAMING)).toBeUndefined();
+        expect(fake.requestsTo('POST', '/oauth2/revoke')).toHaveLength(1);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 
   it('sets Secure cookies with secureCookie: true, and uses the configured cookie name', async () => {
     const app = await createApp('express', fake, prefix(), { secureCookie: true, cookieName: 'sid' });
@@ -404,7 +449,10 @@ describe('TwitchLoginModule options', () => {
       keyPrefix: prefix(),
       login: { scopes: ['user:read:follows'] },
     });
-    @Module({ imports: [twitch, TwitchLoginModule.forRoot({ path: '/login/twitch/', imports: [twitch] })], controllers: [MeController] })
+    @Module({
+      imports: [twitch, TwitchLoginModule.forRoot({ path: '/login/twitch/', imports: [twitch] })],
+      controllers: [MeController],
+    })
     class NotGlobalModule {}
     const app = await NestFactory.create(NotGlobalModule, { logger: false });
     await app.init();
@@ -414,7 +462,10 @@ describe('TwitchLoginModule options', () => {
       const consentRes = await fetch(`${start.headers.location}&fake_auto=approve`, { redirect: 'manual' });
       const callback = new URL(consentRes.headers.get('location')!);
       expect(callback.pathname).toBe('/login/twitch/callback');
-      const res = await request(app.getHttpServer()).get(callback.pathname + callback.search).set('Cookie', stateCookie).expect(302);
+      const res = await request(app.getHttpServer())
+        .get(callback.pathname + callback.search)
+        .set('Cookie', stateCookie)
+        .expect(302);
       expect(res.headers.location).toBe('/');
       // One TwitchModule: the login stored the tokens where the app (and the guard) reads them.
       expect(await app.get(TwitchTokenStore).get(TWITCHDEV)).toMatchObject({ login: 'twitchdev' });
@@ -427,7 +478,10 @@ describe('TwitchLoginModule options', () => {
 
   it('refuses to start without a redirectUri, naming the option', async () => {
     @Module({
-      imports: [TwitchModule.forRoot({ clientId: fake.clientId, clientSecret: fake.clientSecret, keyPrefix: prefix(), isGlobal: true }), TwitchLoginModule.forRoot()],
+      imports: [
+        TwitchModule.forRoot({ clientId: fake.clientId, clientSecret: fake.clientSecret, keyPrefix: prefix(), isGlobal: true }),
+        TwitchLoginModule.forRoot(),
+      ],
     })
     class NoRedirectModule {}
     const err = await NestFactory.create(NoRedirectModule, { logger: false, abortOnError: false })
@@ -452,10 +506,16 @@ describe('TwitchLoginModule options', () => {
       stateTtlMs: 600_000,
     });
     expect(() => resolveTwitchOptions({ ...base, login: { cookieName: 'a b' } })).toThrow('option "login.cookieName"');
-    expect(() => resolveTwitchOptions({ ...base, login: { successRedirect: 'javascript:alert(1)' } })).toThrow('option "login.successRedirect"');
-    expect(() => resolveTwitchOptions({ ...base, login: { validationCacheTtlMs: -1 } })).toThrow('option "login.validationCacheTtlMs"');
+    expect(() => resolveTwitchOptions({ ...base, login: { successRedirect: 'javascript:alert(1)' } })).toThrow(
+      'option "login.successRedirect"',
+    );
+    expect(() => resolveTwitchOptions({ ...base, login: { validationCacheTtlMs: -1 } })).toThrow(
+      'option "login.validationCacheTtlMs"',
+    );
     expect(() => resolveTwitchOptions({ ...base, login: { scopes: ['a b'] as never } })).toThrow('option "login.scopes"');
-    expect(() => resolveTwitchOptions({ ...base, login: { secureCookie: 'yes' as never } })).toThrow('option "login.secureCookie"');
+    expect(() => resolveTwitchOptions({ ...base, login: { secureCookie: 'yes' as never } })).toThrow(
+      'option "login.secureCookie"',
+    );
     expect(resolveTwitchOptions({ ...base, login: { validationCacheTtlMs: 1_000 } }).login.invalidTokenCacheTtlMs).toBe(1_000);
   });
 });

@@ -22,9 +22,14 @@ const FIXTURES = JSON.parse(readFileSync(join(root, 'test/contract/fixtures.gene
 const VALIDATE_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false } as const;
 
 function captureBindings(): Map<string, TwitchEndpointBinding> {
-  const capture = { call: (b: TwitchEndpointBinding) => b, iterate: (b: TwitchEndpointBinding) => b } as unknown as TwitchEndpointClient;
+  const capture = {
+    call: (b: TwitchEndpointBinding) => b,
+    iterate: (b: TwitchEndpointBinding) => b,
+  } as unknown as TwitchEndpointClient;
   const api = new TwitchApiNamespaces(capture) as unknown as Record<string, Record<string, (p: object) => unknown>>;
-  return new Map(TWITCH_ENDPOINTS.map((e) => [e.name, api[e.namespace][e.methodName].call(api[e.namespace], {}) as TwitchEndpointBinding]));
+  return new Map(
+    TWITCH_ENDPOINTS.map((e) => [e.name, api[e.namespace][e.methodName].call(api[e.namespace], {}) as TwitchEndpointBinding]),
+  );
 }
 const BINDINGS = captureBindings();
 
@@ -33,9 +38,39 @@ const classValidatorAccepts = (binding: TwitchEndpointBinding, params: object): 
 
 /** Values a caller could pass by mistake (or on purpose) for any one property. */
 const ODD_VALUES: unknown[] = [
-  undefined, null, '', 'x', 'not-a-twitch-value', 'x'.repeat(600), '😀'.repeat(3), '\uFE0F', 0, -1, 1, 1.5, 100, 101, 1000, 1e9,
-  Number.NaN, Number.POSITIVE_INFINITY, true, false, [], [''], ['x'], [1], [null], Array.from({ length: 101 }, (_, i) => `${i}`),
-  {}, { x: 1 }, new Date('2021-03-10T15:04:21Z'), new Date('nope'), '2021-03-10T15:04:21Z', '2021-13-40T99:99:99Z', new Map(),
+  undefined,
+  null,
+  '',
+  'x',
+  'not-a-twitch-value',
+  'x'.repeat(600),
+  '😀'.repeat(3),
+  '\uFE0F',
+  0,
+  -1,
+  1,
+  1.5,
+  100,
+  101,
+  1000,
+  1e9,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  true,
+  false,
+  [],
+  [''],
+  ['x'],
+  [1],
+  [null],
+  Array.from({ length: 101 }, (_, i) => `${i}`),
+  {},
+  { x: 1 },
+  new Date('2021-03-10T15:04:21Z'),
+  new Date('nope'),
+  '2021-03-10T15:04:21Z',
+  '2021-13-40T99:99:99Z',
+  new Map(),
 ];
 
 /** Every params object one change away from `params`: a leaf replaced, a key dropped, or an unknown key added, at any depth. */
@@ -50,7 +85,8 @@ function variants(params: Record<string, unknown>): Record<string, unknown>[] {
       out.push({ ...params, [key]: [...value, ...value] });
       value.forEach((item, i) => {
         if (item && typeof item === 'object' && !Array.isArray(item)) {
-          for (const inner of variants(item as Record<string, unknown>)) out.push({ ...params, [key]: value.map((v, j) => (i === j ? inner : v)) });
+          for (const inner of variants(item as Record<string, unknown>))
+            out.push({ ...params, [key]: value.map((v, j) => (i === j ? inner : v)) });
         } else {
           for (const odd of ODD_VALUES) out.push({ ...params, [key]: value.map((v, j) => (i === j ? odd : v)) });
         }

@@ -26,7 +26,9 @@ describe('one helper for each job', () => {
   it('one "parse JSON or undefined": lib/utils/json.ts', () => {
     // A JSON.parse whose failure is swallowed into "nothing": try { … JSON.parse … } catch { return undefined / [] }.
     const swallowing = files
-      .filter((f) => /try \{[^}]*JSON\.parse\([^}]*\}\s*catch\s*\{\s*(return (undefined|\[\]|\{\})|\/\*[^*]*\*\/)\s*;?\s*\}/.test(f.text))
+      .filter((f) =>
+        /try \{[^}]*JSON\.parse\([^}]*\}\s*catch\s*\{\s*(return (undefined|\[\]|\{\})|\/\*[^*]*\*\/)\s*;?\s*\}/.test(f.text),
+      )
       .map((f) => f.file);
     expect(swallowing).toEqual(['lib/utils/json.ts']);
   });

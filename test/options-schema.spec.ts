@@ -17,7 +17,9 @@ const PLUGGABLE = ['tokens.store', 'rateLimit.store', 'stateStore', 'cache.manag
 
 /** Every option path, `a.b` for nested ones. */
 function optionPaths(known: TwitchOptionKeys = KNOWN_OPTIONS, prefix = ''): string[] {
-  return Object.entries(known).flatMap(([k, v]) => (v === true ? [prefix + k] : [prefix + k, ...optionPaths(v, `${prefix}${k}.`)]));
+  return Object.entries(known).flatMap(([k, v]) =>
+    v === true ? [prefix + k] : [prefix + k, ...optionPaths(v, `${prefix}${k}.`)],
+  );
 }
 const LEAVES = optionPaths().filter((p) => !optionPaths().some((q) => q.startsWith(`${p}.`)));
 
@@ -131,7 +133,7 @@ describe('options from one schema', () => {
     }
   });
 
-  it('every option is validated: a value of no option\'s type is refused, naming the option', () => {
+  it("every option is validated: a value of no option's type is refused, naming the option", () => {
     const unchecked = LEAVES.filter((path) => {
       // redis.url, redis.cluster and redis.client exclude each other: probe the cluster's option on its own.
       const redis = path.startsWith('redis.cluster') ? {} : { url: 'redis://127.0.0.1:1' };
@@ -151,7 +153,10 @@ describe('options from one schema', () => {
   });
 
   it('resolveTwitchOptions fills in exactly TWITCH_DEFAULTS', () => {
-    const resolved = resolveTwitchOptions({ clientId: 'id', redis: { url: 'redis://127.0.0.1:1' } }) as unknown as Record<string, unknown>;
+    const resolved = resolveTwitchOptions({ clientId: 'id', redis: { url: 'redis://127.0.0.1:1' } }) as unknown as Record<
+      string,
+      unknown
+    >;
     const at = (path: string) => {
       if (path === 'redis.commandTimeoutMs') return resolved.redisCommandTimeoutMs;
       let v: unknown = resolved;

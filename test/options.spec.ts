@@ -129,7 +129,9 @@ describe('option validation', () => {
     [{ clientId: 'a', keyPrefix: 1 }, 'keyPrefix', 'must be a string (got 1)'],
     [{ clientId: 'a', tokens: { validateOnStartup: 'no' } }, 'tokens.validateOnStartup', 'must be a boolean (got a string)'],
   ])('says what it received: %j', (input, option, message) => {
-    expect(() => resolveTwitchOptions(input as unknown as TwitchModuleOptions)).toThrow(`TwitchModule: option "${option}" ${message}`);
+    expect(() => resolveTwitchOptions(input as unknown as TwitchModuleOptions)).toThrow(
+      `TwitchModule: option "${option}" ${message}`,
+    );
   });
 
   it('never shows the content of a string it refuses (secrets, URLs with passwords)', () => {
@@ -176,9 +178,9 @@ describe('option validation', () => {
   it('fails the bootstrap when Redis does not answer, naming redis.url', async () => {
     @Module({ imports: [TwitchModule.forRoot({ clientId: 'id', redis: { url: 'redis://127.0.0.1:1' } })] })
     class NoRedisModule {}
-    await expect(
-      NestFactory.createApplicationContext(NoRedisModule, { logger: false, abortOnError: false }),
-    ).rejects.toThrow('redis.url');
+    await expect(NestFactory.createApplicationContext(NoRedisModule, { logger: false, abortOnError: false })).rejects.toThrow(
+      'redis.url',
+    );
   });
 });
 
@@ -194,7 +196,14 @@ describe('forRoot / forRootAsync', () => {
       imports: [
         ConfigModule.forRoot({
           ignoreEnvFile: true,
-          load: [() => ({ TWITCH_CLIENT_ID: fake.clientId, TWITCH_CLIENT_SECRET: fake.clientSecret, HELIX: fake.helixUrl, AUTH: fake.authUrl })],
+          load: [
+            () => ({
+              TWITCH_CLIENT_ID: fake.clientId,
+              TWITCH_CLIENT_SECRET: fake.clientSecret,
+              HELIX: fake.helixUrl,
+              AUTH: fake.authUrl,
+            }),
+          ],
         }),
         TwitchModule.forRootAsync({
           imports: [ConfigModule],

@@ -67,9 +67,11 @@ describe('request pipeline', () => {
     expect(res.data[0].startedAt).toBeInstanceOf(Date);
     expect(typeof res.data[0].viewerCount).toBe('number');
     expect(res.pagination?.cursor).toBeTruthy();
-    const raw = await (await fetch(`${fake.helixUrl}/streams?first=3`, {
-      headers: { 'Client-Id': fake.clientId, Authorization: `Bearer ${await t.auth.getAppToken()}` },
-    })).json();
+    const raw = await (
+      await fetch(`${fake.helixUrl}/streams?first=3`, {
+        headers: { 'Client-Id': fake.clientId, Authorization: `Bearer ${await t.auth.getAppToken()}` },
+      })
+    ).json();
     expect(res).toEqual(plainToInstance(GetStreamsResponse, raw));
   });
 

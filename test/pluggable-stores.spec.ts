@@ -51,7 +51,7 @@ describe('pluggable stores as options', () => {
     }
   });
 
-  it("stateStore: the module keeps its shared state in the given store, not in Redis", async () => {
+  it('stateStore: the module keeps its shared state in the given store, not in Redis', async () => {
     const store = new RecordingKvStore();
     const prefix = `${keyPrefix}kv:`;
     const t = await createTwitchApp(fake, { stateStore: store, redis: { url: REDIS_URL() }, keyPrefix: prefix });
@@ -85,7 +85,11 @@ describe('pluggable stores as options', () => {
 
   it.each([
     ['rateLimit.store', { rateLimit: { store: {} } }, 'must be a TwitchRateLimitStore (take, observe) (got an object)'],
-    ['stateStore', { stateStore: 'redis://x' }, 'must be a TwitchKvStore (get, set, setIfAbsent, take, delete, deleteIf) (got a string)'],
+    [
+      'stateStore',
+      { stateStore: 'redis://x' },
+      'must be a TwitchKvStore (get, set, setIfAbsent, take, delete, deleteIf) (got a string)',
+    ],
     ['tokens.store', { tokens: { store: null } }, 'must be a TwitchTokenStore (get, set, delete, userIds) (got null)'],
   ])('refuses a %s that is not a store, naming the option', (option, bad, expected) => {
     expect(() => resolveTwitchOptions({ clientId: 'id', ...(bad as object) })).toThrow(`option "${option}" ${expected}`);

@@ -90,7 +90,9 @@ describe('rate limiting against the fake Twitch’s bucket', () => {
     const order: string[] = [];
     const slow = t.api.users.getUsers({ login: ['twitchdev'] }).then(() => order.push('slow'));
     await new Promise((r) => setTimeout(r, 20));
-    const fast = Array.from({ length: 30 }, (_, i) => t.api.users.getUsers({ login: ['twitchdev'] }).then(() => order.push(`fast${i}`)));
+    const fast = Array.from({ length: 30 }, (_, i) =>
+      t.api.users.getUsers({ login: ['twitchdev'] }).then(() => order.push(`fast${i}`)),
+    );
     await Promise.all([slow, ...fast]);
     // 30 requests need more than a full bucket, yet none waited for the slow one.
     expect(order.at(-1)).toBe('slow');
@@ -116,7 +118,13 @@ describe('rate limiting against the fake Twitch’s bucket', () => {
     const t = await createTwitchApp(fake);
     await t.auth.getAppToken();
     const reset = Math.ceil(Date.now() / 1000) + 1;
-    fake.inject({ method: 'GET', path: '/users', status: 429, rateLimitRemaining: 0, headers: { 'Ratelimit-Reset': String(reset) } });
+    fake.inject({
+      method: 'GET',
+      path: '/users',
+      status: 429,
+      rateLimitRemaining: 0,
+      headers: { 'Ratelimit-Reset': String(reset) },
+    });
     const started = Date.now();
     const res = await t.api.users.getUsers({ login: ['twitchdev'] });
     expect(res.data[0].login).toBe('twitchdev');
@@ -131,7 +139,14 @@ describe('rate limiting against the fake Twitch’s bucket', () => {
     const t = await createTwitchApp(fake, { rateLimit: { maxRetries: 1 } });
     await t.auth.getAppToken();
     const reset = String(Math.ceil(Date.now() / 1000));
-    fake.inject({ method: 'GET', path: '/users', status: 429, rateLimitRemaining: 0, headers: { 'Ratelimit-Reset': reset }, times: 5 });
+    fake.inject({
+      method: 'GET',
+      path: '/users',
+      status: 429,
+      rateLimitRemaining: 0,
+      headers: { 'Ratelimit-Reset': reset },
+      times: 5,
+    });
     const err = await t.api.users.getUsers({ login: ['twitchdev'] }).catch((e) => e);
     expect(err).toBeInstanceOf(TwitchRateLimitException);
     expect(statuses()).toEqual([429, 429]);
@@ -142,7 +157,13 @@ describe('rate limiting against the fake Twitch’s bucket', () => {
     fake.setRateLimit({ capacity: 100, refillMs: 1_000 });
     const t = await createTwitchApp(fake);
     const owner = fake.issueUserToken({ userId: '141981764', scopes: ['channel:edit:commercial'] });
-    fake.inject({ method: 'POST', path: '/channels/commercial', status: 429, rateLimitRemaining: 50, message: 'commercial cooldown' });
+    fake.inject({
+      method: 'POST',
+      path: '/channels/commercial',
+      status: 429,
+      rateLimitRemaining: 50,
+      message: 'commercial cooldown',
+    });
     const err = await t.api.ads
       .startCommercial({ broadcasterId: '141981764', length: 30 }, { accessToken: owner.accessToken })
       .catch((e) => e);

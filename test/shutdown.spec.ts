@@ -16,7 +16,7 @@ describe('clean shutdown', () => {
     const t = await createTwitchApp(fake, { redis: { url: REDIS_URL() }, keyPrefix });
     await t.api.streams.getStreams({ first: 5 }, { cacheTtl: 1_000 });
     await t.api.users.getUsers({ login: ['twitchdev'] });
-    expect((handles().TCPSocketWrap ?? 0)).toBeGreaterThan(before.TCPSocketWrap ?? 0);
+    expect(handles().TCPSocketWrap ?? 0).toBeGreaterThan(before.TCPSocketWrap ?? 0);
     await t.close();
     await fake.close();
     // Closed handles leave the list within a tick or two; give a loaded machine a moment.

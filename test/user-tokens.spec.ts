@@ -172,7 +172,10 @@ describe('tokens at rest', () => {
       keyPrefix,
       tokens: { encryptionKey: randomBytes(32).toString('base64'), validateOnStartup: false },
     });
-    const err = await wrong.app.get(TwitchTokenStore).get(USER.userId).catch((e) => e);
+    const err = await wrong.app
+      .get(TwitchTokenStore)
+      .get(USER.userId)
+      .catch((e) => e);
     expect(err).toBeInstanceOf(TwitchTokenDecryptionError);
     expect(err.message).toContain('tokens.encryptionKey');
     await wrong.close();

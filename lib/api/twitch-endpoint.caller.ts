@@ -108,7 +108,11 @@ function checkParams<P extends object>(
   ) {
     return params as Record<string, unknown>;
   }
-  const { instance, reserved } = toParamsInstance(binding.params, params, (clean) => plainToInstance(binding.params, clean) as object);
+  const { instance, reserved } = toParamsInstance(
+    binding.params,
+    params,
+    (clean) => plainToInstance(binding.params, clean) as object,
+  );
   const errors = validateSync(instance, VALIDATE_OPTIONS);
   if (errors.length || reserved.length) {
     const invalid = reserved.map((field) => ({ field, messages: [`${field} is not a parameter (reserved name)`] }));
@@ -132,7 +136,9 @@ function flatten(errors: ValidationError[], prefix = ''): TwitchInvalidParam[] {
     if (e.constraints) {
       out.push({
         field,
-        messages: Object.values(e.constraints).map((m) => (m.startsWith(e.property) ? field + m.slice(e.property.length) : `${field}: ${m}`)),
+        messages: Object.values(e.constraints).map((m) =>
+          m.startsWith(e.property) ? field + m.slice(e.property.length) : `${field}: ${m}`,
+        ),
       });
     }
     if (e.children?.length) out.push(...flatten(e.children, field));

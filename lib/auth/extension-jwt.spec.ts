@@ -48,9 +48,9 @@ describe('signExtensionJwt', () => {
     const token = await signExtensionJwt({ secret: SECRET, ownerId: '1', expiresInSeconds: 1 });
     const { payload } = await jwtVerify(token, new Uint8Array(RAW_KEY));
     // Verifying as of two seconds later fails on `exp`.
-    await expect(
-      jwtVerify(token, new Uint8Array(RAW_KEY), { currentDate: new Date((payload.exp! + 1) * 1000) }),
-    ).rejects.toThrow(/"exp" claim/);
+    await expect(jwtVerify(token, new Uint8Array(RAW_KEY), { currentDate: new Date((payload.exp! + 1) * 1000) })).rejects.toThrow(
+      /"exp" claim/,
+    );
   });
 
   it.each([

@@ -49,7 +49,9 @@ export async function signExtensionJwt(options: SignExtensionJwtOptions): Promis
     throw new TypeError(`signExtensionJwt: role must be one of ${ROLES.join(', ')} (got ${JSON.stringify(role)})`);
   }
   if (typeof expiresInSeconds !== 'number' || !Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0) {
-    throw new TypeError(`signExtensionJwt: expiresInSeconds must be a positive number of seconds (got ${String(expiresInSeconds)})`);
+    throw new TypeError(
+      `signExtensionJwt: expiresInSeconds must be a positive number of seconds (got ${String(expiresInSeconds)})`,
+    );
   }
   const claims: Record<string, unknown> = { user_id: userId, role };
   if (channelId !== undefined) claims.channel_id = idClaim(channelId, 'channelId');
@@ -82,7 +84,9 @@ function decodeSecret(secret: unknown): Uint8Array {
 }
 
 function idClaim(value: unknown, name: string): string {
-  const ok = (typeof value === 'string' && value.trim() !== '') || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
+  const ok =
+    (typeof value === 'string' && value.trim() !== '') ||
+    (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
   if (!ok) throw new TypeError(`signExtensionJwt: ${name} must be a Twitch user ID (a non-empty string)`);
   return String(value).trim();
 }

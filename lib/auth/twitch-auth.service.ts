@@ -182,7 +182,8 @@ export class TwitchAuthService {
     if (this.options.clientSecret) form.client_secret = this.options.clientSecret;
     for (;;) {
       await sleep(interval, opts.signal);
-      if (Date.now() > deadline) throw new TwitchDeviceFlowException('expired_token', 'The device code expired before the user authorized it');
+      if (Date.now() > deadline)
+        throw new TwitchDeviceFlowException('expired_token', 'The device code expired before the user authorized it');
       try {
         return userToken(await this.token('device code', form));
       } catch (err) {
@@ -192,7 +193,8 @@ export class TwitchAuthService {
           interval += 5_000;
           continue;
         }
-        if (message === 'access_denied') throw new TwitchDeviceFlowException('access_denied', 'The user denied the device access');
+        if (message === 'access_denied')
+          throw new TwitchDeviceFlowException('access_denied', 'The user denied the device access');
         if (message === 'expired_token' || message === 'invalid device code') {
           throw new TwitchDeviceFlowException('expired_token', 'The device code expired or is unknown');
         }

@@ -1,14 +1,11 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  Optional,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TwitchLoginRequiredException } from '../exceptions/twitch-auth.exception.js';
-import { TwitchAppCredentialsException, TwitchException, TwitchServiceUnavailableException } from '../exceptions/twitch.exception.js';
+import {
+  TwitchAppCredentialsException,
+  TwitchException,
+  TwitchServiceUnavailableException,
+} from '../exceptions/twitch.exception.js';
 import { TwitchTelemetry } from '../observability/twitch-telemetry.js';
 import { TwitchKvStore } from '../store/twitch-kv.store.js';
 import { ifLockFree, TwitchLockTimeoutError, underSharedLock } from '../store/twitch-lock.js';
@@ -178,7 +175,11 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
    * the user's refresh lock and only if the token is still the stored one, so it can never put back
    * a token (and a spent refresh token) that a refresh replaced meanwhile. Skipped while a refresh runs.
    */
-  async recordValidation(userId: string, accessToken: string, v: { scopes: readonly string[]; expiresIn: number }): Promise<void> {
+  async recordValidation(
+    userId: string,
+    accessToken: string,
+    v: { scopes: readonly string[]; expiresIn: number },
+  ): Promise<void> {
     await ifLockFree(this.kv, this.lockKey(userId), LOCK_MS, async () => {
       const current = await this.read(userId);
       if (current?.accessToken !== accessToken) return;
@@ -251,7 +252,6 @@ export class TwitchUserTokenService implements OnApplicationBootstrap, OnApplica
       },
     );
   }
-
 
   private async refreshNow(current: TwitchStoredToken): Promise<string> {
     let fresh: TwitchUserToken;

@@ -33,7 +33,12 @@ export function mapTwitchDto<T>(cls: new () => T, raw: unknown): T {
     const out = new Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
       const item = raw[i];
-      out[i] = item === null || item === undefined || typeof item !== 'object' ? item : Array.isArray(item) ? mapTwitchDto(cls, item) : mapper(item);
+      out[i] =
+        item === null || item === undefined || typeof item !== 'object'
+          ? item
+          : Array.isArray(item)
+            ? mapTwitchDto(cls, item)
+            : mapper(item);
     }
     return out as T;
   }
@@ -94,7 +99,8 @@ function cloneJson(v: unknown): unknown {
   for (const key of Object.keys(v as object)) {
     const item = (v as Record<string, unknown>)[key];
     const copy = typeof item === 'object' && item !== null ? cloneJson(item) : item;
-    if (key === '__proto__') Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
     else out[key] = copy;
   }
   return out;

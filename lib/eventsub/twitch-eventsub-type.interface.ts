@@ -55,8 +55,12 @@ export type TwitchEventSubTypeName = keyof TwitchEventSubMap & string;
 /** The documented versions of type `T`. */
 export type TwitchEventSubVersionOf<T extends TwitchEventSubTypeName> = keyof TwitchEventSubMap[T] & string;
 /** The event DTO of type `T`, version `V`. */
-export type TwitchEventSubEventOf<T extends TwitchEventSubTypeName, V extends TwitchEventSubVersionOf<T>> =
-  TwitchEventSubMap[T][V] extends { event: infer E } ? E : never;
+export type TwitchEventSubEventOf<
+  T extends TwitchEventSubTypeName,
+  V extends TwitchEventSubVersionOf<T>,
+> = TwitchEventSubMap[T][V] extends { event: infer E } ? E : never;
 /** The condition (camelCase) of type `T`, version `V`. */
-export type TwitchEventSubConditionOf<T extends TwitchEventSubTypeName, V extends TwitchEventSubVersionOf<T>> =
-  TwitchEventSubMap[T][V] extends { condition: infer C } ? C : never;
+export type TwitchEventSubConditionOf<
+  T extends TwitchEventSubTypeName,
+  V extends TwitchEventSubVersionOf<T>,
+> = TwitchEventSubMap[T][V] extends { condition: infer C } ? C : never;

@@ -34,12 +34,17 @@ export function describeUnknownType(type: string, version: string): string {
  * Checks a camelCase condition against the type's condition class and returns the wire (snake_case)
  * condition, or the list of problems (each naming the field).
  */
-export function conditionToWire(info: TwitchEventSubTypeInfo, condition: unknown): { wire: Record<string, string> } | { problems: string[] } {
-  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return { problems: ['condition must be an object'] };
+export function conditionToWire(
+  info: TwitchEventSubTypeInfo,
+  condition: unknown,
+): { wire: Record<string, string> } | { problems: string[] } {
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition))
+    return { problems: ['condition must be an object'] };
   const problems: string[] = [];
   const known = new Set(info.conditionFields.map((f) => f.key));
   for (const key of Object.keys(condition)) {
-    if (!known.has(key)) problems.push(`condition.${key} is not a field of ${info.type} v${info.version} (fields: ${[...known].join(', ')})`);
+    if (!known.has(key))
+      problems.push(`condition.${key} is not a field of ${info.type} v${info.version} (fields: ${[...known].join(', ')})`);
   }
   const instance = plainToInstance(info.condition, condition) as object;
   for (const error of validateSync(instance, { forbidUnknownValues: false })) {

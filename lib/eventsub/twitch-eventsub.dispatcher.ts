@@ -84,7 +84,10 @@ export class TwitchEventSubDispatcher implements OnApplicationShutdown {
     const acceptance = await this.claim(message);
     const type = message.body.subscription?.type;
     const { transport, messageType, timestamp } = message;
-    this.telemetry?.eventSubDelivery({ type: typeof type === 'string' ? type : '', transport, messageType, timestamp }, acceptance.outcome);
+    this.telemetry?.eventSubDelivery(
+      { type: typeof type === 'string' ? type : '', transport, messageType, timestamp },
+      acceptance.outcome,
+    );
     return acceptance;
   }
 

@@ -54,7 +54,8 @@ export class TwitchEventSubExplorer implements OnModuleInit {
         const call = (...args: unknown[]) => instance[method](...args);
         for (const meta of handlers ?? []) await this.registerHandler(name, meta, call);
         if (all) this.dispatcher.addNotificationListener({ name, call: (n) => call(n) });
-        if (revocations) this.dispatcher.addRevocationListener({ name, call: (n: TwitchEventSubNotification) => call(n.subscription, n) });
+        if (revocations)
+          this.dispatcher.addRevocationListener({ name, call: (n: TwitchEventSubNotification) => call(n.subscription, n) });
       }
     }
   }
@@ -68,15 +69,23 @@ export class TwitchEventSubExplorer implements OnModuleInit {
     return undefined;
   }
 
-  private async registerHandler(name: string, meta: TwitchEventSubHandlerMeta, call: (...args: unknown[]) => unknown): Promise<void> {
+  private async registerHandler(
+    name: string,
+    meta: TwitchEventSubHandlerMeta,
+    call: (...args: unknown[]) => unknown,
+  ): Promise<void> {
     const where = `@OnTwitchEvent('${meta.type}', { version: '${meta.version}' }) on ${name}`;
     if (typeof meta.version !== 'string' || meta.version === '') {
-      throw new TwitchEventSubConfigError(`@OnTwitchEvent('${meta.type}') on ${name}: options.version is required (e.g. { version: '1' })`);
+      throw new TwitchEventSubConfigError(
+        `@OnTwitchEvent('${meta.type}') on ${name}: options.version is required (e.g. { version: '1' })`,
+      );
     }
     const info = findEventSubType(meta.type, meta.version);
     if (!info) throw new TwitchEventSubConfigError(`${where}: ${describeUnknownType(meta.type, meta.version)}`);
     if (!info.transports.includes('webhook')) {
-      throw new TwitchEventSubConfigError(`${where}: Twitch does not deliver ${meta.type} over webhooks (${info.transports.join(', ')})`);
+      throw new TwitchEventSubConfigError(
+        `${where}: Twitch does not deliver ${meta.type} over webhooks (${info.transports.join(', ')})`,
+      );
     }
     let condition: unknown = meta.condition;
     if (typeof condition === 'function') {
@@ -85,13 +94,17 @@ export class TwitchEventSubExplorer implements OnModuleInit {
           return this.moduleRef.get(token, { strict: false });
         } catch (error) {
           const tokenName = String((token as { name?: string })?.name ?? token);
-          throw new TwitchEventSubConfigError(`${where}: cannot inject ${tokenName} into the condition factory: ${(error as Error).message}`);
+          throw new TwitchEventSubConfigError(
+            `${where}: cannot inject ${tokenName} into the condition factory: ${(error as Error).message}`,
+          );
         }
       });
       try {
         condition = await (condition as (...a: unknown[]) => unknown)(...deps);
       } catch (error) {
-        throw new TwitchEventSubConfigError(`${where}: the condition factory failed: ${(error as Error)?.message ?? String(error)}`);
+        throw new TwitchEventSubConfigError(
+          `${where}: the condition factory failed: ${(error as Error)?.message ?? String(error)}`,
+        );
       }
     } else if (meta.inject?.length) {
       throw new TwitchEventSubConfigError(`${where}: inject is given but condition is not a function`);

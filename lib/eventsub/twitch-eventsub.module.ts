@@ -16,7 +16,11 @@ import {
 } from './twitch-eventsub.module-definition.js';
 import type { TwitchEventSubModuleOptions } from './interfaces/twitch-eventsub-options.interface.js';
 import { normaliseWebhookPath, resolveEventSubOptions, type TwitchEventSubResolvedOptions } from './twitch-eventsub.options.js';
-import { TwitchEventSubClaimsStore, TwitchEventSubMemoryClaims, TwitchEventSubRedisClaims } from './twitch-eventsub-claims.store.js';
+import {
+  TwitchEventSubClaimsStore,
+  TwitchEventSubMemoryClaims,
+  TwitchEventSubRedisClaims,
+} from './twitch-eventsub-claims.store.js';
 import { TwitchEventSubDispatcher } from './twitch-eventsub.dispatcher.js';
 import { TwitchEventSubExplorer } from './twitch-eventsub.explorer.js';
 import { TwitchEventSubReconciler } from './twitch-eventsub.reconciler.js';
@@ -38,21 +42,27 @@ const providers: Provider[] = [
     provide: TwitchEventSubClaimsStore,
     inject: [TWITCH_EVENTSUB_RESOLVED_OPTIONS, TWITCH_RESOLVED_OPTIONS, TWITCH_REDIS],
     useFactory: (options: TwitchEventSubResolvedOptions, twitch: TwitchResolvedOptions, redis: TwitchRedisHandle | null) =>
-      redis ? new TwitchEventSubRedisClaims(redis.client, twitch.keyPrefix, options.redisTimeoutMs) : new TwitchEventSubMemoryClaims(),
+      redis
+        ? new TwitchEventSubRedisClaims(redis.client, twitch.keyPrefix, options.redisTimeoutMs)
+        : new TwitchEventSubMemoryClaims(),
   },
   {
     provide: TWITCH_EVENTSUB_TRANSPORT,
     inject: [TWITCH_EVENTSUB_RESOLVED_OPTIONS],
     // The reconciler's transport: only the webhook transport's subscriptions are reconciled.
     useFactory: (options: TwitchEventSubResolvedOptions) =>
-      options.transport === 'webhook' ? new TwitchEventSubWebhookTransport(options.webhook!.callbackUrl, options.webhook!.secret) : null,
+      options.transport === 'webhook'
+        ? new TwitchEventSubWebhookTransport(options.webhook!.callbackUrl, options.webhook!.secret)
+        : null,
   },
   {
     // Created with the app, before Nest adds its body parsers at init(): see installTwitchEventSubBodyReader.
     provide: TWITCH_EVENTSUB_BODY_READER,
     inject: [TWITCH_EVENTSUB_RESOLVED_OPTIONS, HttpAdapterHost],
     useFactory: (options: TwitchEventSubResolvedOptions, host: HttpAdapterHost) =>
-      options.webhook ? installTwitchEventSubBodyReader(host.httpAdapter, options.webhook.path, options.webhook.maxBodyBytes) : false,
+      options.webhook
+        ? installTwitchEventSubBodyReader(host.httpAdapter, options.webhook.path, options.webhook.maxBodyBytes)
+        : false,
   },
   TwitchEventSubDispatcher,
   TwitchEventSubReconciler,

@@ -91,13 +91,18 @@ export function resolveEventSubOptions(input: TwitchEventSubModuleOptions, mount
   const transport = options.transport ?? (options.webhook !== undefined ? 'webhook' : 'websocket');
   const needsWebhook = transport === 'webhook' || (transport === 'conduit' && options.conduit?.shardTransport === 'webhook');
   if (needsWebhook && options.webhook === undefined) {
-    fail('webhook', `is required with ${transport === 'webhook' ? 'transport "webhook"' : 'conduit.shardTransport "webhook"'}: { callbackUrl, secret }`);
+    fail(
+      'webhook',
+      `is required with ${transport === 'webhook' ? 'transport "webhook"' : 'conduit.shardTransport "webhook"'}: { callbackUrl, secret }`,
+    );
   }
   const webhook = options.webhook === undefined ? undefined : resolveWebhook(options.webhook, mountedPath);
   const websocket = transport === 'websocket' ? resolveWebSocket(options.websocket) : undefined;
-  if (transport !== 'websocket' && options.websocket !== undefined) fail('websocket', `is only read with transport "websocket" (transport is "${transport}")`);
+  if (transport !== 'websocket' && options.websocket !== undefined)
+    fail('websocket', `is only read with transport "websocket" (transport is "${transport}")`);
   const conduit = transport === 'conduit' ? resolveConduit(options.conduit) : undefined;
-  if (transport !== 'conduit' && options.conduit !== undefined) fail('conduit', `is only read with transport "conduit" (transport is "${transport}")`);
+  if (transport !== 'conduit' && options.conduit !== undefined)
+    fail('conduit', `is only read with transport "conduit" (transport is "${transport}")`);
 
   if (options.subscriptions !== undefined && !Array.isArray(options.subscriptions)) fail('subscriptions', 'must be an array');
   const subscriptions = (options.subscriptions ?? []).map((s, i) => {
@@ -159,7 +164,13 @@ function resolveWebhook(input: unknown, mountedPath: string): NonNullable<Twitch
     callbackUrl: w.callbackUrl,
     secret: w.secret,
     path: mountedPath,
-    maxMessageAgeMs: integer(w.maxMessageAgeMs, 'webhook.maxMessageAgeMs', 1_000, 24 * 60 * 60 * 1000, TWITCH_EVENTSUB_DEFAULTS.maxMessageAgeMs),
+    maxMessageAgeMs: integer(
+      w.maxMessageAgeMs,
+      'webhook.maxMessageAgeMs',
+      1_000,
+      24 * 60 * 60 * 1000,
+      TWITCH_EVENTSUB_DEFAULTS.maxMessageAgeMs,
+    ),
     maxBodyBytes: integer(
       w.maxBodyBytes,
       'webhook.maxBodyBytes',
@@ -187,8 +198,20 @@ function resolveWebSocket(input: unknown): NonNullable<TwitchEventSubResolvedOpt
   if (o.userId !== undefined && (typeof o.userId !== 'string' || !/^\d{1,20}$/.test(o.userId))) {
     fail('websocket.userId', 'must be a Twitch user id (digits)');
   }
-  const base = integer(o.reconnectBaseDelayMs, 'websocket.reconnectBaseDelayMs', 1, 60_000, TWITCH_EVENTSUB_DEFAULTS.reconnectBaseDelayMs);
-  const max = integer(o.reconnectMaxDelayMs, 'websocket.reconnectMaxDelayMs', 1, 10 * 60_000, TWITCH_EVENTSUB_DEFAULTS.reconnectMaxDelayMs);
+  const base = integer(
+    o.reconnectBaseDelayMs,
+    'websocket.reconnectBaseDelayMs',
+    1,
+    60_000,
+    TWITCH_EVENTSUB_DEFAULTS.reconnectBaseDelayMs,
+  );
+  const max = integer(
+    o.reconnectMaxDelayMs,
+    'websocket.reconnectMaxDelayMs',
+    1,
+    10 * 60_000,
+    TWITCH_EVENTSUB_DEFAULTS.reconnectMaxDelayMs,
+  );
   if (max < base) fail('websocket.reconnectMaxDelayMs', 'must not be less than websocket.reconnectBaseDelayMs');
   return {
     url: url(o.url, 'websocket.url'),
@@ -196,8 +219,20 @@ function resolveWebSocket(input: unknown): NonNullable<TwitchEventSubResolvedOpt
     ...(o.keepaliveTimeoutSeconds !== undefined
       ? { keepaliveTimeoutSeconds: integer(o.keepaliveTimeoutSeconds, 'websocket.keepaliveTimeoutSeconds', 10, 600, 10) }
       : {}),
-    keepaliveMarginMs: integer(o.keepaliveMarginMs, 'websocket.keepaliveMarginMs', 0, 60_000, TWITCH_EVENTSUB_DEFAULTS.keepaliveMarginMs),
-    connectTimeoutMs: integer(o.connectTimeoutMs, 'websocket.connectTimeoutMs', 100, 120_000, TWITCH_EVENTSUB_DEFAULTS.connectTimeoutMs),
+    keepaliveMarginMs: integer(
+      o.keepaliveMarginMs,
+      'websocket.keepaliveMarginMs',
+      0,
+      60_000,
+      TWITCH_EVENTSUB_DEFAULTS.keepaliveMarginMs,
+    ),
+    connectTimeoutMs: integer(
+      o.connectTimeoutMs,
+      'websocket.connectTimeoutMs',
+      100,
+      120_000,
+      TWITCH_EVENTSUB_DEFAULTS.connectTimeoutMs,
+    ),
     reconnectBaseDelayMs: base,
     reconnectMaxDelayMs: max,
   };
@@ -209,9 +244,11 @@ function resolveConduit(input: unknown): NonNullable<TwitchEventSubResolvedOptio
     fail('conduit.conduitId', 'must be a conduit id');
   }
   const name = o.name ?? TWITCH_EVENTSUB_DEFAULTS.conduitName;
-  if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) fail('conduit.name', 'must be 1 to 64 letters, digits, "_", "." or "-"');
+  if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name))
+    fail('conduit.name', 'must be 1 to 64 letters, digits, "_", "." or "-"');
   const shardTransport = o.shardTransport ?? 'websocket';
-  if (shardTransport !== 'websocket' && shardTransport !== 'webhook') fail('conduit.shardTransport', 'must be "websocket" or "webhook"');
+  if (shardTransport !== 'websocket' && shardTransport !== 'webhook')
+    fail('conduit.shardTransport', 'must be "websocket" or "webhook"');
   const heartbeatMs = integer(o.heartbeatMs, 'conduit.heartbeatMs', 50, 60_000, TWITCH_EVENTSUB_DEFAULTS.conduitHeartbeatMs);
   const leaseMs = integer(o.leaseMs, 'conduit.leaseMs', 100, 10 * 60_000, TWITCH_EVENTSUB_DEFAULTS.conduitLeaseMs);
   if (leaseMs <= heartbeatMs) fail('conduit.leaseMs', `must be greater than conduit.heartbeatMs (${heartbeatMs})`);

@@ -131,7 +131,13 @@ export class TwitchEventSubReconciler {
           if (seen.has(key)) continue;
           try {
             await this.api.eventSub.deleteEventSubSubscription({ id: s.id });
-            report.pruned.push({ type: s.type, version: s.version, condition: stringCondition(s.condition), id: s.id, status: s.status });
+            report.pruned.push({
+              type: s.type,
+              version: s.version,
+              condition: stringCondition(s.condition),
+              id: s.id,
+              status: s.status,
+            });
           } catch (error) {
             const what = { type: s.type, version: s.version, condition: stringCondition(s.condition) };
             report.failed.push({ ...this.failure(what, error), id: s.id });
@@ -197,9 +203,15 @@ export class TwitchEventSubReconciler {
     const out: EventSubSubscription[] = [];
     let after: string | undefined;
     for (let page = 0; page < 1_000; page++) {
-      const res = await this.api.eventSub.getEventSubSubscriptions({ ...(type ? { type: type as never } : {}), ...(after ? { after } : {}) });
+      const res = await this.api.eventSub.getEventSubSubscriptions({
+        ...(type ? { type: type as never } : {}),
+        ...(after ? { after } : {}),
+      });
       out.push(...(res.data ?? []));
-      this.totals = { totalCost: res.totalCost ?? this.totals.totalCost, maxTotalCost: res.maxTotalCost ?? this.totals.maxTotalCost };
+      this.totals = {
+        totalCost: res.totalCost ?? this.totals.totalCost,
+        maxTotalCost: res.maxTotalCost ?? this.totals.maxTotalCost,
+      };
       after = res.pagination?.cursor;
       if (!after || !res.data?.length) break;
     }
@@ -227,7 +239,10 @@ export class TwitchEventSubReconciler {
     }
   }
 
-  private failure(w: Pick<TwitchEventSubResolvedWanted, 'type' | 'version' | 'condition'>, error: unknown): TwitchEventSubReconcileFailure {
+  private failure(
+    w: Pick<TwitchEventSubResolvedWanted, 'type' | 'version' | 'condition'>,
+    error: unknown,
+  ): TwitchEventSubReconcileFailure {
     const base = { type: w.type, version: w.version, condition: w.condition };
     if (error instanceof TwitchForbiddenException) {
       const scopes = findEventSubType(w.type, w.version)?.scopes ?? [];
@@ -269,7 +284,8 @@ export class TwitchEventSubReconciler {
     try {
       return await fn();
     } finally {
-      if (held) await within(this.kv.deleteIf(key, token), this.options.redisTimeoutMs, 'reconcile unlock').catch(() => undefined);
+      if (held)
+        await within(this.kv.deleteIf(key, token), this.options.redisTimeoutMs, 'reconcile unlock').catch(() => undefined);
     }
   }
 }
@@ -279,11 +295,18 @@ function entry(
   id?: string,
   status?: string,
 ): TwitchEventSubReconcileEntry {
-  return { type: w.type, version: w.version, condition: { ...w.condition }, ...(id ? { id } : {}), ...(status ? { status } : {}) };
+  return {
+    type: w.type,
+    version: w.version,
+    condition: { ...w.condition },
+    ...(id ? { id } : {}),
+    ...(status ? { status } : {}),
+  };
 }
 
 function stringCondition(c: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  if (c && typeof c === 'object') for (const [k, v] of Object.entries(c)) if (v !== undefined && v !== null && v !== '') out[k] = String(v);
+  if (c && typeof c === 'object')
+    for (const [k, v] of Object.entries(c)) if (v !== undefined && v !== null && v !== '') out[k] = String(v);
   return out;
 }

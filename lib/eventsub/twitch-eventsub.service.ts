@@ -13,7 +13,10 @@ import {
 } from './twitch-eventsub.reconciler.js';
 import { TwitchValidationException } from '../exceptions/twitch-validation.exception.js';
 import { TwitchEventSubRuntimeSubscriptions } from './twitch-eventsub-runtime.store.js';
-import type { TwitchEventSubNotification, TwitchEventSubSubscriptionInfo } from './interfaces/twitch-eventsub-message.interface.js';
+import type {
+  TwitchEventSubNotification,
+  TwitchEventSubSubscriptionInfo,
+} from './interfaces/twitch-eventsub-message.interface.js';
 import type {
   TwitchEventSubConditionOf,
   TwitchEventSubEventOf,
@@ -139,7 +142,9 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
     this.runtime.delete(w.key);
     await this.shared.remove(w);
     if (this.fixed.has(w.key)) {
-      this.logger.warn(`EventSub ${w.type} v${w.version}: unsubscribed, but a handler or option still wants it (the next reconcile re-creates it)`);
+      this.logger.warn(
+        `EventSub ${w.type} v${w.version}: unsubscribed, but a handler or option still wants it (the next reconcile re-creates it)`,
+      );
     }
     return this.reconciler.remove(w);
   }
@@ -148,7 +153,10 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
   on<T extends TwitchEventSubTypeName, V extends TwitchEventSubVersionOf<T>>(
     type: T,
     version: V,
-    handler: (event: TwitchEventSubEventOf<T, V>, notification: TwitchEventSubNotification<TwitchEventSubEventOf<T, V>>) => unknown,
+    handler: (
+      event: TwitchEventSubEventOf<T, V>,
+      notification: TwitchEventSubNotification<TwitchEventSubEventOf<T, V>>,
+    ) => unknown,
     condition?: TwitchEventSubConditionOf<T, V>,
   ): () => void {
     const wire = condition === undefined ? undefined : this.resolve(type, version, condition, 'on()').condition;
@@ -162,7 +170,9 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
   }
 
   /** Every revocation (`subscription.status` is the reason). Returns a remover. */
-  onRevocation(listener: (subscription: TwitchEventSubSubscriptionInfo, notification: TwitchEventSubNotification) => unknown): () => void {
+  onRevocation(
+    listener: (subscription: TwitchEventSubSubscriptionInfo, notification: TwitchEventSubNotification) => unknown,
+  ): () => void {
     return this.dispatcher.addRevocationListener({ name: 'onRevocation', call: (n) => listener(n.subscription, n) });
   }
 
@@ -191,11 +201,15 @@ export class TwitchEventSubService implements OnApplicationBootstrap, OnModuleDe
   private resolve(type: string, version: string, condition: unknown, source: string): TwitchEventSubResolvedWanted {
     const info = findEventSubType(type, version);
     if (!info) {
-      throw new TwitchValidationException(`EventSub ${source}`, [{ field: 'type', messages: [describeUnknownType(type, version)] }]);
+      throw new TwitchValidationException(`EventSub ${source}`, [
+        { field: 'type', messages: [describeUnknownType(type, version)] },
+      ]);
     }
     const checked = conditionToWire(info, condition);
     if ('problems' in checked) {
-      throw new TwitchValidationException(`EventSub ${source} ${type} v${version}`, [{ field: 'condition', messages: checked.problems }]);
+      throw new TwitchValidationException(`EventSub ${source} ${type} v${version}`, [
+        { field: 'condition', messages: checked.problems },
+      ]);
     }
     return { type, version, condition: checked.wire, key: subscriptionKey(type, version, checked.wire), source };
   }

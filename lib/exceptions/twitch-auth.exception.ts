@@ -7,10 +7,15 @@ export class TwitchDeviceFlowException extends TwitchException {
     readonly reason: 'access_denied' | 'expired_token',
     message: string,
   ) {
-    super(reason === 'access_denied' ? HttpStatus.FORBIDDEN : HttpStatus.GONE, message, {
-      endpoint: 'POST /oauth2/token (device code)',
-      twitchMessage: reason,
-    }, 'TWITCH_DEVICE_FLOW');
+    super(
+      reason === 'access_denied' ? HttpStatus.FORBIDDEN : HttpStatus.GONE,
+      message,
+      {
+        endpoint: 'POST /oauth2/token (device code)',
+        twitchMessage: reason,
+      },
+      'TWITCH_DEVICE_FLOW',
+    );
   }
 }
 

@@ -67,7 +67,7 @@ export const TWITCH_ERROR_MAPPING = {
       'Helix 401 for the app token after a renewal',
     status: 500,
     exception: TwitchAppCredentialsException,
-    why: 'the server is misconfigured (client ID or secret); the app\'s client can do nothing about it, and Twitch is not down',
+    why: "the server is misconfigured (client ID or secret); the app's client can do nothing about it, and Twitch is not down",
   },
   tokenRequired: {
     twitch: 'nothing: the endpoint needs a user token or Extension JWT the call did not give',
@@ -76,13 +76,13 @@ export const TWITCH_ERROR_MAPPING = {
     why: 'the caller must authenticate',
   },
   callerTokenRefused: {
-    twitch: "401 for a token the caller gave (`accessToken`), or `/validate` 401",
+    twitch: '401 for a token the caller gave (`accessToken`), or `/validate` 401',
     status: 401,
     exception: TwitchUnauthorizedException,
     why: "the caller's credential is invalid, expired or revoked",
   },
   loginRequired: {
-    twitch: "401 for a stored user token that cannot be refreshed",
+    twitch: '401 for a stored user token that cannot be refreshed',
     status: 401,
     exception: TwitchLoginRequiredException,
     why: 'the user must log in again',
@@ -281,10 +281,10 @@ export function createTwitchException(failure: TwitchFailure): TwitchException {
       return new TwitchGatewayTimeoutException(`${endpoint}: Twitch did not answer in time`, { endpoint, cause });
     }
     const code = (cause as { code?: string } | undefined)?.code;
-    return new TwitchServiceUnavailableException(
-      `${endpoint}: Twitch could not be reached${code ? ` (${code})` : ''}`,
-      { endpoint, cause },
-    );
+    return new TwitchServiceUnavailableException(`${endpoint}: Twitch could not be reached${code ? ` (${code})` : ''}`, {
+      endpoint,
+      cause,
+    });
   }
   const body = failure.invalidResponse === undefined ? errorBody(failure.body) : {};
   const rateLimit = readRateLimitHeaders(failure.headers);

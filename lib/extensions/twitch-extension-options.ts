@@ -65,7 +65,7 @@ export function resolveTwitchExtensionOptions(
   const d = TWITCH_EXTENSION_DEFAULTS;
   const extensionId = input.extensionId ?? twitch.clientId;
   if (typeof extensionId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(extensionId)) {
-    throw new TwitchExtensionOptionsError('extensionId', 'must be the extension\'s client ID (letters, digits, - and _)');
+    throw new TwitchExtensionOptionsError('extensionId', "must be the extension's client ID (letters, digits, - and _)");
   }
   const secrets: string[] = [];
   if (input.secrets !== undefined) {

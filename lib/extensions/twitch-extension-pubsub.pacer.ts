@@ -77,8 +77,9 @@ export class TwitchExtensionPubSubPacer {
   async acquire(channel: string, signal?: AbortSignal): Promise<TwitchExtensionPubSubSlot> {
     if (!this.options.pubsub.enabled) return { release: () => Promise.resolve() };
     const key = twitchKey(this.options.keyPrefix, `ext:${this.options.extensionId}:pubsub:${channel}`);
-    const member = [process.pid, Date.now().toString(36), (++this.seq).toString(36), Math.random().toString(36).slice(2, 8)]
-      .join(':');
+    const member = [process.pid, Date.now().toString(36), (++this.seq).toString(36), Math.random().toString(36).slice(2, 8)].join(
+      ':',
+    );
     const deadline = Date.now() + this.options.pubsub.maxWaitMs;
     for (;;) {
       signal?.throwIfAborted();

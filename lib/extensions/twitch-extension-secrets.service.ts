@@ -224,7 +224,9 @@ export class TwitchExtensionSecretsService {
     try {
       const raw = await this.kv.get(this.key);
       if (!raw) return undefined;
-      const v = JSON.parse(this.cipher.open(raw, 'the stored extension secrets', `extension-secrets:${this.key}`)) as StoredSecrets;
+      const v = JSON.parse(
+        this.cipher.open(raw, 'the stored extension secrets', `extension-secrets:${this.key}`),
+      ) as StoredSecrets;
       return v && typeof v.fetchedAt === 'number' && Array.isArray(v.secrets) && v.secrets.length ? v : undefined;
     } catch {
       return undefined;

@@ -75,7 +75,9 @@ export class TwitchHealthIndicator {
   }
 
   /** Redis answers a PING within `redis.commandTimeoutMs` (up without Redis: `configured: false`). */
-  async checkRedis<const Key extends string = 'twitch_redis'>(key: Key = 'twitch_redis' as Key): Promise<HealthIndicatorResult<Key>> {
+  async checkRedis<const Key extends string = 'twitch_redis'>(
+    key: Key = 'twitch_redis' as Key,
+  ): Promise<HealthIndicatorResult<Key>> {
     const { status, ...details } = await this.redisPart();
     return this.result(key, status, details);
   }

@@ -161,7 +161,8 @@ export class TwitchHttpClient {
     const shared = ctx.forSharedFetch();
     // The shared fetch's attempts are recorded under the first caller's span (not as a call of their own).
     const caller = ctx.observed;
-    if (caller) shared.observed = { kind: 'helix', method: 'GET', path: caller.path, startedAt: performance.now(), span: caller.span };
+    if (caller)
+      shared.observed = { kind: 'helix', method: 'GET', path: caller.path, startedAt: performance.now(), span: caller.span };
     const sharedConfig: AxiosRequestConfig = {
       method: 'GET',
       url: config.url,
@@ -191,7 +192,6 @@ export class TwitchHttpClient {
     ctx.rateLimitWaitedMs += waited;
     this.telemetry.rateLimitWaited(waited, 'bucket');
   }
-
 
   // ---- step 7: observe --------------------------------------------------------------------------
 
@@ -289,7 +289,6 @@ export class TwitchHttpClient {
     if (!this.limiter.enabled) return;
     await this.limiter.observe(ctx.bucket, state, headers !== undefined);
   }
-
 }
 
 /** The kind of a call's bucket, as the telemetry and the health indicator name it: `app`, `user` or `token`. */
@@ -331,5 +330,12 @@ function sortKeys(params: Record<string, unknown> | undefined): Record<string, u
 }
 
 function toResponse(cached: TwitchCachedResponse, config: Config): AxiosResponse {
-  return { data: cached.data, status: cached.status, statusText: 'OK', headers: { ...cached.headers }, config, request: undefined };
+  return {
+    data: cached.data,
+    status: cached.status,
+    statusText: 'OK',
+    headers: { ...cached.headers },
+    config,
+    request: undefined,
+  };
 }

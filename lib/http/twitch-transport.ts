@@ -1,6 +1,14 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { type AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, isAxiosError, isCancel, type Method } from 'axios';
+import {
+  type AxiosError,
+  type AxiosInstance,
+  type AxiosRequestConfig,
+  type AxiosResponse,
+  isAxiosError,
+  isCancel,
+  type Method,
+} from 'axios';
 import type { Dispatcher } from 'undici';
 import { createTwitchException } from '../exceptions/twitch-exception.factory.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
@@ -27,7 +35,11 @@ export interface TwitchHttpRequest {
  * One rule of a call's `decide` step, run after a failed attempt: true = it waited, try again;
  * false = not this rule's case; throws = the call's outcome.
  */
-export type TwitchRetryDecision = (error: AxiosError, ctx: TwitchCallContext, signal: AbortSignal | undefined) => Promise<boolean>;
+export type TwitchRetryDecision = (
+  error: AxiosError,
+  ctx: TwitchCallContext,
+  signal: AbortSignal | undefined,
+) => Promise<boolean>;
 
 /**
  * The module's private axios instance (from `HttpModule.register`) on undici's keep-alive pool, and
@@ -53,7 +65,9 @@ export class TwitchTransport implements OnApplicationShutdown {
     this.axios.defaults.paramsSerializer = (p) => serializeTwitchParams(p);
     // axios merges its defaults into every request's config. Its per-method header groups and the
     // browser-only XSRF settings do nothing here (transformRequest and the adapter set Content-Type).
-    this.axios.defaults.headers = { common: { Accept: 'application/json, text/plain, */*' } } as typeof this.axios.defaults.headers;
+    this.axios.defaults.headers = {
+      common: { Accept: 'application/json, text/plain, */*' },
+    } as typeof this.axios.defaults.headers;
     delete this.axios.defaults.xsrfCookieName;
     delete this.axios.defaults.xsrfHeaderName;
   }
@@ -88,7 +102,11 @@ export class TwitchTransport implements OnApplicationShutdown {
    * Failures that are not an attempt's (validation, a limiter's refusal, a shared fetch's outcome,
    * an abort) end the call as they are.
    */
-  async attempts<T>(config: AxiosRequestConfig, ctx: TwitchCallContext, decisions: readonly TwitchRetryDecision[]): Promise<AxiosResponse<T>> {
+  async attempts<T>(
+    config: AxiosRequestConfig,
+    ctx: TwitchCallContext,
+    decisions: readonly TwitchRetryDecision[],
+  ): Promise<AxiosResponse<T>> {
     const signal = config.signal as AbortSignal | undefined;
     const observed = ctx.observed;
     let sent = 0;
@@ -98,7 +116,8 @@ export class TwitchTransport implements OnApplicationShutdown {
         if (observed?.sentAt !== undefined) this.telemetry.attempt(observed, res.status, undefined, sent++);
         return res;
       } catch (error) {
-        if (observed?.sentAt !== undefined) this.telemetry.attempt(observed, isAxiosError(error) ? error.response?.status : undefined, error, sent++);
+        if (observed?.sentAt !== undefined)
+          this.telemetry.attempt(observed, isAxiosError(error) ? error.response?.status : undefined, error, sent++);
         if (!isAxiosError(error) || !error.config?.twitch) throw error;
         if (isCancel(error) || signal?.aborted) throw signal?.reason ?? error;
         const res = error.response;
@@ -167,7 +186,10 @@ function invalidReason(message: string, maxResponseBytes: number): string {
 }
 
 /** Whose credential a failed request carried (see `TwitchFailure.credential`). */
-function credential(config: AxiosRequestConfig | undefined, ctx: TwitchCallContext): 'app' | 'user' | 'caller' | 'client' | undefined {
+function credential(
+  config: AxiosRequestConfig | undefined,
+  ctx: TwitchCallContext,
+): 'app' | 'user' | 'caller' | 'client' | undefined {
   if (ctx.kind === 'helix') return ctx.tokenSource;
   const data = config?.data;
   const form = typeof data === 'string' ? new URLSearchParams(data) : data instanceof URLSearchParams ? data : undefined;

@@ -26,7 +26,11 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
         return void res.end('\ufeffhello');
       case '/status':
-        return json(Number(url.searchParams.get('code')), { error: 'nope', status: Number(url.searchParams.get('code')), message: 'bad' });
+        return json(Number(url.searchParams.get('code')), {
+          error: 'nope',
+          status: Number(url.searchParams.get('code')),
+          message: 'bad',
+        });
       case '/empty':
         res.writeHead(204);
         return void res.end();
@@ -278,7 +282,7 @@ describe('createTwitchUndiciAdapter', () => {
     expect((whole.data as Buffer).length).toBe(20 << 20);
   });
 
-  it('rejects a body that cannot be decompressed with ERR_BAD_RESPONSE and the answer\'s status', async () => {
+  it("rejects a body that cannot be decompressed with ERR_BAD_RESPONSE and the answer's status", async () => {
     const err = (await http.get('/corrupt').catch((e: unknown) => e)) as AxiosError;
     expect(err).toBeInstanceOf(AxiosError);
     expect(err.code).toBe(AxiosError.ERR_BAD_RESPONSE);

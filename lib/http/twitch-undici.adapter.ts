@@ -1,12 +1,6 @@
 import { Readable, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import axios, {
-  type AxiosAdapter,
-  AxiosError,
-  type AxiosResponse,
-  CanceledError,
-  type InternalAxiosRequestConfig,
-} from 'axios';
+import axios, { type AxiosAdapter, AxiosError, type AxiosResponse, CanceledError, type InternalAxiosRequestConfig } from 'axios';
 import { Agent, type Dispatcher, EnvHttpProxyAgent, util as undiciUtil } from 'undici';
 
 /** What `AxiosResponse.request` and `AxiosError.request` hold for a request sent by this adapter (never its headers). */
@@ -338,7 +332,8 @@ function responseHeaders(config: InternalAxiosRequestConfig, raw: Buffer[]): Rec
     const value = raw[i + 1].toString('latin1');
     if (!Object.prototype.hasOwnProperty.call(out, name)) {
       const v = name === 'set-cookie' ? [value] : value;
-      if (name === '__proto__') Object.defineProperty(out, name, { value: v, enumerable: true, writable: true, configurable: true });
+      if (name === '__proto__')
+        Object.defineProperty(out, name, { value: v, enumerable: true, writable: true, configurable: true });
       else out[name] = v;
     } else {
       const prev = out[name];
@@ -373,7 +368,10 @@ function fullUrl(config: InternalAxiosRequestConfig): string {
   return full + (full.includes('?') ? '&' : '?') + query;
 }
 
-function requestHeaders(config: InternalAxiosRequestConfig, urlAuth: { username: string; password: string } | undefined): string[] {
+function requestHeaders(
+  config: InternalAxiosRequestConfig,
+  urlAuth: { username: string; password: string } | undefined,
+): string[] {
   const flat: string[] = [];
   // AxiosHeaders keeps each header as an own property (what its toJSON() reads).
   const all = (config.headers ?? {}) as unknown as Record<string, unknown>;
@@ -392,7 +390,10 @@ function requestHeaders(config: InternalAxiosRequestConfig, urlAuth: { username:
   }
   const data = config.data;
   if (!hasType && (data instanceof URLSearchParams || isPlainObject(data))) {
-    flat.push('content-type', data instanceof URLSearchParams ? 'application/x-www-form-urlencoded;charset=utf-8' : 'application/json');
+    flat.push(
+      'content-type',
+      data instanceof URLSearchParams ? 'application/x-www-form-urlencoded;charset=utf-8' : 'application/json',
+    );
   }
   return flat;
 }
@@ -405,7 +406,10 @@ function splitUrl(full: string): { origin: string; path: string; auth?: { userna
   if (m) return { origin: `${m[1]}://${m[2].toLowerCase()}`, path: m[3] ?? '/' };
   const url = new URL(full);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`Unsupported protocol ${url.protocol}`);
-  const auth = url.username || url.password ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined;
+  const auth =
+    url.username || url.password
+      ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+      : undefined;
   return { origin: url.origin, path: url.pathname + url.search, auth };
 }
 

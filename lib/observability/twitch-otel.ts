@@ -31,7 +31,11 @@ export interface TwitchOtelSpan {
 }
 
 export interface TwitchOtelTracer {
-  startSpan(name: string, options?: { kind?: number; attributes?: TwitchOtelAttributes; startTime?: number }, context?: unknown): TwitchOtelSpan;
+  startSpan(
+    name: string,
+    options?: { kind?: number; attributes?: TwitchOtelAttributes; startTime?: number },
+    context?: unknown,
+  ): TwitchOtelSpan;
 }
 
 export interface TwitchOtelApi {

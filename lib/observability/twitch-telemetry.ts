@@ -91,15 +91,27 @@ export class TwitchTelemetry {
     this.tracer = this.api.trace.getTracer(TWITCH_TELEMETRY_SCOPE);
     const seconds = (description: string) => ({ description, unit: 's', advice: { explicitBucketBoundaries: SECONDS } });
     const count = (description: string, unit: string) => ({ description, unit });
-    this.httpDuration = meter.createHistogram('http.client.request.duration', seconds('Duration of HTTP client requests (each attempt).'));
+    this.httpDuration = meter.createHistogram(
+      'http.client.request.duration',
+      seconds('Duration of HTTP client requests (each attempt).'),
+    );
     this.calls = meter.createCounter('twitch.helix.requests', count('Helix calls, by endpoint and outcome.', '{request}'));
-    this.callDuration = meter.createHistogram('twitch.helix.request.duration', seconds('Duration of Helix calls, waits and retries included.'));
-    this.rateLimitWait = meter.createHistogram('twitch.rate_limit.wait.duration', seconds('Time spent waiting for the rate-limit bucket.'));
+    this.callDuration = meter.createHistogram(
+      'twitch.helix.request.duration',
+      seconds('Duration of Helix calls, waits and retries included.'),
+    );
+    this.rateLimitWait = meter.createHistogram(
+      'twitch.rate_limit.wait.duration',
+      seconds('Time spent waiting for the rate-limit bucket.'),
+    );
     this.throttled = meter.createCounter('twitch.rate_limit.throttled', count('429 answers from Helix.', '{response}'));
     this.cacheLookups = meter.createCounter('twitch.cache.lookups', count('Response cache lookups.', '{lookup}'));
     this.tokens = meter.createCounter('twitch.token.requests', count('App token fetches and user token refreshes.', '{request}'));
     this.deliveries = meter.createCounter('twitch.eventsub.deliveries', count('EventSub messages received.', '{message}'));
-    this.handlerFailures = meter.createCounter('twitch.eventsub.handler.failures', count('EventSub handler calls that threw.', '{failure}'));
+    this.handlerFailures = meter.createCounter(
+      'twitch.eventsub.handler.failures',
+      count('EventSub handler calls that threw.', '{failure}'),
+    );
     this.lag = meter.createHistogram('twitch.eventsub.delivery.lag', {
       description: 'Time from the message timestamp to its receipt.',
       unit: 's',
@@ -189,7 +201,11 @@ export class TwitchTelemetry {
   }
 
   /** An answer's `Ratelimit-*` headers for a bucket of `kind` (`app`, `user`, `token`). */
-  rateLimitSeen(kind: string, state: { limit?: number; remaining?: number; reset?: Date } | undefined, call?: TwitchCallObservation): void {
+  rateLimitSeen(
+    kind: string,
+    state: { limit?: number; remaining?: number; reset?: Date } | undefined,
+    call?: TwitchCallObservation,
+  ): void {
     if (state?.remaining === undefined || state.limit === undefined) return;
     if (call) call.remaining = state.remaining;
     this.rateLimits.set(kind, { limit: state.limit, remaining: state.remaining, reset: state.reset, seenAt: new Date() });
@@ -232,11 +248,16 @@ export class TwitchTelemetry {
     };
     this.deliveries.add(1, { ...attributes, 'twitch.eventsub.outcome': outcome });
     const at = d.timestamp?.getTime();
-    if (outcome === 'accepted' && at !== undefined && Number.isFinite(at)) this.lag!.record(Math.max(0, Date.now() - at) / 1000, attributes);
+    if (outcome === 'accepted' && at !== undefined && Number.isFinite(at))
+      this.lag!.record(Math.max(0, Date.now() - at) / 1000, attributes);
   }
 
   eventSubHandlerFailed(type: string, handler: string, error: unknown): void {
-    this.handlerFailures?.add(1, { 'twitch.eventsub.type': type, 'twitch.eventsub.handler': handler, 'error.type': errorName(error) });
+    this.handlerFailures?.add(1, {
+      'twitch.eventsub.type': type,
+      'twitch.eventsub.handler': handler,
+      'error.type': errorName(error),
+    });
   }
 }
 
@@ -251,7 +272,12 @@ interface Server {
 function server(url: string): Server {
   const u = new URL(url);
   const scheme = u.protocol.replace(/:$/, '');
-  return { address: u.hostname, port: Number(u.port) || (scheme === 'https' ? 443 : 80), scheme, base: u.pathname.replace(/\/$/, '') };
+  return {
+    address: u.hostname,
+    port: Number(u.port) || (scheme === 'https' ? 443 : 80),
+    scheme,
+    base: u.pathname.replace(/\/$/, ''),
+  };
 }
 
 /** The class name of an exception (`TwitchServiceUnavailableException`), never its message. */

@@ -149,8 +149,14 @@ describe('memory and Redis stores agree', () => {
     }
     return out as [unknown[], unknown[]];
   }
-  const take = (maxWaitMs = Infinity, s = base): Step => (st, k) => st.take(k, 1, s, maxWaitMs);
-  const observe = (seen: Parameters<TwitchRateLimitStore['observe']>[1], s = base): Step => (st, k) => st.observe(k, seen, s);
+  const take =
+    (maxWaitMs = Infinity, s = base): Step =>
+    (st, k) =>
+      st.take(k, 1, s, maxWaitMs);
+  const observe =
+    (seen: Parameters<TwitchRateLimitStore['observe']>[1], s = base): Step =>
+    (st, k) =>
+      st.observe(k, seen, s);
   const close = (a: unknown[], b: unknown[]) => {
     expect(b.length).toBe(a.length);
     a.forEach((x, i) => {

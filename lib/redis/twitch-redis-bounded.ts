@@ -2,7 +2,10 @@ import type { TwitchRedisClient } from './twitch-redis.provider.js';
 
 /** A Redis command did not answer within `redis.commandTimeoutMs`. */
 export class TwitchRedisTimeoutError extends Error {
-  constructor(readonly command: string, readonly timeoutMs: number) {
+  constructor(
+    readonly command: string,
+    readonly timeoutMs: number,
+  ) {
     super(`Redis did not answer ${command} within ${timeoutMs} ms (option "redis.commandTimeoutMs")`);
     this.name = 'TwitchRedisTimeoutError';
   }

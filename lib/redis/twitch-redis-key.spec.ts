@@ -37,7 +37,9 @@ describe('twitchKey', () => {
 
 describe('option redis.cluster', () => {
   it('takes a non-empty list of redis:// URLs, and names the bad entry otherwise', () => {
-    expect(resolveTwitchOptions({ clientId: 'x', redis: { cluster: { rootNodes: ['redis://10.0.0.1:6379'] } } }).redis).toBeDefined();
+    expect(
+      resolveTwitchOptions({ clientId: 'x', redis: { cluster: { rootNodes: ['redis://10.0.0.1:6379'] } } }).redis,
+    ).toBeDefined();
     const cases: [unknown, string][] = [
       [{ rootNodes: [] }, 'redis.cluster.rootNodes'],
       [{ rootNodes: 'redis://10.0.0.1:6379' }, 'redis.cluster.rootNodes'],

@@ -53,7 +53,8 @@ export const twitchRedisProvider: Provider = {
       disableOfflineQueue: true,
       socket: {
         connectTimeout: 5_000,
-        reconnectStrategy: (retries: number, cause: Error) => (!ready && retries >= 2 ? cause : Math.min(50 * 2 ** retries, 2_000)),
+        reconnectStrategy: (retries: number, cause: Error) =>
+          !ready && retries >= 2 ? cause : Math.min(50 * 2 ** retries, 2_000),
       },
     };
     const cluster = 'cluster' in options.redis ? options.redis.cluster.rootNodes : undefined;

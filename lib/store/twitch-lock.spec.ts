@@ -8,15 +8,20 @@ describe('underSharedLock', () => {
     let result: string | undefined;
     let runs = 0;
     const contender = () =>
-      underSharedLock(kv, 'lock', { what: 'test', ttlMs: 1_000, waitMs: 2_000, pollMs: 5 }, {
-        ready: async () => result,
-        work: async () => {
-          runs++;
-          await new Promise((r) => setTimeout(r, 30));
-          result = 'done';
-          return result;
+      underSharedLock(
+        kv,
+        'lock',
+        { what: 'test', ttlMs: 1_000, waitMs: 2_000, pollMs: 5 },
+        {
+          ready: async () => result,
+          work: async () => {
+            runs++;
+            await new Promise((r) => setTimeout(r, 30));
+            result = 'done';
+            return result;
+          },
         },
-      });
+      );
     expect(await Promise.all([contender(), contender(), contender()])).toEqual(['done', 'done', 'done']);
     expect(runs).toBe(1);
     expect(await kv.get('lock')).toBeUndefined();
@@ -25,12 +30,17 @@ describe('underSharedLock', () => {
   it('releases the lock when the work fails', async () => {
     const kv = new TwitchMemoryKvStore();
     await expect(
-      underSharedLock(kv, 'lock', { what: 'test', ttlMs: 1_000, waitMs: 1_000 }, {
-        ready: async () => undefined,
-        work: async () => {
-          throw new Error('failed');
+      underSharedLock(
+        kv,
+        'lock',
+        { what: 'test', ttlMs: 1_000, waitMs: 1_000 },
+        {
+          ready: async () => undefined,
+          work: async () => {
+            throw new Error('failed');
+          },
         },
-      }),
+      ),
     ).rejects.toThrow('failed');
     expect(await kv.get('lock')).toBeUndefined();
   });
@@ -39,10 +49,15 @@ describe('underSharedLock', () => {
     const kv = new TwitchMemoryKvStore();
     await kv.set('lock', 'someone-else', 10_000);
     await expect(
-      underSharedLock(kv, 'lock', { what: 'do the thing', ttlMs: 1_000, waitMs: 60, pollMs: 10 }, {
-        ready: async () => undefined,
-        work: async () => 'never',
-      }),
+      underSharedLock(
+        kv,
+        'lock',
+        { what: 'do the thing', ttlMs: 1_000, waitMs: 60, pollMs: 10 },
+        {
+          ready: async () => undefined,
+          work: async () => 'never',
+        },
+      ),
     ).rejects.toBeInstanceOf(TwitchLockTimeoutError);
     expect(await kv.get('lock')).toBe('someone-else');
   });

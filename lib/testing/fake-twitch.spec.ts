@@ -97,7 +97,11 @@ describe('FakeTwitch', () => {
       const badId = await form(fake, '/token', { client_id: 'nope', client_secret: 'x', grant_type: 'client_credentials' });
       expect(badId.status).toBe(403);
       expect(await badId.json()).toEqual({ status: 403, message: 'invalid client' });
-      const badSecret = await form(fake, '/token', { client_id: fake.clientId, client_secret: 'x', grant_type: 'client_credentials' });
+      const badSecret = await form(fake, '/token', {
+        client_id: fake.clientId,
+        client_secret: 'x',
+        grant_type: 'client_credentials',
+      });
       expect(badSecret.status).toBe(400);
       expect(await badSecret.json()).toEqual({ status: 400, message: 'invalid client secret' });
     });
@@ -129,7 +133,7 @@ describe('FakeTwitch', () => {
       expect(((await expired.json()) as { message: string }).message).toBe('Invalid OAuth token');
     });
 
-    it('paths Helix does not have → 404; route() adds them, respondWith() replaces an endpoint\'s answer', async () => {
+    it("paths Helix does not have → 404; route() adds them, respondWith() replaces an endpoint's answer", async () => {
       const token = fake.issueAppToken();
       const missing = await helix(fake, '/games/nope', token);
       expect(missing.status).toBe(404);
@@ -144,11 +148,15 @@ describe('FakeTwitch', () => {
       expect(fixed.headers.get('ratelimit-remaining')).not.toBeNull();
 
       fake.route('POST', '/chat/announcements', (req) =>
-        req.token?.kind === 'user' ? { status: 204 } : { status: 401, body: { error: 'Unauthorized', status: 401, message: 'Missing User OAUTH Token' } },
+        req.token?.kind === 'user'
+          ? { status: 204 }
+          : { status: 401, body: { error: 'Unauthorized', status: 401, message: 'Missing User OAUTH Token' } },
       );
       expect((await helix(fake, '/chat/announcements', token, { method: 'POST', body: { message: 'hi' } })).status).toBe(401);
       const user = fake.issueUserToken({ userId: '141981764', scopes: ['moderator:manage:announcements'] });
-      expect((await helix(fake, '/chat/announcements', user.accessToken, { method: 'POST', body: { message: 'hi' } })).status).toBe(204);
+      expect(
+        (await helix(fake, '/chat/announcements', user.accessToken, { method: 'POST', body: { message: 'hi' } })).status,
+      ).toBe(204);
     });
 
     it('Get Channel iCalendar needs no headers', async () => {
@@ -244,7 +252,10 @@ describe('FakeTwitch', () => {
 
     it('before goes back a page; filters work; first outside 1..100 → 400', async () => {
       const token = fake.issueAppToken();
-      const p1 = (await (await helix(fake, '/streams?first=10', token)).json()) as { data: { id: string }[]; pagination: { cursor: string } };
+      const p1 = (await (await helix(fake, '/streams?first=10', token)).json()) as {
+        data: { id: string }[];
+        pagination: { cursor: string };
+      };
       const p2 = (await (await helix(fake, `/streams?first=10&after=${p1.pagination.cursor}`, token)).json()) as {
         data: { id: string }[];
         pagination: { cursor: string };
@@ -263,7 +274,9 @@ describe('FakeTwitch', () => {
       expect(byLogin.data.map((s) => s.user_login)).toEqual(['streamer3', 'streamer7']);
       expect(byLogin.pagination).toEqual({});
 
-      const byGame = (await (await helix(fake, '/streams?game_id=32982&first=100', token)).json()) as { data: { game_id: string }[] };
+      const byGame = (await (await helix(fake, '/streams?game_id=32982&first=100', token)).json()) as {
+        data: { game_id: string }[];
+      };
       expect(byGame.data.length).toBeGreaterThan(0);
       expect(byGame.data.every((s) => s.game_id === '32982')).toBe(true);
 
@@ -278,12 +291,22 @@ describe('FakeTwitch', () => {
   describe('channels, commercials, eventsub', () => {
     it('Modify Channel Information checks scope and owner, then updates state', async () => {
       const noScope = fake.issueUserToken({ userId: '141981764' });
-      const res1 = await helix(fake, '/channels?broadcaster_id=141981764', noScope.accessToken, { method: 'PATCH', body: { title: 'x' } });
+      const res1 = await helix(fake, '/channels?broadcaster_id=141981764', noScope.accessToken, {
+        method: 'PATCH',
+        body: { title: 'x' },
+      });
       expect(res1.status).toBe(401);
-      expect(await res1.json()).toEqual({ error: 'Unauthorized', status: 401, message: 'Missing scope: channel:manage:broadcast' });
+      expect(await res1.json()).toEqual({
+        error: 'Unauthorized',
+        status: 401,
+        message: 'Missing scope: channel:manage:broadcast',
+      });
 
       const owner = fake.issueUserToken({ userId: '141981764', scopes: ['channel:manage:broadcast'] });
-      const other = await helix(fake, '/channels?broadcaster_id=527115020', owner.accessToken, { method: 'PATCH', body: { title: 'x' } });
+      const other = await helix(fake, '/channels?broadcaster_id=527115020', owner.accessToken, {
+        method: 'PATCH',
+        body: { title: 'x' },
+      });
       expect(other.status).toBe(401);
 
       const ok = await helix(fake, '/channels?broadcaster_id=141981764', owner.accessToken, {
@@ -292,8 +315,15 @@ describe('FakeTwitch', () => {
       });
       expect(ok.status).toBe(204);
       const app = fake.issueAppToken();
-      const got = (await (await helix(fake, '/channels?broadcaster_id=141981764', app)).json()) as { data: Record<string, unknown>[] };
-      expect(got.data[0]).toMatchObject({ title: 'New title', game_id: '509658', game_name: 'Just Chatting', tags: ['DevsInTheKnow', 'Coding'] });
+      const got = (await (await helix(fake, '/channels?broadcaster_id=141981764', app)).json()) as {
+        data: Record<string, unknown>[];
+      };
+      expect(got.data[0]).toMatchObject({
+        title: 'New title',
+        game_id: '509658',
+        game_name: 'Just Chatting',
+        tags: ['DevsInTheKnow', 'Coding'],
+      });
       expect(fake.state.channels.get('141981764')!.title).toBe('New title');
 
       expect((await helix(fake, '/channels', app)).status).toBe(400);
@@ -301,12 +331,21 @@ describe('FakeTwitch', () => {
 
     it('Start Commercial: scope, length ≤ 180, cooldown is an endpoint-specific 429', async () => {
       const token = fake.issueUserToken({ userId: '1001', scopes: ['channel:edit:commercial'] });
-      const tooLong = await helix(fake, '/channels/commercial', token.accessToken, { method: 'POST', body: { broadcaster_id: '1001', length: 181 } });
+      const tooLong = await helix(fake, '/channels/commercial', token.accessToken, {
+        method: 'POST',
+        body: { broadcaster_id: '1001', length: 181 },
+      });
       expect(tooLong.status).toBe(400);
-      const ok = await helix(fake, '/channels/commercial', token.accessToken, { method: 'POST', body: { broadcaster_id: '1001', length: 60 } });
+      const ok = await helix(fake, '/channels/commercial', token.accessToken, {
+        method: 'POST',
+        body: { broadcaster_id: '1001', length: 60 },
+      });
       expect(ok.status).toBe(200);
       expect(await ok.json()).toEqual({ data: [{ length: 60, message: '', retry_after: 480 }] });
-      const again = await helix(fake, '/channels/commercial', token.accessToken, { method: 'POST', body: { broadcaster_id: '1001', length: 60 } });
+      const again = await helix(fake, '/channels/commercial', token.accessToken, {
+        method: 'POST',
+        body: { broadcaster_id: '1001', length: 60 },
+      });
       expect(again.status).toBe(429);
       expect(rl(again).remaining).toBeGreaterThan(0);
     });
@@ -321,14 +360,23 @@ describe('FakeTwitch', () => {
       };
       const created = await helix(fake, '/eventsub/subscriptions', app, { method: 'POST', body });
       expect(created.status).toBe(202);
-      const createdBody = (await created.json()) as { data: { id: string; status: string; transport: Record<string, unknown> }[]; total: number; total_cost: number; max_total_cost: number };
+      const createdBody = (await created.json()) as {
+        data: { id: string; status: string; transport: Record<string, unknown> }[];
+        total: number;
+        total_cost: number;
+        max_total_cost: number;
+      };
       expect(createdBody.data[0].status).toBe('webhook_callback_verification_pending');
       expect(createdBody.data[0].transport).toEqual({ method: 'webhook', callback: 'https://example.com/webhook' });
       expect(createdBody).toMatchObject({ total: 1, total_cost: 1, max_total_cost: 10000 });
 
       expect((await helix(fake, '/eventsub/subscriptions', app, { method: 'POST', body })).status).toBe(409);
 
-      const list = (await (await helix(fake, '/eventsub/subscriptions?type=stream.online', app)).json()) as { data: { id: string }[]; total: number; pagination: object };
+      const list = (await (await helix(fake, '/eventsub/subscriptions?type=stream.online', app)).json()) as {
+        data: { id: string }[];
+        total: number;
+        pagination: object;
+      };
       expect(list.data.map((s) => s.id)).toEqual([createdBody.data[0].id]);
       expect(list.pagination).toEqual({});
 
@@ -347,7 +395,13 @@ describe('FakeTwitch', () => {
       const stream = fake.addStream({ userId: '777', viewerCount: 10_000_000, title: 'Big stream', gameId: '27471' });
       expect(stream).toMatchObject({ userLogin: 'newstreamer', gameName: 'Minecraft', type: 'live' });
       const top = (await (await helix(fake, '/streams?first=1', app)).json()) as { data: Record<string, unknown>[] };
-      expect(top.data[0]).toMatchObject({ user_id: '777', user_login: 'newstreamer', title: 'Big stream', viewer_count: 10_000_000, game_name: 'Minecraft' });
+      expect(top.data[0]).toMatchObject({
+        user_id: '777',
+        user_login: 'newstreamer',
+        title: 'Big stream',
+        viewer_count: 10_000_000,
+        game_name: 'Minecraft',
+      });
       expect(fake.removeStream('777')).toBe(true);
       const after = (await (await helix(fake, '/streams?user_id=777', app)).json()) as { data: unknown[] };
       expect(after.data).toEqual([]);
@@ -357,7 +411,9 @@ describe('FakeTwitch', () => {
       const user = fake.issueUserToken({ userId: '527115020' });
       // A live session of the fake's EventSub WebSocket server.
       const socket = new WebSocket(fake.eventSubWsUrl);
-      const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) => socket.once('message', (d) => r(JSON.parse(d.toString()))));
+      const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) =>
+        socket.once('message', (d) => r(JSON.parse(d.toString()))),
+      );
       const sessionId = welcome.payload.session.id;
       const ws = {
         type: 'channel.update',
@@ -367,8 +423,15 @@ describe('FakeTwitch', () => {
       };
       const created = await helix(fake, '/eventsub/subscriptions', user.accessToken, { method: 'POST', body: ws });
       expect(created.status).toBe(202);
-      const body = (await created.json()) as { data: { status: string; cost: number; transport: Record<string, unknown> }[]; max_total_cost: number };
-      expect(body.data[0]).toMatchObject({ status: 'enabled', cost: 0, transport: { method: 'websocket', session_id: sessionId } });
+      const body = (await created.json()) as {
+        data: { status: string; cost: number; transport: Record<string, unknown> }[];
+        max_total_cost: number;
+      };
+      expect(body.data[0]).toMatchObject({
+        status: 'enabled',
+        cost: 0,
+        transport: { method: 'websocket', session_id: sessionId },
+      });
       expect(body.max_total_cost).toBe(10);
       const wrong = await helix(fake, '/eventsub/subscriptions', fake.issueAppToken(), { method: 'POST', body: ws });
       expect(wrong.status).toBe(400);
@@ -433,7 +496,11 @@ describe('FakeTwitch', () => {
 
     it('faults apply to OAuth paths too', async () => {
       fake.inject({ method: 'POST', path: '/oauth2/token', status: 500 });
-      const res = await form(fake, '/token', { client_id: fake.clientId, client_secret: fake.clientSecret, grant_type: 'client_credentials' });
+      const res = await form(fake, '/token', {
+        client_id: fake.clientId,
+        client_secret: fake.clientSecret,
+        grant_type: 'client_credentials',
+      });
       expect(res.status).toBe(500);
       expect(await res.json()).toEqual({ error: 'Internal Server Error', status: 500, message: 'Internal Server Error' });
     });
@@ -476,13 +543,23 @@ describe('FakeTwitch', () => {
       try {
         const start = await form(slowPoll, '/device', { client_id: slowPoll.clientId, scopes: 'user:read:email chat:read' });
         expect(start.status).toBe(200);
-        const dev = (await start.json()) as { device_code: string; expires_in: number; interval: number; user_code: string; verification_uri: string };
+        const dev = (await start.json()) as {
+          device_code: string;
+          expires_in: number;
+          interval: number;
+          user_code: string;
+          verification_uri: string;
+        };
         expect(dev).toMatchObject({ expires_in: 1800, interval: 1 });
         expect(dev.user_code).toMatch(/^[A-Z]{8}$/);
         expect(dev.verification_uri).toContain(dev.user_code);
 
         const poll = () =>
-          form(slowPoll, '/token', { client_id: slowPoll.clientId, device_code: dev.device_code, grant_type: 'urn:ietf:params:oauth:grant-type:device_code' });
+          form(slowPoll, '/token', {
+            client_id: slowPoll.clientId,
+            device_code: dev.device_code,
+            grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+          });
         const pending = await poll();
         expect(pending.status).toBe(400);
         expect(await pending.json()).toEqual({ status: 400, message: 'authorization_pending' });
@@ -497,8 +574,14 @@ describe('FakeTwitch', () => {
         expect(token.scope).toEqual(['user:read:email', 'chat:read']);
         expect(token.refresh_token).toBeTruthy();
 
-        const validate = await fetch(`${slowPoll.authUrl}/validate`, { headers: { Authorization: `OAuth ${token.access_token}` } });
-        expect(await validate.json()).toMatchObject({ client_id: slowPoll.clientId, login: 'twitchgaming', user_id: '527115020' });
+        const validate = await fetch(`${slowPoll.authUrl}/validate`, {
+          headers: { Authorization: `OAuth ${token.access_token}` },
+        });
+        expect(await validate.json()).toMatchObject({
+          client_id: slowPoll.clientId,
+          login: 'twitchgaming',
+          user_id: '527115020',
+        });
 
         await sleep(250);
         expect(await (await poll()).json()).toEqual({ status: 400, message: 'invalid device code' });
@@ -510,9 +593,19 @@ describe('FakeTwitch', () => {
     it('device code flow: denied and expired', async () => {
       const short = await FakeTwitch.start({ deviceInterval: 0.01, deviceExpiresIn: 0.3 });
       try {
-        const start = async () => (await (await form(short, '/device', { client_id: short.clientId, scopes: '' })).json()) as { device_code: string; user_code: string };
+        const start = async () =>
+          (await (await form(short, '/device', { client_id: short.clientId, scopes: '' })).json()) as {
+            device_code: string;
+            user_code: string;
+          };
         const poll = async (code: string) =>
-          (await (await form(short, '/token', { client_id: short.clientId, device_code: code, grant_type: 'urn:ietf:params:oauth:grant-type:device_code' })).json()) as {
+          (await (
+            await form(short, '/token', {
+              client_id: short.clientId,
+              device_code: code,
+              grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+            })
+          ).json()) as {
             message: string;
           };
         const denied = await start();
@@ -535,7 +628,9 @@ describe('FakeTwitch', () => {
       expect(body.expires_in).toBeGreaterThan(14_000);
 
       const app = fake.issueAppToken();
-      const appBody = (await (await fetch(`${fake.authUrl}/validate`, { headers: { Authorization: `Bearer ${app}` } })).json()) as Record<string, unknown>;
+      const appBody = (await (
+        await fetch(`${fake.authUrl}/validate`, { headers: { Authorization: `Bearer ${app}` } })
+      ).json()) as Record<string, unknown>;
       expect(appBody).toMatchObject({ client_id: fake.clientId, scopes: [] });
       expect(appBody).not.toHaveProperty('user_id');
       expect(appBody).not.toHaveProperty('login');
@@ -598,7 +693,13 @@ describe('FakeTwitch', () => {
       expect(code).toBeTruthy();
 
       const exchange = (c: string, uri = redirectUri) =>
-        form(fake, '/token', { client_id: fake.clientId, client_secret: fake.clientSecret, grant_type: 'authorization_code', code: c, redirect_uri: uri });
+        form(fake, '/token', {
+          client_id: fake.clientId,
+          client_secret: fake.clientSecret,
+          grant_type: 'authorization_code',
+          code: c,
+          redirect_uri: uri,
+        });
       expect((await exchange(code, 'http://localhost:3000/other')).status).toBe(400);
       const tokenRes = await exchange(code);
       expect(tokenRes.status).toBe(200);
@@ -611,14 +712,22 @@ describe('FakeTwitch', () => {
     });
 
     it('authorize: Cancel and fake_auto=deny redirect with error=access_denied; implicit flow uses the fragment', async () => {
-      const base = { client_id: fake.clientId, redirect_uri: 'http://localhost:3000/cb', response_type: 'code', scope: 'chat:read', state: 'xyz' };
+      const base = {
+        client_id: fake.clientId,
+        redirect_uri: 'http://localhost:3000/cb',
+        response_type: 'code',
+        scope: 'chat:read',
+        state: 'xyz',
+      };
       const cancel = await form(fake, '/authorize', { ...base, decision: 'cancel' });
       expect(cancel.status).toBe(302);
       expect(cancel.headers.get('location')).toBe(
         'http://localhost:3000/cb?error=access_denied&error_description=The+user+denied+you+access&state=xyz',
       );
 
-      const deny = await fetch(`${fake.authUrl}/authorize?${new URLSearchParams({ ...base, fake_auto: 'deny' })}`, { redirect: 'manual' });
+      const deny = await fetch(`${fake.authUrl}/authorize?${new URLSearchParams({ ...base, fake_auto: 'deny' })}`, {
+        redirect: 'manual',
+      });
       expect(deny.status).toBe(302);
       const denied = new URL(deny.headers.get('location')!);
       expect(denied.searchParams.get('error')).toBe('access_denied');
@@ -632,7 +741,9 @@ describe('FakeTwitch', () => {
       const fragment = new URLSearchParams(new URL(implicit.headers.get('location')!).hash.slice(1));
       expect(fragment.get('token_type')).toBe('bearer');
       expect(fragment.get('state')).toBe('xyz');
-      const validated = await fetch(`${fake.authUrl}/validate`, { headers: { Authorization: `OAuth ${fragment.get('access_token')}` } });
+      const validated = await fetch(`${fake.authUrl}/validate`, {
+        headers: { Authorization: `OAuth ${fragment.get('access_token')}` },
+      });
       expect(await validated.json()).toMatchObject({ login: 'twitchdev', scopes: ['chat:read'] });
     });
   });
@@ -661,7 +772,12 @@ describe('FakeTwitch', () => {
       });
       expect(done.status).toBe(200);
       const token = (await done.json()) as { access_token: string };
-      expect(fake.tokenInfo(token.access_token)).toMatchObject({ kind: 'user', userId: '1001', login: 'streamer2', scopes: ['chat:read'] });
+      expect(fake.tokenInfo(token.access_token)).toMatchObject({
+        kind: 'user',
+        userId: '1001',
+        login: 'streamer2',
+        scopes: ['chat:read'],
+      });
     });
   });
 
@@ -677,7 +793,11 @@ describe('FakeTwitch', () => {
         const token = await fetch(`${aliased.url}/auth/token`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ client_id: aliased.clientId, client_secret: aliased.clientSecret, grant_type: 'client_credentials' }),
+          body: new URLSearchParams({
+            client_id: aliased.clientId,
+            client_secret: aliased.clientSecret,
+            grant_type: 'client_credentials',
+          }),
         });
         expect(token.status).toBe(200);
         const { access_token } = (await token.json()) as { access_token: string };

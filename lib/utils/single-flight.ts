@@ -18,7 +18,10 @@ export function waitFor<T>(
       settle();
     };
     if (timeoutMs !== undefined) {
-      timer = setTimeout(() => finish(() => reject(opts.onTimeout ? opts.onTimeout() : new Error(`timed out after ${timeoutMs} ms`))), timeoutMs);
+      timer = setTimeout(
+        () => finish(() => reject(opts.onTimeout ? opts.onTimeout() : new Error(`timed out after ${timeoutMs} ms`))),
+        timeoutMs,
+      );
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     work.then(
@@ -38,7 +41,11 @@ export class TwitchSingleFlight<V, K = string> {
   private readonly running = new Map<K, Promise<V>>();
 
   /** Joins the work running for `key`, or starts `work()` for it. */
-  run(key: K, work: () => Promise<V>, wait?: { signal?: AbortSignal; timeoutMs?: number; onTimeout?: () => unknown }): Promise<V> {
+  run(
+    key: K,
+    work: () => Promise<V>,
+    wait?: { signal?: AbortSignal; timeoutMs?: number; onTimeout?: () => unknown },
+  ): Promise<V> {
     let shared = this.running.get(key);
     if (!shared) {
       const started = Promise.resolve().then(work);

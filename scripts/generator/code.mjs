@@ -32,8 +32,24 @@ import {
 } from './util.mjs';
 
 const RESERVED_CLASS_NAMES = new Set([
-  'Date', 'Record', 'Map', 'Set', 'Object', 'Array', 'String', 'Number', 'Boolean', 'Promise', 'Function', 'Error',
-  'TwitchField', 'TwitchPagination', 'TwitchEndpoint', 'TwitchEndpointBinding', 'TwitchEndpointClient', 'TwitchRequestOptions',
+  'Date',
+  'Record',
+  'Map',
+  'Set',
+  'Object',
+  'Array',
+  'String',
+  'Number',
+  'Boolean',
+  'Promise',
+  'Function',
+  'Error',
+  'TwitchField',
+  'TwitchPagination',
+  'TwitchEndpoint',
+  'TwitchEndpointBinding',
+  'TwitchEndpointClient',
+  'TwitchRequestOptions',
 ]);
 
 class ClassNames {
@@ -142,11 +158,19 @@ function planDtos(model, categories, names) {
     for (const prop of node.properties ?? []) {
       const key = propertyKeyOf(prop.name);
       let info;
-      if (prop.name === 'pagination' && prop.schema.type === 'object' && (prop.schema.properties ?? []).every((p) => p.name === 'cursor')) {
+      if (
+        prop.name === 'pagination' &&
+        prop.schema.type === 'object' &&
+        (prop.schema.properties ?? []).every((p) => p.name === 'cursor')
+      ) {
         info = { ts: 'TwitchPagination', typeFn: 'TwitchPagination', deps: [] };
         cls.usesPagination = true;
       } else {
-        info = typeOf(prop.schema, { name: `${name}${pascalFragment(prop.name)}`, category, description: prop.schema.description });
+        info = typeOf(prop.schema, {
+          name: `${name}${pascalFragment(prop.name)}`,
+          category,
+          description: prop.schema.description,
+        });
       }
       for (const d of info.deps) cls.deps.add(d);
       const nullable = !!(prop.schema.nullable || (prop.schema.ref && model.schemas[prop.schema.ref]?.nullable));
@@ -230,7 +254,11 @@ function planParams(categories, names) {
           const nestedNode = objectNodeOf(p.schema);
           if (nestedNode) {
             const base = name.replace(/Params$/, '');
-            field.nested = build(names.claim(`${base}${pascalFragment(p.name)}Params`, `params of ${op.name}`), nestedNode.properties, p.description);
+            field.nested = build(
+              names.claim(`${base}${pascalFragment(p.name)}Params`, `params of ${op.name}`),
+              nestedNode.properties,
+              p.description,
+            );
           } else if (recordValueNodeOf(p.schema)) {
             const base = name.replace(/Params$/, '');
             field.recordValue = build(
@@ -264,7 +292,12 @@ function objectNodeOf(node) {
 
 /** The value node of a record param (object with additionalProperties of objects). */
 function recordValueNodeOf(node) {
-  if (node.type === 'object' && !node.properties && node.additionalProperties?.type === 'object' && node.additionalProperties.properties)
+  if (
+    node.type === 'object' &&
+    !node.properties &&
+    node.additionalProperties?.type === 'object' &&
+    node.additionalProperties.properties
+  )
     return node.additionalProperties;
   return undefined;
 }
@@ -284,7 +317,10 @@ function authLine(op) {
   let line = `Auth: ${kinds[op.auth]}`;
   if (op.scopes.length) {
     const alts = op.scopes.map((alt) => alt.map((s) => `\`${s}\``).join(' and '));
-    line += alts.length === 1 ? ` with the scope ${alts[0]}` : ` with one of the scopes ${alts.join(', ').replace(/, ([^,]*)$/, ' or $1')}`;
+    line +=
+      alts.length === 1
+        ? ` with the scope ${alts[0]}`
+        : ` with one of the scopes ${alts.join(', ').replace(/, ([^,]*)$/, ' or $1')}`;
   }
   return `${line}.`;
 }
@@ -492,10 +528,13 @@ function paramChecks(field, consts) {
     sizes();
     const each = [scalar(node.items, 'x')[0]].filter(Boolean);
     if (limits.itemMaxLength !== undefined) {
-      each.push(`${node.items.type === 'string' && !node.items.enum && node.items.format !== 'date-time' ? '' : "typeof x === 'string' && "}x.length <= ${limits.itemMaxLength}`);
+      each.push(
+        `${node.items.type === 'string' && !node.items.enum && node.items.format !== 'date-time' ? '' : "typeof x === 'string' && "}x.length <= ${limits.itemMaxLength}`,
+      );
     }
     if (limits.itemPattern !== undefined) {
-      const typedItem = node.items.type === 'string' && !node.items.enum && node.items.format !== 'date-time' ? '' : "typeof x === 'string' && ";
+      const typedItem =
+        node.items.type === 'string' && !node.items.enum && node.items.format !== 'date-time' ? '' : "typeof x === 'string' && ";
       each.push(`${typedItem}${hoist('PATTERN', `/${limits.itemPattern.replace(/\//g, '\\/')}/`)}.test(x)`);
     }
     if (each.length) fails.push(`!v.every((x) => ${each.join(' && ')})`);
@@ -511,7 +550,8 @@ function paramChecks(field, consts) {
   if (limits.max !== undefined) fails.push(typed('number', `v > ${limits.max}`));
   if (limits.minLength !== undefined) fails.push(typed('string', `!hasMinLength(v, ${limits.minLength})`));
   if (limits.maxLength !== undefined) fails.push(typed('string', `v.length > ${limits.maxLength}`));
-  if (limits.pattern !== undefined) fails.push(typed('string', `!${hoist('PATTERN', `/${limits.pattern.replace(/\//g, '\\/')}/`)}.test(v)`));
+  if (limits.pattern !== undefined)
+    fails.push(typed('string', `!${hoist('PATTERN', `/${limits.pattern.replace(/\//g, '\\/')}/`)}.test(v)`));
   if (!fails.length && param.required) return undefined;
   return fails;
 }
@@ -591,7 +631,11 @@ function emitParams(cat) {
   }
   let head = HEADER;
   if (imports.ct.size) head += `import { ${[...imports.ct].sort().join(', ')} } from 'class-transformer';\n`;
-  if (imports.cv.size) head += `import {\n${[...imports.cv].sort().map((n) => `  ${n},`).join('\n')}\n} from 'class-validator';\n`;
+  if (imports.cv.size)
+    head += `import {\n${[...imports.cv]
+      .sort()
+      .map((n) => `  ${n},`)
+      .join('\n')}\n} from 'class-validator';\n`;
   if (imports.tv.size) head += `import { ${[...imports.tv].sort().join(', ')} } from '../../api/twitch-validation.js';\n`;
   return head + body;
 }
@@ -650,7 +694,12 @@ function emitDto(cat, dtoPlan, kebabOfCategory) {
  * `@TwitchField` declares (copied JSON, `Date`, or the nested class's mapper). `mapTwitchDto` runs it.
  */
 function emitDtoMapper(cls) {
-  let out = jsdoc([`Maps one object of Twitch's JSON onto a \`${cls.name}\` (what \`mapTwitchDto\` runs; \`plainToInstance\` gives the same result).`], 2);
+  let out = jsdoc(
+    [
+      `Maps one object of Twitch's JSON onto a \`${cls.name}\` (what \`mapTwitchDto\` runs; \`plainToInstance\` gives the same result).`,
+    ],
+    2,
+  );
   if (!cls.fields.length) {
     out += `  static fromTwitch(_raw: Record<string, unknown>): ${cls.name} {\n    return new ${cls.name}();\n  }\n`;
     return out;
@@ -733,14 +782,18 @@ function emitApi(cat, dtoPlan) {
       const item = data.ts.slice(0, -2).replace(/^\((.*)\)$/, '$1');
       if (dtoPlan.classes.has(item)) addDto(item);
       const cursors = op.query.filter((q) => q.name === 'after' || q.name === 'before').map((q) => sq(paramKey(q)));
-      const remainingRequired = op.query.some((q) => q.required && q.name !== 'after' && q.name !== 'before') || (op.body?.fields ?? []).some((f) => f.required);
+      const remainingRequired =
+        op.query.some((q) => q.required && q.name !== 'after' && q.name !== 'before') ||
+        (op.body?.fields ?? []).some((f) => f.required);
       const omitted = `Omit<${entry.paramsClass}, ${cursors.join(' | ')}>`;
       const iterName = paginatedNameOf(entry.methodName);
       entry.paginatedName = iterName;
       methods += `\n${jsdoc(
         [`Iterates over every item of ${op.name}, following \`pagination.cursor\` from page to page.`],
         2,
-        op.status === 'deprecated' ? [`@deprecated ${op.deprecationNote ?? 'Twitch marks this endpoint as deprecated.'}`, `@see ${op.docUrl}`] : [`@see ${op.docUrl}`],
+        op.status === 'deprecated'
+          ? [`@deprecated ${op.deprecationNote ?? 'Twitch marks this endpoint as deprecated.'}`, `@see ${op.docUrl}`]
+          : [`@see ${op.docUrl}`],
       )}`;
       methods += signature(
         iterName,
@@ -784,7 +837,11 @@ function importLine(names, from) {
 
 function emitCatalog(categories) {
   let out = `${HEADER}import type { TwitchEndpoint } from '../api/twitch-endpoint.interface.js';\n`;
-  for (const cat of categories) out += importLine(cat.operations.map((e) => e.constName), `./${cat.kebab}/${cat.kebab}.endpoints.js`);
+  for (const cat of categories)
+    out += importLine(
+      cat.operations.map((e) => e.constName),
+      `./${cat.kebab}/${cat.kebab}.endpoints.js`,
+    );
   out += `\n/** Every Helix operation, in the order of Twitch's reference (category, then operation). */\n`;
   out += 'export const TWITCH_ENDPOINTS: readonly TwitchEndpoint[] = [\n';
   for (const cat of categories) for (const e of cat.operations) out += `  ${e.constName},\n`;
@@ -843,8 +900,9 @@ function emitScopes(model) {
 
 function emitExamples(categories) {
   let out = HEADER;
-  out += '\n/** A documented Helix answer per operation: the route and the first example body of Twitch\'s reference. */\n';
-  out += 'export const HELIX_EXAMPLES: Readonly<Record<string, { method: string; path: string; status: number; body: unknown }>> = {\n';
+  out += "\n/** A documented Helix answer per operation: the route and the first example body of Twitch's reference. */\n";
+  out +=
+    'export const HELIX_EXAMPLES: Readonly<Record<string, { method: string; path: string; status: number; body: unknown }>> = {\n';
   for (const cat of categories) {
     for (const { op } of cat.operations) {
       const body = JSON.stringify(op.example ?? null, null, 2);
@@ -860,8 +918,9 @@ function emitExamples(categories) {
 function emitParamRules(categories) {
   let out = HEADER;
   out += '\n/** One params property as the fake Twitch checks it: required, a list (repeated query parameter), its `@Max`. */\n';
-  out += 'export interface HelixParamRule {\n  readonly required: boolean;\n  readonly list: boolean;\n  readonly max?: number;\n}\n';
-  out += '\n/** Per operation (Twitch\'s name), per top-level params key. */\n';
+  out +=
+    'export interface HelixParamRule {\n  readonly required: boolean;\n  readonly list: boolean;\n  readonly max?: number;\n}\n';
+  out += "\n/** Per operation (Twitch's name), per top-level params key. */\n";
   out += 'export const HELIX_PARAM_RULES: Readonly<Record<string, Readonly<Record<string, HelixParamRule>>>> = {\n';
   for (const cat of categories) {
     for (const { op } of cat.operations) {
@@ -916,7 +975,10 @@ function synthesize(param) {
   };
   if (node.type === 'array') {
     const count = Math.max(1, limits.minItems ?? 0);
-    const item = () => (node.items.type === 'object' && node.items.properties ? objectOf(node.items) : scalar(node.items, param.name.replace(/s$/, ''), {}));
+    const item = () =>
+      node.items.type === 'object' && node.items.properties
+        ? objectOf(node.items)
+        : scalar(node.items, param.name.replace(/s$/, ''), {});
     return Array.from({ length: count }, item);
   }
   if (node.type === 'object') return node.properties ? objectOf(node) : {};
@@ -987,7 +1049,8 @@ function toParamValue(param, raw) {
     for (const k of Object.keys(v)) if (!n.properties.some((p) => p.name === k)) out[`__unknown__${k}`] = v[k];
     return out;
   };
-  if (node.type === 'array' && Array.isArray(raw) && node.items.type === 'object' && node.items.properties) return raw.map((v) => obj(node.items, v));
+  if (node.type === 'array' && Array.isArray(raw) && node.items.type === 'object' && node.items.properties)
+    return raw.map((v) => obj(node.items, v));
   if (node.type === 'object' && node.properties) return obj(node, raw);
   return clone(raw);
 }
@@ -1013,7 +1076,9 @@ function repairValue(param, value, path, replaced) {
     if (validValue(param, fixed)) return fixed;
   }
   if (objNode && node.type === 'array' && Array.isArray(value)) {
-    const fixed = value.map((v, i) => (isPlainObject(v) ? repairObject(objNode, v, `${path}[${i}]`, replaced) : undefined)).filter(Boolean);
+    const fixed = value
+      .map((v, i) => (isPlainObject(v) ? repairObject(objNode, v, `${path}[${i}]`, replaced) : undefined))
+      .filter(Boolean);
     if (validValue(param, fixed)) return fixed;
   }
   replaced.push(path);
@@ -1029,7 +1094,8 @@ function repairObject(node, value, path, replaced) {
     if (v === undefined && p.required) v = synthesize(p);
     if (v !== undefined) out[key] = v;
   }
-  for (const k of Object.keys(value)) if (k.startsWith('__unknown__')) replaced.push(`${path}.${k.slice(11)} (unknown field dropped)`);
+  for (const k of Object.keys(value))
+    if (k.startsWith('__unknown__')) replaced.push(`${path}.${k.slice(11)} (unknown field dropped)`);
   return out;
 }
 
@@ -1064,7 +1130,8 @@ function buildFixture(entry, stats) {
     const key = paramKey(p);
     let value;
     if (where === 'query' && example?.query?.[p.name]) value = fromQueryStrings(p, example.query[p.name]);
-    if (where === 'body' && isPlainObject(example?.body) && example.body[p.name] !== undefined) value = toParamValue(p, example.body[p.name]);
+    if (where === 'body' && isPlainObject(example?.body) && example.body[p.name] !== undefined)
+      value = toParamValue(p, example.body[p.name]);
     if (value !== undefined) value = repairValue(p, value, `${op.name}: ${p.name}`, stats.replaced);
     if (value === undefined && p.required) {
       value = synthesize(p);
@@ -1145,11 +1212,18 @@ export function generateFiles(model) {
     dtoClasses: dtoPlan.classes.size,
     paramsClasses: paramsPlan.all.length,
     collisions: names.collisions,
-    paginatedSkipped: categories.flatMap((c) => c.operations.filter((e) => e.paginatedSkipped).map((e) => `${e.op.name}: ${e.paginatedSkipped}`)),
+    paginatedSkipped: categories.flatMap((c) =>
+      c.operations.filter((e) => e.paginatedSkipped).map((e) => `${e.op.name}: ${e.paginatedSkipped}`),
+    ),
     fixtureStats,
   };
   const methods = categories.flatMap((c) =>
-    c.operations.map((e) => ({ name: e.op.name, namespace: c.namespace, methodName: e.methodName, paginatedName: e.paginatedName })),
+    c.operations.map((e) => ({
+      name: e.op.name,
+      namespace: c.namespace,
+      methodName: e.methodName,
+      paginatedName: e.paginatedName,
+    })),
   );
   return { files, summary, methods };
 }

@@ -127,7 +127,8 @@ function deriveScopes(authText) {
 /** BETA / NEW markers lead the summary on Twitch's reference; deprecation is the OpenAPI flag. */
 function deriveStatus(op) {
   if (op.deprecated) return 'deprecated';
-  const marker = (word) => new RegExp(`^\\s*${word}\\b`).test(op.summary ?? '') || new RegExp(`^${word}\\b`).test(firstParagraph(op.description));
+  const marker = (word) =>
+    new RegExp(`^\\s*${word}\\b`).test(op.summary ?? '') || new RegExp(`^${word}\\b`).test(firstParagraph(op.description));
   if (marker('BETA')) return 'beta';
   if (marker('NEW')) return 'new';
   return undefined;
@@ -189,7 +190,13 @@ function normalizeParamNode(spec, raw) {
   if (type === 'object') {
     if (s.properties) {
       node.properties = Object.entries(s.properties).map(([name, prop]) =>
-        normalizeParam(spec, name, (s.required ?? []).includes(name), resolveRef(spec, prop).description ?? prop.description, prop),
+        normalizeParam(
+          spec,
+          name,
+          (s.required ?? []).includes(name),
+          resolveRef(spec, prop).description ?? prop.description,
+          prop,
+        ),
       );
     }
     if (isPlainObject(s.additionalProperties)) node.additionalProperties = normalizeParamNode(spec, s.additionalProperties);
@@ -232,7 +239,8 @@ function normalizeResponseNode(spec, raw, propName) {
         schema: normalizeResponseNode(spec, prop, name),
       }));
     }
-    if (isPlainObject(raw.additionalProperties)) node.additionalProperties = normalizeResponseNode(spec, raw.additionalProperties);
+    if (isPlainObject(raw.additionalProperties))
+      node.additionalProperties = normalizeResponseNode(spec, raw.additionalProperties);
   }
   return node;
 }
@@ -324,8 +332,20 @@ function locateParam(op, path) {
 }
 
 const OVERRIDE_SECTIONS = [
-  '$comment', 'referenceOrder', 'extraScopes', 'addOperations', 'addParameters', 'operations', 'requiredBodies', 'textResponses',
-  'stringPagination', 'pagedWithoutFirst', 'paramKeys', 'params', 'limits', 'schemaPatches',
+  '$comment',
+  'referenceOrder',
+  'extraScopes',
+  'addOperations',
+  'addParameters',
+  'operations',
+  'requiredBodies',
+  'textResponses',
+  'stringPagination',
+  'pagedWithoutFirst',
+  'paramKeys',
+  'params',
+  'limits',
+  'schemaPatches',
 ];
 
 /**
@@ -365,7 +385,8 @@ function addParameters(spec, patches) {
 }
 
 export function buildModel(specText, overrides) {
-  for (const key of Object.keys(overrides)) if (!OVERRIDE_SECTIONS.includes(key)) fail(`helix-overrides.json: unknown section ${key}`);
+  for (const key of Object.keys(overrides))
+    if (!OVERRIDE_SECTIONS.includes(key)) fail(`helix-overrides.json: unknown section ${key}`);
   const spec = JSON.parse(specText);
   addOperations(spec, overrides.addOperations);
   addParameters(spec, overrides.addParameters);
@@ -399,7 +420,9 @@ export function buildModel(specText, overrides) {
     if (scopeMap.has(extra.scope)) fail(`extra scope ${extra.scope} is already in the spec`);
     scopeMap.set(extra.scope, extra.description);
   }
-  model.scopes = [...scopeMap.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([scope, description]) => ({ scope, description }));
+  model.scopes = [...scopeMap.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([scope, description]) => ({ scope, description }));
 
   const requiredBodies = new Set(overrides.requiredBodies?.operations ?? []);
   const usedComponents = new Set();
@@ -497,14 +520,17 @@ export function buildModel(specText, overrides) {
       }
     }
     if (findOverride(overrides.stringPagination, name, 'string pagination').length) entry.stringPagination = true;
-    entry.requestExample = op['x-request-example'] ? clone(op['x-request-example']) : parseRequestExample(op, path, exampleDescriptions);
+    entry.requestExample = op['x-request-example']
+      ? clone(op['x-request-example'])
+      : parseRequestExample(op, path, exampleDescriptions);
     model.operations.push(entry);
   }
 
   // Param type / requirement patches.
   for (const patch of overrides.params ?? []) {
     if (!patch.why) fail(`param override ${patch.operation}.${patch.param} has no why`);
-    const op = model.operations.find((o) => o.name === patch.operation) ?? fail(`param override: no operation ${patch.operation}`);
+    const op =
+      model.operations.find((o) => o.name === patch.operation) ?? fail(`param override: no operation ${patch.operation}`);
     const param = locateParam(op, patch.param) ?? fail(`param override: no param ${patch.param} in ${patch.operation}`);
     for (const [k, v] of Object.entries(patch.set ?? {})) {
       if (k === 'required') param.required = v;
@@ -518,9 +544,12 @@ export function buildModel(specText, overrides) {
   // Params class keys: a query and a body field with the same name need distinct keys.
   for (const patch of overrides.paramKeys ?? []) {
     if (!patch.why) fail(`param key override ${patch.operation}.${patch.param} has no why`);
-    const op = model.operations.find((o) => o.name === patch.operation) ?? fail(`param key override: no operation ${patch.operation}`);
-    const list = patch.in === 'body' ? op.body?.fields ?? [] : op.query;
-    const param = list.find((p) => p.name === patch.param) ?? fail(`param key override: no ${patch.in} param ${patch.param} in ${patch.operation}`);
+    const op =
+      model.operations.find((o) => o.name === patch.operation) ?? fail(`param key override: no operation ${patch.operation}`);
+    const list = patch.in === 'body' ? (op.body?.fields ?? []) : op.query;
+    const param =
+      list.find((p) => p.name === patch.param) ??
+      fail(`param key override: no ${patch.in} param ${patch.param} in ${patch.operation}`);
     param.key = patch.key;
   }
   for (const op of model.operations) {
@@ -535,7 +564,8 @@ export function buildModel(specText, overrides) {
   // Limit exceptions.
   for (const patch of overrides.limits ?? []) {
     if (!patch.why) fail(`limit override ${patch.operation}.${patch.param} has no why`);
-    const op = model.operations.find((o) => o.name === patch.operation) ?? fail(`limit override: no operation ${patch.operation}`);
+    const op =
+      model.operations.find((o) => o.name === patch.operation) ?? fail(`limit override: no operation ${patch.operation}`);
     const param = locateParam(op, patch.param) ?? fail(`limit override: no param ${patch.param} in ${patch.operation}`);
     const limits = { ...(param.limits ?? {}) };
     for (const k of patch.remove ?? []) {
@@ -554,7 +584,8 @@ export function buildModel(specText, overrides) {
     if (entry.response?.kind !== 'json') continue;
     const content = op.responses[String(entry.successStatus)].content['application/json'];
     for (const ex of Object.values(content.examples ?? {})) {
-      if (ex.value !== undefined) markNullsFromExample(model, entry.response.schema, ex.value, `${entry.name}:`, nullsFromExamples);
+      if (ex.value !== undefined)
+        markNullsFromExample(model, entry.response.schema, ex.value, `${entry.name}:`, nullsFromExamples);
     }
   }
 
@@ -575,7 +606,9 @@ export function buildModel(specText, overrides) {
   );
 
   // Sanity checks.
-  const withoutFirst = new Set((overrides.pagedWithoutFirst ?? []).map((e) => (e.why ? e.operation : fail(`pagedWithoutFirst ${e.operation} has no why`))));
+  const withoutFirst = new Set(
+    (overrides.pagedWithoutFirst ?? []).map((e) => (e.why ? e.operation : fail(`pagedWithoutFirst ${e.operation} has no why`))),
+  );
   for (const op of model.operations) {
     if (op.paginated && !op.query.some((q) => q.name === 'first') && !withoutFirst.has(op.name))
       fail(`${op.name}: paginated without \`first\`; list it in pagedWithoutFirst`);
@@ -584,9 +617,14 @@ export function buildModel(specText, overrides) {
     if (first && (first.limits?.min === undefined || first.limits?.max === undefined))
       fail(`${op.name}: \`first\` has no stated bounds; add them in the limits overrides`);
   }
-  for (const name of requiredBodies) if (!model.operations.find((o) => o.name === name)?.body) fail(`requiredBodies: ${name} has no body`);
+  for (const name of requiredBodies)
+    if (!model.operations.find((o) => o.name === name)?.body) fail(`requiredBodies: ${name} has no body`);
 
   // Stable schema key order.
-  model.schemas = Object.fromEntries(Object.keys(model.schemas).sort().map((k) => [k, model.schemas[k]]));
+  model.schemas = Object.fromEntries(
+    Object.keys(model.schemas)
+      .sort()
+      .map((k) => [k, model.schemas[k]]),
+  );
   return { model, nullsFromExamples };
 }

@@ -7,7 +7,11 @@ export const upperFirst = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 export const isAcronymWord = (w) => /^[A-Z]{2,}s?$/.test(w);
 export const lowerLead = (w) => (isAcronymWord(w) ? w.toLowerCase() : w[0].toLowerCase() + w.slice(1));
 /** A name's words: split at spaces, and at hyphens that join two words ('Power-up' -> 'Power', 'up'). */
-export const words = (name) => name.trim().split(/\s+|(?<=[A-Za-z])-(?=[A-Za-z])/).filter(Boolean);
+export const words = (name) =>
+  name
+    .trim()
+    .split(/\s+|(?<=[A-Za-z])-(?=[A-Za-z])/)
+    .filter(Boolean);
 export const isIdentifier = (s) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s);
 
 /** Words left out of method names: the articles. */

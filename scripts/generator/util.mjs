@@ -64,7 +64,12 @@ export function firstParagraph(text) {
   if (first.endsWith(':') && paras[1]?.startsWith('* ')) {
     const items = paras[1]
       .split(/(?:^|\s)\*\s+/)
-      .map((item) => item.split(/ — | - |: |\. /)[0].replace(/[.,;]$/, '').trim())
+      .map((item) =>
+        item
+          .split(/ — | - |: |\. /)[0]
+          .replace(/[.,;]$/, '')
+          .trim(),
+      )
       .filter(Boolean);
     if (items.length) return `${first} ${items.join(', ')}.`;
   }

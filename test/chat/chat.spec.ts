@@ -198,7 +198,7 @@ describe('chat bot: authorization', () => {
     expect(fake.requestsTo('POST', '/helix/chat/messages')).toHaveLength(0);
   });
 
-  it("with an app token, sends once the bot granted user:bot and the broadcaster channel:bot; a refusal names them", async () => {
+  it('with an app token, sends once the bot granted user:bot and the broadcaster channel:bot; a refusal names them', async () => {
     chat = await createChatApp({ fake, keyPrefix: prefix, chat: { auth: 'app' } });
     const service = chat.app.get(TwitchChatService);
     await expect(service.say(CHANNEL, 'hello as an app')).resolves.toMatchObject({ messageId: expect.any(String) });

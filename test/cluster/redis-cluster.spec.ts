@@ -114,7 +114,10 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
           }
         }),
       );
-      return lists.join('\n').split('\n').filter((line) => line.includes('name=nestjs-twitch')).length;
+      return lists
+        .join('\n')
+        .split('\n')
+        .filter((line) => line.includes('name=nestjs-twitch')).length;
     };
     const t = await createTwitchApp(fake, { redis: { cluster: { rootNodes: [cluster.urls[0]] } }, keyPrefix });
     await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
@@ -237,14 +240,20 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
       const consent = await fetch(`${start.headers.location}&fake_auto=approve&login=twitchdev`, { redirect: 'manual' });
       const callback = new URL(consent.headers.get('location')!);
       expect(callback.origin + callback.pathname).toBe(redirectUri);
-      const done = await http().get(callback.pathname + callback.search).set('Cookie', stateCookie).expect(302);
+      const done = await http()
+        .get(callback.pathname + callback.search)
+        .set('Cookie', stateCookie)
+        .expect(302);
       expect(done.headers.location).toBe('/welcome');
       const session = cookieOf(done, 'twitch_session')!;
       expect((await http().get('/me').set('Cookie', session).expect(200)).body).toEqual({ login: 'twitchdev' });
       expect(await cluster.keys(`${keyPrefix}{session:`)).toHaveLength(1);
       expect(await cluster.keys(`${keyPrefix}{login-state-used:`)).toHaveLength(1);
       // The used state is remembered in the cluster: the same callback again is refused.
-      await http().get(callback.pathname + callback.search).set('Cookie', stateCookie).expect(400);
+      await http()
+        .get(callback.pathname + callback.search)
+        .set('Cookie', stateCookie)
+        .expect(400);
       await http().post('/auth/twitch/logout').set('Cookie', session).type('form').send('').expect(303);
       await http().get('/me').set('Cookie', session).expect(401);
       expect(await cluster.keys(`${keyPrefix}{session:`)).toHaveLength(0);
@@ -263,7 +272,13 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
     await c.heartbeat('a', now + 60_000);
     await c.heartbeat('dead', now - 1);
     expect(await c.live(now)).toEqual(['a', 'b']);
-    await c.setOwners(new Map([['0', 'a'], ['1', 'b']]), []);
+    await c.setOwners(
+      new Map([
+        ['0', 'a'],
+        ['1', 'b'],
+      ]),
+      [],
+    );
     await c.setPointer('0', 'a', 'session-a');
     expect(Object.fromEntries(await c.owners())).toEqual({ 0: 'a', 1: 'b' });
     expect((await c.pointers()).get('0')).toEqual({ instanceId: 'a', target: 'session-a' });

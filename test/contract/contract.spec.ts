@@ -325,7 +325,9 @@ describe('contract: bad params are refused before anything is sent', () => {
       const rules = new Map(rulesOf(c).map((r) => [r.key, r]));
       const model = modelParams(c.model);
       expect(rules.size, `${c.name}: one params property per model param`).toBe(model.length);
-      expect(rulesOf(c).filter((r) => r.required).length, `${c.name}: required params`).toBe(model.filter((p) => p.required).length);
+      expect(rulesOf(c).filter((r) => r.required).length, `${c.name}: required params`).toBe(
+        model.filter((p) => p.required).length,
+      );
       const first = model.find((p) => p.name === 'first');
       if (first) {
         const rule = rules.get('first');

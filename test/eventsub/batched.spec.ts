@@ -104,12 +104,21 @@ describe.each<Platform>(['express', 'fastify'])('EventSub batched deliveries on 
     const [first, second] = drops;
     expect(first.event).toBeInstanceOf(DropEntitlementGrantEvent);
     expect(first.event.data).toBeInstanceOf(DropEntitlementGrantEventData);
-    expect(first.event).toMatchObject({ id: 'bf7c8577-e3e3-4881-a78a-e9446641d45d', data: { userId: '1234', userLogin: 'cool_user', categoryName: 'Fortnite' } });
+    expect(first.event).toMatchObject({
+      id: 'bf7c8577-e3e3-4881-a78a-e9446641d45d',
+      data: { userId: '1234', userLogin: 'cool_user', categoryName: 'Fortnite' },
+    });
     expect(first.event.data.createdAt).toEqual(new Date('2019-01-28T04:17:53.325Z'));
     expect(second.event).toMatchObject({ id: 'bf7c8577-e3e3-4881-a78a-e9446641d45c', data: { userId: '12345' } });
     // One message, two notifications: same message id, each with its item's id and raw item.
-    expect(drops.map((d) => d.notification.messageId)).toEqual([req.headers['Twitch-Eventsub-Message-Id'], req.headers['Twitch-Eventsub-Message-Id']]);
-    expect(drops.map((d) => d.notification.eventId)).toEqual(['bf7c8577-e3e3-4881-a78a-e9446641d45d', 'bf7c8577-e3e3-4881-a78a-e9446641d45c']);
+    expect(drops.map((d) => d.notification.messageId)).toEqual([
+      req.headers['Twitch-Eventsub-Message-Id'],
+      req.headers['Twitch-Eventsub-Message-Id'],
+    ]);
+    expect(drops.map((d) => d.notification.eventId)).toEqual([
+      'bf7c8577-e3e3-4881-a78a-e9446641d45d',
+      'bf7c8577-e3e3-4881-a78a-e9446641d45c',
+    ]);
     expect(first.notification.rawEvent).toMatchObject({ id: first.notification.eventId, data: { user_id: '1234' } });
     expect(first.notification.type).toBe('drop.entitlement.grant');
     expect(audit.map((n) => n.eventId)).toEqual(drops.map((d) => d.notification.eventId));
@@ -144,7 +153,9 @@ describe.each<Platform>(['express', 'fastify'])('EventSub batched deliveries on 
     expect(new Set(drops.map((d) => d.event.id))).toEqual(new Set(ids));
 
     fresh();
-    const huge = signedRequest('notification', batch(Array.from({ length: 3_000 }, (_, i) => `huge-${i}-${rand()}`)), { messageId: `huge-${rand()}` });
+    const huge = signedRequest('notification', batch(Array.from({ length: 3_000 }, (_, i) => `huge-${i}-${rand()}`)), {
+      messageId: `huge-${rand()}`,
+    });
     expect(Buffer.byteLength(huge.body)).toBeGreaterThan(1024 * 1024);
     const refused = await post(`${t.url}/eventsub`, huge);
     expect(refused.status).toBe(413);
@@ -187,7 +198,7 @@ class EchoController {
 }
 
 describe('EventSub webhook body reader on Express', () => {
-  it('reads the webhook under a global prefix, and leaves other routes to Nest\'s JSON parser (and its 100 KB limit)', async () => {
+  it("reads the webhook under a global prefix, and leaves other routes to Nest's JSON parser (and its 100 KB limit)", async () => {
     const fake = await FakeTwitch.start();
     const port = await freePort();
     @Module({
@@ -214,7 +225,11 @@ describe('EventSub webhook body reader on Express', () => {
       await app.get(TwitchEventSubService).idle();
       expect(drops).toHaveLength(670);
 
-      const small = await fetch(`${url}/api/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' });
+      const small = await fetch(`${url}/api/echo`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"a":1}',
+      });
       expect(await small.json()).toEqual({ body: { a: 1 } });
       // Even with Twitch's header, a JSON POST elsewhere is Nest's to parse.
       const big = await fetch(`${url}/api/echo`, {
@@ -273,7 +288,14 @@ describe('EventSub batched deliveries across instances', () => {
     const keyPrefix = `t-eventsub-batched-two-${rand()}:`;
     const apps = await Promise.all(
       (['express', 'fastify'] as const).map((platform) =>
-        createEventSubApp({ platform, fake, keyPrefix, redisUrl: REDIS_URL(), providers: [DropHandlers], eventSub: { reconcile: { onStartup: false } } }),
+        createEventSubApp({
+          platform,
+          fake,
+          keyPrefix,
+          redisUrl: REDIS_URL(),
+          providers: [DropHandlers],
+          eventSub: { reconcile: { onStartup: false } },
+        }),
       ),
     );
     try {

@@ -149,7 +149,10 @@ describe('TWITCH_EVENTSUB_TYPES', () => {
     const scopes = (type: string, version: string) => ENTRY.get(`${type}@${version}`)!.scopes;
     expect(scopes('stream.online', '1')).toEqual([]);
     expect(scopes('channel.follow', '2')).toEqual([['moderator:read:followers']]);
-    expect(scopes('channel.unban_request.create', '1')).toEqual([['moderator:read:unban_requests'], ['moderator:manage:unban_requests']]);
+    expect(scopes('channel.unban_request.create', '1')).toEqual([
+      ['moderator:read:unban_requests'],
+      ['moderator:manage:unban_requests'],
+    ]);
     const moderate = scopes('channel.moderate', '2');
     expect(moderate).toHaveLength(2 ** 6);
     for (const list of moderate) {
@@ -287,7 +290,10 @@ describe('event DTOs: every documented example survives the round trip', () => {
 
 describe('condition classes', () => {
   const withCondition = FIXTURES.flatMap((f) =>
-    [...f.examples.map((e) => ({ from: e.variant, wire: e.condition, defect: e.conditionDefect })), { from: 'create request', wire: f.requestCondition }]
+    [
+      ...f.examples.map((e) => ({ from: e.variant, wire: e.condition, defect: e.conditionDefect })),
+      { from: 'create request', wire: f.requestCondition },
+    ]
       .filter((c): c is { from: string; wire: Record<string, unknown>; defect: string | undefined } => !!c.wire)
       .map((c) => ({ name: `${f.type} v${f.version} (${c.from})`, f, wire: c.wire, defect: c.defect })),
   );
@@ -299,10 +305,10 @@ describe('condition classes', () => {
     expect(slips.map((c) => c.name)).toHaveLength(6);
   });
 
-  it.each(slips)('$name: Twitch\'s slip in the example condition is refused, naming the field', ({ f, wire }) => {
+  it.each(slips)("$name: Twitch's slip in the example condition is refused, naming the field", ({ f, wire }) => {
     const entry = ENTRY.get(id(f))!;
     const plain = camelCondition(f.conditionFields, wire);
-    const bad = entry.conditionFields.filter((c) => plain[c.key] === undefined ? c.required : typeof plain[c.key] !== 'string');
+    const bad = entry.conditionFields.filter((c) => (plain[c.key] === undefined ? c.required : typeof plain[c.key] !== 'string'));
     expect(bad.length).toBeGreaterThan(0);
     expect(failing(validate(entry.condition as new () => object, plain))).toEqual(bad.map((c) => c.key).sort());
   });
@@ -311,7 +317,10 @@ describe('condition classes', () => {
     const entry = ENTRY.get(id(f))!;
     const cls = entry.condition as new () => object;
     const known = new Set(entry.conditionFields.map((c) => c.wire));
-    expect(Object.keys(wire).filter((k) => !known.has(k)), 'condition keys not in the catalog').toEqual([]);
+    expect(
+      Object.keys(wire).filter((k) => !known.has(k)),
+      'condition keys not in the catalog',
+    ).toEqual([]);
     const plain = camelCondition(f.conditionFields, wire);
     expect(validate(cls, plain)).toEqual([]);
     for (const field of entry.conditionFields.filter((c) => c.required)) {
@@ -337,7 +346,9 @@ describe('condition classes', () => {
     expect(validate(cls, { toBroadcasterUserId: '1337' })).toEqual([]);
     const none = validate(cls, {});
     expect(failing(none)).toEqual(['fromBroadcasterUserId', 'toBroadcasterUserId']);
-    expect(Object.values(none[0].constraints ?? {})).toContain('exactly one of fromBroadcasterUserId, toBroadcasterUserId must be set');
+    expect(Object.values(none[0].constraints ?? {})).toContain(
+      'exactly one of fromBroadcasterUserId, toBroadcasterUserId must be set',
+    );
     const both = validate(cls, { fromBroadcasterUserId: '1', toBroadcasterUserId: '2' });
     expect(failing(both)).toEqual(['fromBroadcasterUserId', 'toBroadcasterUserId']);
     expect(both.every((e) => Object.keys(e.constraints ?? {}).includes('twitchExactlyOneOf'))).toBe(true);
@@ -346,16 +357,16 @@ describe('condition classes', () => {
 });
 
 describe('typing helpers', () => {
-  it(
-    'TwitchEventSubEventOf / ConditionOf resolve to the generated classes; wrong fields, types and versions do not compile',
-    () => {
-      const out = spawnSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'test/eventsub/typecheck/tsconfig.json'], {
+  it('TwitchEventSubEventOf / ConditionOf resolve to the generated classes; wrong fields, types and versions do not compile', () => {
+    const out = spawnSync(
+      process.execPath,
+      [resolve(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'test/eventsub/typecheck/tsconfig.json'],
+      {
         cwd: root,
         encoding: 'utf8',
-      });
-      expect(out.stdout + out.stderr).toBe('');
-      expect(out.status).toBe(0);
-    },
-    180_000,
-  );
+      },
+    );
+    expect(out.stdout + out.stderr).toBe('');
+    expect(out.status).toBe(0);
+  }, 180_000);
 });

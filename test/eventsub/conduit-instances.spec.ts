@@ -52,23 +52,27 @@ describe('conduit shards across processes', () => {
   });
 
   function spawnInstance(id: string): Instance {
-    const child = spawn(process.execPath, ['--import', join(root, 'test/support/ts-register.mjs'), join(root, 'test/eventsub/support/conduit-instance.ts')], {
-      cwd: root,
-      env: {
-        ...process.env,
-        FAKE_OPTIONS: JSON.stringify(fake.moduleOptions()),
-        WS_URL: fake.eventSubWsUrl,
-        REDIS_URL: REDIS_URL(),
-        KEY_PREFIX: keyPrefix,
-        CLAIM_PREFIX: claims,
-        INSTANCE_ID: id,
-        SHARDS: String(SHARDS),
-        HEARTBEAT_MS: String(HEARTBEAT_MS),
-        LEASE_MS: String(LEASE_MS),
-        BROADCASTERS: JSON.stringify(BROADCASTERS),
+    const child = spawn(
+      process.execPath,
+      ['--import', join(root, 'test/support/ts-register.mjs'), join(root, 'test/eventsub/support/conduit-instance.ts')],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          FAKE_OPTIONS: JSON.stringify(fake.moduleOptions()),
+          WS_URL: fake.eventSubWsUrl,
+          REDIS_URL: REDIS_URL(),
+          KEY_PREFIX: keyPrefix,
+          CLAIM_PREFIX: claims,
+          INSTANCE_ID: id,
+          SHARDS: String(SHARDS),
+          HEARTBEAT_MS: String(HEARTBEAT_MS),
+          LEASE_MS: String(LEASE_MS),
+          BROADCASTERS: JSON.stringify(BROADCASTERS),
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
       },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    );
     const output: string[] = [];
     let onLoaded!: () => void;
     let onReady!: () => void;
@@ -128,7 +132,15 @@ describe('conduit shards across processes', () => {
     for (const i of [a, b, c]) join_(i);
     await Promise.all([a.ready, b.ready, c.ready]);
     await expect
-      .poll(() => shards().filter((s) => s.enabled && s.open && s.owner).map((s) => s.owner).sort().join(','), { timeout: 10_000 })
+      .poll(
+        () =>
+          shards()
+            .filter((s) => s.enabled && s.open && s.owner)
+            .map((s) => s.owner)
+            .sort()
+            .join(','),
+        { timeout: 10_000 },
+      )
       .toBe('i1,i1,i2,i2,i3,i3')
       .catch((err: Error) => {
         throw new Error(`${err.message}\ninstances said:\n${instances.map((i) => `${i.id}: ${i.output.join('')}`).join('\n')}`);
@@ -140,13 +152,16 @@ describe('conduit shards across processes', () => {
     expect(subs.filter((s) => s.type === 'conduit.shard.disabled')).toHaveLength(1);
     const online = subs.filter((s) => s.type === 'stream.online');
 
-    const killedShards = shards().filter((s) => s.owner === 'i2').map((s) => s.id);
+    const killedShards = shards()
+      .filter((s) => s.owner === 'i2')
+      .map((s) => s.id);
     let killAt = 0;
     let repointedAt = 0;
     const watch = setInterval(() => {
       if (!killAt || repointedAt) return;
       const now = shards();
-      if (killedShards.every((id) => now.find((s) => s.id === id && s.enabled && s.open && s.owner && s.owner !== 'i2'))) repointedAt = Date.now();
+      if (killedShards.every((id) => now.find((s) => s.id === id && s.enabled && s.open && s.owner && s.owner !== 'i2')))
+        repointedAt = Date.now();
     }, 10);
 
     const records: ReturnType<typeof fake.eventSubWs.emit>[] = [];
@@ -182,10 +197,13 @@ describe('conduit shards across processes', () => {
     const toLive = delivered.filter((r) => ownerOf(r.sessionId)?.id !== 'i2');
     // Let the instances finish what they received.
     await expect
-      .poll(async () => {
-        const handled = new Set((await redis.lRange(`${claims}handled`, 0, -1)) as string[]);
-        return toLive.every((r) => handled.has(r.messageId));
-      }, { timeout: 10_000 })
+      .poll(
+        async () => {
+          const handled = new Set((await redis.lRange(`${claims}handled`, 0, -1)) as string[]);
+          return toLive.every((r) => handled.has(r.messageId));
+        },
+        { timeout: 10_000 },
+      )
       .toBe(true);
     const finalList = (await redis.lRange(`${claims}handled`, 0, -1)) as string[];
     const finalHandled = new Set(finalList);
@@ -220,6 +238,8 @@ describe('conduit shards across processes', () => {
     expect(repointMs).toBeLessThanOrEqual(REPOINT_BOUND_MS);
 
     for (const i of [a, c, d]) i.child.kill('SIGTERM');
-    await Promise.all([a, c, d].map((i) => (i.child.exitCode !== null ? undefined : new Promise((r) => i.child.once('exit', r)))));
+    await Promise.all(
+      [a, c, d].map((i) => (i.child.exitCode !== null ? undefined : new Promise((r) => i.child.once('exit', r)))),
+    );
   }, 60_000);
 });

@@ -19,7 +19,12 @@ describe('planShardOwners', () => {
     // b dies: its two shards go to a and c, nothing else moves.
     const owners = new Map(first);
     const afterDeath = planShardOwners(6, ['a', 'c'], owners);
-    expect([...afterDeath.keys()].sort()).toEqual([...owners].filter(([, o]) => o === 'b').map(([s]) => s).sort());
+    expect([...afterDeath.keys()].sort()).toEqual(
+      [...owners]
+        .filter(([, o]) => o === 'b')
+        .map(([s]) => s)
+        .sort(),
+    );
     for (const [s, o] of afterDeath) owners.set(s, o);
     expect([...owners.values()].filter((o) => o === 'a')).toHaveLength(3);
     // d joins: it takes one shard from each.
@@ -33,7 +38,7 @@ describe('planShardOwners', () => {
 
   it('on any membership: balanced within one shard, every shard on a live instance, settled within two plans', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let trial = 0; trial < 500; trial++) {
       const shardCount = 1 + Math.floor(random() * 12);
       const owners = new Map<string, string>();
@@ -114,14 +119,22 @@ describe('TwitchConduitManager', () => {
     await expect.poll(() => allServed(m)).toBe(true);
     const subs = [...fake.state.eventSubSubscriptions.values()].filter((s) => s.transport.conduitId === m.conduitId);
     expect(subs.map((s) => s.type).sort()).toEqual(['conduit.shard.disabled', 'stream.online']);
-    expect(subs.find((s) => s.type === 'conduit.shard.disabled')?.condition).toEqual({ client_id: fake.clientId, conduit_id: m.conduitId });
+    expect(subs.find((s) => s.type === 'conduit.shard.disabled')?.condition).toEqual({
+      client_id: fake.clientId,
+      conduit_id: m.conduitId,
+    });
     expect(m.status().shards.map((s) => s.shardId)).toEqual(['0', '1', '2']);
 
     const online = subs.find((s) => s.type === 'stream.online')!;
     const record = fake.eventSubWs.emit(online.id, { broadcaster_user_id: '141981764' });
     expect(record.outcome).toBe('delivered');
     await expect.poll(() => deliveries.length).toBe(1);
-    expect(deliveries[0]).toMatchObject({ messageId: record.messageId, transport: 'conduit', shardId: record.shardId, sessionId: record.sessionId });
+    expect(deliveries[0]).toMatchObject({
+      messageId: record.messageId,
+      transport: 'conduit',
+      shardId: record.shardId,
+      sessionId: record.sessionId,
+    });
     expect(deliveries[0].subscription.transport).toEqual({ method: 'conduit', conduit_id: m.conduitId });
   });
 
@@ -161,7 +174,9 @@ describe('TwitchConduitManager', () => {
     await m.start();
     await expect.poll(() => allServed(m)).toBe(true);
     const before = conduitOf(m).shards[0].transport.sessionId!;
-    const online = [...fake.state.eventSubSubscriptions.values()].find((s) => s.transport.conduitId === m.conduitId && s.type === 'stream.online')!;
+    const online = [...fake.state.eventSubSubscriptions.values()].find(
+      (s) => s.transport.conduitId === m.conduitId && s.type === 'stream.online',
+    )!;
     const records = [];
     for (let i = 0; i < 200; i++) {
       if (i === 50) fake.eventSubWs.requestReconnect(before);
@@ -198,15 +213,26 @@ describe('TwitchConduitManager', () => {
       const mine = conduitOf(m).shards[0].transport.sessionId;
       // A former owner's session (a raw socket) that shard 0 is pointed at behind the manager's back.
       const stray = new WebSocket(fake.eventSubWsUrl);
-      const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) => stray.once('message', (d) => r(JSON.parse(d.toString()))));
+      const welcome = await new Promise<{ payload: { session: { id: string } } }>((r) =>
+        stray.once('message', (d) => r(JSON.parse(d.toString()))),
+      );
       const res = await fetch(`${fake.helixUrl}/eventsub/conduits/shards`, {
         method: 'PATCH',
-        headers: { 'Client-Id': fake.clientId, Authorization: `Bearer ${fake.issueAppToken()}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ conduit_id: m.conduitId, shards: [{ id: '0', transport: { method: 'websocket', session_id: welcome.payload.session.id } }] }),
+        headers: {
+          'Client-Id': fake.clientId,
+          Authorization: `Bearer ${fake.issueAppToken()}`,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({
+          conduit_id: m.conduitId,
+          shards: [{ id: '0', transport: { method: 'websocket', session_id: welcome.payload.session.id } }],
+        }),
       });
       expect(res.status).toBe(202);
       if (pointerToo) {
-        await t.app.get<TwitchRedisHandle>(TWITCH_REDIS).client.hSet(`${keyPrefix}{eventsub:conduit:${name}}:pointers`, '0', `gone ${welcome.payload.session.id}`);
+        await t.app
+          .get<TwitchRedisHandle>(TWITCH_REDIS)
+          .client.hSet(`${keyPrefix}{eventsub:conduit:${name}}:pointers`, '0', `gone ${welcome.payload.session.id}`);
       }
       expect(conduitOf(m).shards[0].transport.sessionId).toBe(welcome.payload.session.id);
       await expect.poll(() => conduitOf(m).shards[0].transport.sessionId, { timeout: 5_000 }).toBe(mine);
@@ -220,13 +246,18 @@ describe('TwitchConduitManager', () => {
     const b = manager({ name, instanceId: 'b', shardCount: 4 });
     await a.m.start();
     await b.m.start();
-    await expect.poll(() => a.m.status().shards.length === 2 && b.m.status().shards.length === 2 && allServed(a.m), { timeout: 5_000 }).toBe(true);
-    const online = [...fake.state.eventSubSubscriptions.values()].find((s) => s.transport.conduitId === a.m.conduitId && s.type === 'stream.online')!;
+    await expect
+      .poll(() => a.m.status().shards.length === 2 && b.m.status().shards.length === 2 && allServed(a.m), { timeout: 5_000 })
+      .toBe(true);
+    const online = [...fake.state.eventSubSubscriptions.values()].find(
+      (s) => s.transport.conduitId === a.m.conduitId && s.type === 'stream.online',
+    )!;
     await b.m.stop();
     expect(a.m.status().shards.map((s) => s.shardId)).toEqual(['0', '1', '2', '3']);
     expect(allServed(a.m)).toBe(true);
     // Every routing key reaches a live session right after the handover.
-    for (let i = 0; i < 50; i++) expect(fake.eventSubWs.emit(online.id, { broadcaster_user_id: String(i) }).outcome).toBe('delivered');
+    for (let i = 0; i < 50; i++)
+      expect(fake.eventSubWs.emit(online.id, { broadcaster_user_id: String(i) }).outcome).toBe('delivered');
     await expect.poll(() => a.deliveries.length).toBe(50);
   });
 
@@ -240,7 +271,9 @@ describe('TwitchConduitManager', () => {
         posts.push({ headers: req.headers, body });
         const json = JSON.parse(body) as { challenge?: string };
         if (req.headers['twitch-eventsub-message-type'] === 'webhook_callback_verification') {
-          res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(json.challenge!) }).end(json.challenge);
+          res
+            .writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(json.challenge!) })
+            .end(json.challenge);
         } else {
           res.writeHead(204).end();
         }
@@ -251,9 +284,17 @@ describe('TwitchConduitManager', () => {
       const callback = `http://127.0.0.1:${(server.address() as AddressInfo).port}/eventsub`;
       const { m } = manager({ transport: { method: 'webhook', callback, secret }, shardCount: 2 });
       await m.start();
-      await expect.poll(() => conduitOf(m).shards.map((s) => s.status).join(',')).toBe('enabled,enabled');
+      await expect
+        .poll(() =>
+          conduitOf(m)
+            .shards.map((s) => s.status)
+            .join(','),
+        )
+        .toBe('enabled,enabled');
       expect(posts.filter((p) => p.headers['twitch-eventsub-message-type'] === 'webhook_callback_verification')).toHaveLength(2);
-      const online = [...fake.state.eventSubSubscriptions.values()].find((s) => s.transport.conduitId === m.conduitId && s.type === 'stream.online')!;
+      const online = [...fake.state.eventSubSubscriptions.values()].find(
+        (s) => s.transport.conduitId === m.conduitId && s.type === 'stream.online',
+      )!;
       const record = fake.eventSubWs.emit(online.id, { broadcaster_user_id: '141981764' });
       await expect.poll(() => record.outcome).toBe('delivered');
       const note = posts.find((p) => p.headers['twitch-eventsub-message-id'] === record.messageId)!;
@@ -261,7 +302,10 @@ describe('TwitchConduitManager', () => {
         .update(`${record.messageId}${note.headers['twitch-eventsub-message-timestamp']}${note.body}`)
         .digest('hex');
       expect(note.headers['twitch-eventsub-message-signature']).toBe(`sha256=${expected}`);
-      expect(JSON.parse(note.body)).toMatchObject({ subscription: { id: online.id }, event: { broadcaster_user_id: '141981764' } });
+      expect(JSON.parse(note.body)).toMatchObject({
+        subscription: { id: online.id },
+        event: { broadcaster_user_id: '141981764' },
+      });
       // The secret is never sent back.
       expect(JSON.stringify(fake.eventSubWs.conduits.get(m.conduitId!)!.shards.map((s) => s.id))).not.toContain(secret);
     } finally {
@@ -281,7 +325,9 @@ describe('TwitchConduitManager', () => {
   it('bad configuration names the parameter', () => {
     expect(() => manager({ shardCount: 0 })).toThrow(/"shardCount"/);
     expect(() => manager({ heartbeatMs: 500, leaseMs: 400 })).toThrow(/"leaseMs"/);
-    expect(() => manager({ transport: { method: 'webhook', callback: 'https://x.example/cb', secret: 'short' } })).toThrow(/"transport.secret"/);
+    expect(() => manager({ transport: { method: 'webhook', callback: 'https://x.example/cb', secret: 'short' } })).toThrow(
+      /"transport.secret"/,
+    );
     expect(() => manager({ name: 'a b' })).toThrow(/"name"/);
     managers.length = 0;
   });
@@ -322,7 +368,9 @@ describe('fake conduit endpoints', () => {
       ['0', 'The websocket session is not connected.'],
       ['7', 'The shard id is outside of the conduit’s range.'],
     ]);
-    const shards = (await (await call('GET', `/eventsub/conduits/shards?conduit_id=${data[0].id}`, app)).json()) as { data: { id: string }[] };
+    const shards = (await (await call('GET', `/eventsub/conduits/shards?conduit_id=${data[0].id}`, app)).json()) as {
+      data: { id: string }[];
+    };
     expect(shards.data.map((s) => s.id)).toEqual(['0', '1']);
     expect((await call('POST', '/eventsub/conduits', app, { shard_count: 0 })).status).toBe(400);
   });

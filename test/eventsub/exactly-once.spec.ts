@@ -98,7 +98,8 @@ describe('EventSub: once per message id without Redis (memory claims)', () => {
       await pool(
         ids.flatMap((id) => [id, id]),
         32,
-        async (id) => void statuses.push((await post(`${app.url}/eventsub`, signedRequest('notification', body, { messageId: id }))).status),
+        async (id) =>
+          void statuses.push((await post(`${app.url}/eventsub`, signedRequest('notification', body, { messageId: id }))).status),
       );
       expect(statuses.filter((s) => s !== 204)).toEqual([]);
       await app.app.get(TwitchEventSubService).idle();

@@ -7,7 +7,12 @@ import { FakeTwitch } from '../../lib/testing/fake-twitch/index.js';
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
 /** A plain callback server whose behaviour each test sets. */
-async function callbackServer(): Promise<{ url: string; server: Server; received: { headers: IncomingMessage['headers']; body: string }[]; handle: { fn: Handler } }> {
+async function callbackServer(): Promise<{
+  url: string;
+  server: Server;
+  received: { headers: IncomingMessage['headers']; body: string }[];
+  handle: { fn: Handler };
+}> {
   const received: { headers: IncomingMessage['headers']; body: string }[] = [];
   const handle: { fn: Handler } = {
     fn: (_req, body, res) => {
@@ -63,7 +68,11 @@ describe('FakeTwitch EventSub', () => {
   it('sends a signed challenge after the 202 and enables the subscription when it is echoed', async () => {
     const res = await create('stream.online', '1', { broadcaster_user_id: '1337' });
     expect(res.status).toBe(202);
-    const body = (await res.json()) as { data: { id: string; status: string; cost: number }[]; total_cost: number; max_total_cost: number };
+    const body = (await res.json()) as {
+      data: { id: string; status: string; cost: number }[];
+      total_cost: number;
+      max_total_cost: number;
+    };
     expect(body.data[0]).toMatchObject({ status: 'webhook_callback_verification_pending', cost: 1 });
     expect(body).toMatchObject({ total_cost: 1, max_total_cost: 10_000 });
     await fake.eventSub.settled();
@@ -107,10 +116,16 @@ describe('FakeTwitch EventSub', () => {
 
   it('lists every page and deletes', async () => {
     for (let i = 0; i < 130; i++) await create('stream.online', '1', { broadcaster_user_id: String(10_000 + i) });
-    const first = (await (await helix('GET', '/eventsub/subscriptions')).json()) as { data: { id: string }[]; total: number; pagination: { cursor?: string } };
+    const first = (await (await helix('GET', '/eventsub/subscriptions')).json()) as {
+      data: { id: string }[];
+      total: number;
+      pagination: { cursor?: string };
+    };
     expect(first.data).toHaveLength(100);
     expect(first.total).toBe(130);
-    const second = (await (await helix('GET', `/eventsub/subscriptions?after=${first.pagination.cursor}`)).json()) as typeof first;
+    const second = (await (
+      await helix('GET', `/eventsub/subscriptions?after=${first.pagination.cursor}`)
+    ).json()) as typeof first;
     expect(second.data).toHaveLength(30);
     expect(second.pagination.cursor).toBeUndefined();
     expect((await helix('DELETE', `/eventsub/subscriptions?id=${first.data[0].id}`)).status).toBe(204);

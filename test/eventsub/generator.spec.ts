@@ -12,7 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '../..');
 const script: string = '../../scripts/generate-eventsub.mjs';
 const { parseScopes } = (await import(script)) as { parseScopes: (text: string) => string[][] };
-const run = (...args: string[]) => spawnSync(process.execPath, ['scripts/generate-eventsub.mjs', ...args], { cwd: root, encoding: 'utf8' });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['scripts/generate-eventsub.mjs', ...args], { cwd: root, encoding: 'utf8' });
 
 describe('generated EventSub catalog', () => {
   it('matches what the generator makes from the committed model (drift check)', () => {
@@ -91,11 +92,16 @@ describe('stage 1 on a small reference data set', () => {
               started_at: { type: 'string', description: 'When it started.' },
             },
           },
-          ThingCondition: { type: 'object', properties: { broadcaster_user_id: { type: 'string' }, reward_id: { type: 'string' } } },
+          ThingCondition: {
+            type: 'object',
+            properties: { broadcaster_user_id: { type: 'string' }, reward_id: { type: 'string' } },
+          },
         },
       },
     });
-    write('examples/manifest.json', [{ file: 'examples/x.thing.v1.json', type: 'x.thing', version: '1', kind: 'notification', repaired: [], source: 'test' }]);
+    write('examples/manifest.json', [
+      { file: 'examples/x.thing.v1.json', type: 'x.thing', version: '1', kind: 'notification', repaired: [], source: 'test' },
+    ]);
     write('examples/x.thing.v1.json', {
       subscription: { condition: { broadcaster_user_id: '1' } },
       event: { id: 'a', count: '3', started_at: '2024-01-01T00:00:00Z', extra: true },
@@ -121,7 +127,14 @@ describe('stage 1 on a small reference data set', () => {
   it('takes them once overrides settle them, each with a reason; scopes, transports and timestamps in the model', () => {
     dataSet();
     const patches = [
-      { schema: 'ThingEvent', path: 'extra', op: 'add', node: { type: 'boolean' }, description: 'Extra.', reason: 'example has it' },
+      {
+        schema: 'ThingEvent',
+        path: 'extra',
+        op: 'add',
+        node: { type: 'boolean' },
+        description: 'Extra.',
+        reason: 'example has it',
+      },
       { schema: 'ThingEvent', path: 'count', op: 'set', set: { 'x-accept-example': true }, reason: 'example quotes it' },
     ];
     const noReason = stage1({ schemaPatches: [{ ...patches[0], reason: undefined }, patches[1]] });

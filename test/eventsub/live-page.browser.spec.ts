@@ -19,7 +19,9 @@ import { freePort } from '../support/net.js';
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
-  console.warn(`[live-page.browser.spec] skipped: ${CHROMIUM} is missing (install it with: apt-get update && apt-get install -y chromium)`);
+  console.warn(
+    `[live-page.browser.spec] skipped: ${CHROMIUM} is missing (install it with: apt-get update && apt-get install -y chromium)`,
+  );
 }
 
 interface Entry {
@@ -60,7 +62,14 @@ describe('sample: live EventSub page in a browser', () => {
     delete process.env.REDIS_URL;
     fake.issueUserToken({
       userId: DEV_BROADCASTER_ID,
-      scopes: ['moderator:read:followers', 'channel:read:subscriptions', 'bits:read', 'user:read:chat', 'user:bot', 'channel:bot'],
+      scopes: [
+        'moderator:read:followers',
+        'channel:read:subscriptions',
+        'bits:read',
+        'user:read:chat',
+        'user:bot',
+        'channel:bot',
+      ],
     });
     setSampleFake(fake);
     // Imported after the environment is set: the sample reads its configuration from it.
@@ -69,11 +78,20 @@ describe('sample: live EventSub page in a browser', () => {
     await app.listen(port, '127.0.0.1');
     const runner = app.get(TwitchEventSubTransportRunner);
     await runner.started();
-    const subs = [...fake.state.eventSubSubscriptions.values()].filter((s) => s.status === 'enabled' && s.transport.sessionId === runner.sessionId);
+    const subs = [...fake.state.eventSubSubscriptions.values()].filter(
+      (s) => s.status === 'enabled' && s.transport.sessionId === runner.sessionId,
+    );
     expect(subs).toHaveLength(4);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
   }, 60_000);
 
@@ -115,7 +133,11 @@ describe('sample: live EventSub page in a browser', () => {
             page.getByRole('button', { name: c.kind, exact: true }).click(),
           ]);
           expect(emitted.status()).toBe(202);
-          const body = (await emitted.json()) as { type: string; transport: string; deliveries: { messageId: string; status: string }[] };
+          const body = (await emitted.json()) as {
+            type: string;
+            transport: string;
+            deliveries: { messageId: string; status: string }[];
+          };
           expect(body).toMatchObject({ type: c.type, transport: 'websocket' });
           expect(body.deliveries).toEqual([expect.objectContaining({ status: 'delivered' })]);
           // Newest first: the notification just emitted is at the top of the list.
@@ -137,7 +159,9 @@ describe('sample: live EventSub page in a browser', () => {
         const events = (await res.json()) as Entry[];
         expect(events.map((e) => e.type)).toEqual(clicks.map((c) => c.type));
         expect(events.map((e) => ({ id: e.id, type: e.type }))).toEqual(shown.map(({ id, type }) => ({ id, type })));
-        expect(events.map((e) => e.id)).toEqual(fake.eventSubWs.deliveries.filter((d) => d.messageType === 'notification').map((d) => d.messageId));
+        expect(events.map((e) => e.id)).toEqual(
+          fake.eventSubWs.deliveries.filter((d) => d.messageType === 'notification').map((d) => d.messageId),
+        );
         const [follow, sub, cheer, chat] = events;
         expect(shown[0].text).toBe(`${follow.event.userName as string} followed`);
         expect(shown[1].text).toBe(`${sub.event.userName as string} subscribed (tier ${sub.event.tier as string})`);
@@ -148,7 +172,9 @@ describe('sample: live EventSub page in a browser', () => {
         // A reload lists the same notifications from /events.json.
         await page.reload();
         await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(4);
-        expect(await items.evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id')))).toEqual(newestFirst.map((s) => s.id));
+        expect(await items.evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id')))).toEqual(
+          newestFirst.map((s) => s.id),
+        );
       } finally {
         await context.close();
       }

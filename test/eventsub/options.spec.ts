@@ -20,7 +20,12 @@ afterAll(async () => {
   await fake.close();
 });
 
-const twitch = () => TwitchModule.forRoot({ ...fake.moduleOptions(), keyPrefix: `t-eventsub-options-${Math.random().toString(36).slice(2)}:`, isGlobal: true });
+const twitch = () =>
+  TwitchModule.forRoot({
+    ...fake.moduleOptions(),
+    keyPrefix: `t-eventsub-options-${Math.random().toString(36).slice(2)}:`,
+    isGlobal: true,
+  });
 const webhook = { callbackUrl: 'https://example.com/eventsub', secret: SECRET };
 
 async function boot(eventSub: ReturnType<typeof TwitchEventSubModule.forRoot>, providers: Type[] = []) {
@@ -38,17 +43,37 @@ async function boot(eventSub: ReturnType<typeof TwitchEventSubModule.forRoot>, p
 
 describe('TwitchEventSubModule options and handler discovery', () => {
   it.each<[string, Partial<TwitchEventSubModuleOptions>, RegExp]>([
-    ['a websocket user that is no user id', { webhook: undefined, websocket: { userId: 'twitchdev' } }, /option "websocket.userId" must be a Twitch user id/],
-    ['transport webhook without a webhook', { webhook: undefined, transport: 'webhook' }, /option "webhook" is required with transport "webhook"/],
-    ['a short secret', { webhook: { ...webhook, secret: 'short' } }, /option "webhook.secret" must be an ASCII string of 10 to 100/],
-    ['a relative callback', { webhook: { ...webhook, callbackUrl: '/eventsub' } }, /option "webhook.callbackUrl" must be an absolute URL/],
+    [
+      'a websocket user that is no user id',
+      { webhook: undefined, websocket: { userId: 'twitchdev' } },
+      /option "websocket.userId" must be a Twitch user id/,
+    ],
+    [
+      'transport webhook without a webhook',
+      { webhook: undefined, transport: 'webhook' },
+      /option "webhook" is required with transport "webhook"/,
+    ],
+    [
+      'a short secret',
+      { webhook: { ...webhook, secret: 'short' } },
+      /option "webhook.secret" must be an ASCII string of 10 to 100/,
+    ],
+    [
+      'a relative callback',
+      { webhook: { ...webhook, callbackUrl: '/eventsub' } },
+      /option "webhook.callbackUrl" must be an absolute URL/,
+    ],
     ['a bad claim TTL', { webhook, claimTtlMs: -1 }, /option "claimTtlMs" must be an integer/],
     [
       "a body limit below Twitch's batches",
       { webhook: { ...webhook, maxBodyBytes: 100_000 } },
       /option "webhook.maxBodyBytes" must be an integer from 262144 to 67108864/,
     ],
-    ['an unknown type', { webhook, subscriptions: [{ type: 'channel.nope', version: '1', condition: {} }] }, /subscriptions\[0\].*unknown EventSub type "channel.nope"/],
+    [
+      'an unknown type',
+      { webhook, subscriptions: [{ type: 'channel.nope', version: '1', condition: {} }] },
+      /subscriptions\[0\].*unknown EventSub type "channel.nope"/,
+    ],
     [
       'a bad condition',
       { webhook, subscriptions: [{ type: 'stream.online', version: '1', condition: { broadcasterId: '1' } }] },
@@ -75,7 +100,9 @@ describe('TwitchEventSubModule options and handler discovery', () => {
       @OnTwitchEvent('stream.online', { version: '1' })
       online() {}
     }
-    await expect(boot(TwitchEventSubModule.forRoot({ webhook }), [PerRequest])).rejects.toThrow(/PerRequest\.online .*request-scoped/);
+    await expect(boot(TwitchEventSubModule.forRoot({ webhook }), [PerRequest])).rejects.toThrow(
+      /PerRequest\.online .*request-scoped/,
+    );
   });
 
   it('refuses a handler condition with a wrong field', async () => {
@@ -84,7 +111,9 @@ describe('TwitchEventSubModule options and handler discovery', () => {
       @OnTwitchEvent('stream.online', { version: '1', condition: { broadcasterUserId: 7 } as never })
       online() {}
     }
-    await expect(boot(TwitchEventSubModule.forRoot({ webhook }), [BadCondition])).rejects.toThrow(/BadCondition\.online: condition.broadcasterUserId/);
+    await expect(boot(TwitchEventSubModule.forRoot({ webhook }), [BadCondition])).rejects.toThrow(
+      /BadCondition\.online: condition.broadcasterUserId/,
+    );
   });
 
   it('forRootAsync with ConfigService: options and a condition factory resolved from config', async () => {
@@ -118,7 +147,12 @@ describe('TwitchEventSubModule options and handler discovery', () => {
     );
     try {
       expect(app.get(TwitchEventSubService).wanted()).toEqual([
-        expect.objectContaining({ type: 'stream.online', version: '1', condition: { broadcaster_user_id: '4711' }, source: 'FromConfig.online' }),
+        expect.objectContaining({
+          type: 'stream.online',
+          version: '1',
+          condition: { broadcaster_user_id: '4711' },
+          source: 'FromConfig.online',
+        }),
       ]);
     } finally {
       await app.close();
@@ -143,7 +177,10 @@ describe('TwitchEventSubModule options and handler discovery', () => {
     const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false, rawBody: true });
     await app.listen(port, '127.0.0.1');
     try {
-      const req = signedRequest('webhook_callback_verification', { challenge: 'abc123', subscription: example('stream.online.v1').subscription });
+      const req = signedRequest('webhook_callback_verification', {
+        challenge: 'abc123',
+        subscription: example('stream.online.v1').subscription,
+      });
       const res = await post(`http://127.0.0.1:${port}/hooks/twitch`, req);
       expect(res).toMatchObject({ status: 200, body: 'abc123' });
       expect((await post(`http://127.0.0.1:${port}/eventsub`, req)).status).toBe(404);

@@ -4,7 +4,10 @@ import { Injectable } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OnTwitchEvent } from '../../lib/eventsub/decorators/on-twitch-event.decorator.js';
 import { TwitchEventSubService } from '../../lib/eventsub/twitch-eventsub.service.js';
-import { TwitchEventSubCostExceededException, TwitchEventSubMissingAuthorizationException } from '../../lib/eventsub/twitch-eventsub.exceptions.js';
+import {
+  TwitchEventSubCostExceededException,
+  TwitchEventSubMissingAuthorizationException,
+} from '../../lib/eventsub/twitch-eventsub.exceptions.js';
 import { FakeTwitch } from '../../lib/testing/fake-twitch/index.js';
 import { flushPrefix, REDIS_URL } from '../support/app.js';
 import { freePort } from '../support/net.js';
@@ -50,7 +53,14 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
   });
 
   const start = async (o: Partial<Parameters<typeof createEventSubApp>[0]> = {}) => {
-    const app = await createEventSubApp({ platform: 'express', fake, keyPrefix, redisUrl: REDIS_URL(), providers: [Handlers], ...o });
+    const app = await createEventSubApp({
+      platform: 'express',
+      fake,
+      keyPrefix,
+      redisUrl: REDIS_URL(),
+      providers: [Handlers],
+      ...o,
+    });
     apps.push(app);
     return app;
   };
@@ -98,14 +108,22 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     const port = await freePort();
     const callback = `http://127.0.0.1:${port}/eventsub`;
     const adopted = seed('stream.online', '1', { broadcaster_user_id: '1337' }, callback);
-    const failed = seed('channel.follow', '2', { broadcaster_user_id: '1337', moderator_user_id: '1337' }, callback, 'notification_failures_exceeded');
+    const failed = seed(
+      'channel.follow',
+      '2',
+      { broadcaster_user_id: '1337', moderator_user_id: '1337' },
+      callback,
+      'notification_failures_exceeded',
+    );
     const unwanted = seed('stream.online', '1', { broadcaster_user_id: '4242' }, callback);
     const foreign = seed('stream.online', '1', { broadcaster_user_id: '5151' }, 'https://other.example.com/eventsub');
     const a = await start({ port, eventSub: { reconcile: { onStartup: false } } });
 
     const report = await service(a).reconcile({ prune: true });
     expect(report.adopted).toEqual([expect.objectContaining({ type: 'stream.online', id: adopted })]);
-    expect(report.recreated).toEqual([expect.objectContaining({ type: 'channel.follow', status: 'notification_failures_exceeded' })]);
+    expect(report.recreated).toEqual([
+      expect.objectContaining({ type: 'channel.follow', status: 'notification_failures_exceeded' }),
+    ]);
     expect(report.recreated[0].id).not.toBe(failed);
     expect(report.pruned).toEqual([expect.objectContaining({ id: unwanted })]);
     expect(report.created).toEqual([]);
@@ -121,7 +139,11 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     // The adopted entry carries the existing subscription's id.
     expect(entry).toMatchObject({ type: 'stream.online', condition: { broadcaster_user_id: '6161' }, id: existing });
     expect(fake.requestsTo('POST', '/eventsub/subscriptions').at(-1)?.status).toBe(409);
-    expect(service(a).wanted().map((w) => w.condition.broadcaster_user_id)).toContain('6161');
+    expect(
+      service(a)
+        .wanted()
+        .map((w) => w.condition.broadcaster_user_id),
+    ).toContain('6161');
     // ... and unsubscribe deletes it and stops wanting it.
     expect(await service(a).unsubscribe('stream.online', '1', { broadcasterUserId: '6161' })).toBe(1);
     expect(fake.eventSub.subscriptions().some((s) => s.condition.broadcaster_user_id === '6161')).toBe(false);
@@ -133,7 +155,11 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     expect(report.created).toHaveLength(2);
     expect(report.failed).toHaveLength(1);
     const f = report.failed[0];
-    expect(f).toMatchObject({ type: 'channel.subscribe', reason: 'missing_authorization', scopes: [['channel:read:subscriptions']] });
+    expect(f).toMatchObject({
+      type: 'channel.subscribe',
+      reason: 'missing_authorization',
+      scopes: [['channel:read:subscriptions']],
+    });
     expect(f.error).toBeInstanceOf(TwitchEventSubMissingAuthorizationException);
     expect(f.authorizationUrl).toContain('scope=channel%3Aread%3Asubscriptions');
     expect(f.error.message).toContain('channel:read:subscriptions');
@@ -143,7 +169,9 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     );
     // A bad condition is refused before anything is sent.
     const before = fake.requests.length;
-    await expect(service(a).subscribe('stream.online', '1', { broadcasterUserId: 42 } as never)).rejects.toThrow(/broadcasterUserId/);
+    await expect(service(a).subscribe('stream.online', '1', { broadcasterUserId: 42 } as never)).rejects.toThrow(
+      /broadcasterUserId/,
+    );
     expect(fake.requests.length).toBe(before);
   });
 
@@ -154,10 +182,16 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     expect(first.id).toBeDefined();
     expect(service(a).cost).toEqual({ totalCost: 1, maxTotalCost: 1 });
     // Another unauthorized broadcaster would cost 1 more: a clear, typed error.
-    const error = await service(a).subscribe('stream.online', '1', { broadcasterUserId: '7002' }).catch((e: unknown) => e);
+    const error = await service(a)
+      .subscribe('stream.online', '1', { broadcasterUserId: '7002' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TwitchEventSubCostExceededException);
     expect((error as Error).message).toMatch(/total_cost 1 of max_total_cost 1/);
-    expect(service(a).wanted().some((w) => w.condition.broadcaster_user_id === '7002')).toBe(false);
+    expect(
+      service(a)
+        .wanted()
+        .some((w) => w.condition.broadcaster_user_id === '7002'),
+    ).toBe(false);
     // In a reconcile it is reported per subscription; subscriptions that cost 0 are still created.
     const report = await service(a).reconcile();
     expect(report.created.map((e) => e.type).sort()).toEqual(['channel.follow', 'stream.online']);
@@ -165,7 +199,7 @@ describe('EventSub subscription reconciler against the fake Twitch', () => {
     expect(report).toMatchObject({ totalCost: 1, maxTotalCost: 1, failed: [] });
   });
 
-  it("prune on one instance keeps the subscriptions another instance made at runtime", async () => {
+  it('prune on one instance keeps the subscriptions another instance made at runtime', async () => {
     const port = await freePort();
     const callbackUrl = `http://127.0.0.1:${port}/eventsub`;
     const off = { reconcile: { onStartup: false } };

@@ -65,7 +65,8 @@ describe.skipIf(!hasRedisServer())('EventSub claims while Redis is paused', () =
     await a.app.get(TwitchEventSubService).idle();
     await b.app.get(TwitchEventSubService).idle();
   };
-  const ids = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}-${i}-${Math.random().toString(36).slice(2)}`);
+  const ids = (tag: string, n: number) =>
+    Array.from({ length: n }, (_, i) => `${tag}-${i}-${Math.random().toString(36).slice(2)}`);
 
   it('claims through Redis, falls back to local claims while it is paused (bounded), and shares them again after', async () => {
     const before = ids('before', 30);

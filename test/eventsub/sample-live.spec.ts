@@ -54,7 +54,9 @@ describe.each(['websocket', 'webhook'] as const)('sample: live EventSub page wit
     } else {
       await app.get(TwitchEventSubTransportRunner).started();
       const sessionId = app.get(TwitchEventSubTransportRunner).sessionId;
-      const subs = [...fake.state.eventSubSubscriptions.values()].filter((s) => s.status === 'enabled' && s.transport.sessionId === sessionId);
+      const subs = [...fake.state.eventSubSubscriptions.values()].filter(
+        (s) => s.status === 'enabled' && s.transport.sessionId === sessionId,
+      );
       expect(subs).toHaveLength(4);
     }
   });
@@ -76,7 +78,12 @@ describe.each(['websocket', 'webhook'] as const)('sample: live EventSub page wit
       if (mode === 'websocket') await expect.poll(() => app.get(LiveFeed).recent().length).toBe(KINDS.indexOf(kind) + 1);
     }
     await app.get(TwitchEventSubService).idle();
-    const events = (await (await fetch(`${url}/events.json`)).json()) as { id: string; type: string; version: string; event: Record<string, unknown> }[];
+    const events = (await (await fetch(`${url}/events.json`)).json()) as {
+      id: string;
+      type: string;
+      version: string;
+      event: Record<string, unknown>;
+    }[];
     expect(events.map((e) => e.type)).toEqual(['channel.follow', 'channel.subscribe', 'channel.cheer', 'channel.chat.message']);
     expect(events[0]).toMatchObject({ version: '2', event: { broadcasterUserId: '141981764' } });
     expect(typeof events[0].event.followedAt).toBe('string');

@@ -71,7 +71,11 @@ export async function createEventSubApp(o: EventSubAppOptions): Promise<EventSub
   const app =
     o.platform === 'express'
       ? await NestFactory.create(AppModule, { logger: o.logger ?? false, abortOnError: false, rawBody: o.rawBody ?? true })
-      : await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: o.logger ?? false, abortOnError: false, rawBody: o.rawBody ?? true });
+      : await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
+          logger: o.logger ?? false,
+          abortOnError: false,
+          rawBody: o.rawBody ?? true,
+        });
   if (o.listen !== false) await app.listen(port, '127.0.0.1');
   return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
@@ -95,12 +99,17 @@ export function signedRequest(
       'Twitch-Eventsub-Message-Timestamp': timestamp,
       'Twitch-Eventsub-Message-Signature': signTwitchEventSubMessage(opts.secret ?? SECRET, messageId, timestamp, json),
       'Twitch-Eventsub-Subscription-Type': String((body as { subscription?: { type?: string } }).subscription?.type ?? ''),
-      'Twitch-Eventsub-Subscription-Version': String((body as { subscription?: { version?: string } }).subscription?.version ?? ''),
+      'Twitch-Eventsub-Subscription-Version': String(
+        (body as { subscription?: { version?: string } }).subscription?.version ?? '',
+      ),
     },
   };
 }
 
-export async function post(url: string, req: { headers: Record<string, string>; body: string }): Promise<{ status: number; body: string; contentType: string | null }> {
+export async function post(
+  url: string,
+  req: { headers: Record<string, string>; body: string },
+): Promise<{ status: number; body: string; contentType: string | null }> {
   const res = await fetch(url, { method: 'POST', headers: req.headers, body: req.body });
   return { status: res.status, body: await res.text(), contentType: res.headers.get('content-type') };
 }

@@ -9,7 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchUserTokenService } from '../../lib/auth/twitch-user-token.service.js';
 import { OnTwitchEvent } from '../../lib/eventsub/decorators/on-twitch-event.decorator.js';
 import type { TwitchEventSubModuleOptions } from '../../lib/eventsub/interfaces/twitch-eventsub-options.interface.js';
-import type { TwitchEventSubNotification, TwitchEventSubSubscriptionInfo } from '../../lib/eventsub/interfaces/twitch-eventsub-message.interface.js';
+import type {
+  TwitchEventSubNotification,
+  TwitchEventSubSubscriptionInfo,
+} from '../../lib/eventsub/interfaces/twitch-eventsub-message.interface.js';
 import { TwitchEventSubTransportRunner } from '../../lib/eventsub/transports/twitch-eventsub-transport.runner.js';
 import { TwitchEventSubConfigError } from '../../lib/eventsub/twitch-eventsub.exceptions.js';
 import { resolveEventSubOptions } from '../../lib/eventsub/twitch-eventsub.options.js';
@@ -32,7 +35,10 @@ interface Seen {
 function handlers(instance: string, seen: Seen[], revoked: TwitchEventSubSubscriptionInfo[]) {
   @Injectable()
   class Handlers {
-    @OnTwitchEvent('channel.follow', { version: '2', condition: { broadcasterUserId: USER.userId, moderatorUserId: USER.userId } })
+    @OnTwitchEvent('channel.follow', {
+      version: '2',
+      condition: { broadcasterUserId: USER.userId, moderatorUserId: USER.userId },
+    })
     follow(event: ChannelFollowEvent, n: TwitchEventSubNotification) {
       seen.push({ instance, messageId: n.messageId, transport: n.transport, event });
     }
@@ -86,7 +92,9 @@ describe('TwitchEventSubModule options: transports', () => {
   const resolve = (o: unknown) => resolveEventSubOptions(o as TwitchEventSubModuleOptions, '/eventsub');
 
   it('defaults to webhook when a webhook is given, else websocket; every bad value names its option', () => {
-    expect(resolve({ webhook: { callbackUrl: 'https://example.com/eventsub', secret: 'x'.repeat(12) } }).transport).toBe('webhook');
+    expect(resolve({ webhook: { callbackUrl: 'https://example.com/eventsub', secret: 'x'.repeat(12) } }).transport).toBe(
+      'webhook',
+    );
     const ws = resolve({ websocket: { userId: USER.userId } });
     expect(ws.transport).toBe('websocket');
     expect(ws.websocket).toMatchObject({ url: 'wss://eventsub.wss.twitch.tv/ws', userId: USER.userId, keepaliveMarginMs: 3_000 });
@@ -106,9 +114,15 @@ describe('TwitchEventSubModule options: transports', () => {
       [{ websocket: { userId: USER.userId, keepaliveTimeoutSeconds: 5 } }, /option "websocket.keepaliveTimeoutSeconds"/],
       [{ transport: 'conduit', conduit: { heartbeatMs: 1_000, leaseMs: 1_000 } }, /option "conduit.leaseMs" must be greater/],
       [{ transport: 'conduit', conduit: { shardCount: 0 } }, /option "conduit.shardCount"/],
-      [{ transport: 'conduit', conduit: { shardTransport: 'webhook' } }, /option "webhook" is required with conduit.shardTransport/],
+      [
+        { transport: 'conduit', conduit: { shardTransport: 'webhook' } },
+        /option "webhook" is required with conduit.shardTransport/,
+      ],
       [{ transport: 'webhook' }, /option "webhook" is required with transport "webhook"/],
-      [{ transport: 'conduit', websocket: { userId: USER.userId } }, /option "websocket" is only read with transport "websocket"/],
+      [
+        { transport: 'conduit', websocket: { userId: USER.userId } },
+        /option "websocket" is only read with transport "websocket"/,
+      ],
     ];
     for (const [input, message] of bad) expect(() => resolve(input), JSON.stringify(input)).toThrow(message);
     expect(() => resolve({ transport: 'webhook' })).toThrow(TwitchEventSubConfigError);
@@ -144,11 +158,16 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
     app = await createApp(
       fake,
       keyPrefix,
-      { transport: 'websocket', websocket: { userId: USER.userId, url: fake.eventSubWsUrl, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100 } },
+      {
+        transport: 'websocket',
+        websocket: { userId: USER.userId, url: fake.eventSubWsUrl, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100 },
+      },
       handlers('a', seen, revoked),
       async (a) => {
         const issued = fake.issueUserToken({ ...USER, scopes: ['moderator:read:followers'] });
-        await a.get(TwitchUserTokenService).save({ ...issued, scopes: ['moderator:read:followers'] as never, tokenType: 'bearer' });
+        await a
+          .get(TwitchUserTokenService)
+          .save({ ...issued, scopes: ['moderator:read:followers'] as never, tokenType: 'bearer' });
       },
       port,
     );
@@ -164,7 +183,11 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
     const runner = await start();
     const first = runner.sessionId!;
     expect(first).toBeDefined();
-    expect(subsOn(first).map((s) => s.type).sort()).toEqual(['channel.follow', 'stream.online']);
+    expect(
+      subsOn(first)
+        .map((s) => s.type)
+        .sort(),
+    ).toEqual(['channel.follow', 'stream.online']);
     // No webhook reconcile ran: nothing was listed.
     expect(fake.requestsTo('GET', '/eventsub/subscriptions')).toHaveLength(0);
     const follow = subsOn(first).find((s) => s.type === 'channel.follow')!;
@@ -200,7 +223,14 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
   it('the same message id arriving twice (at-least-once) on a fresh session is handled once (the claim in Redis)', async () => {
     const runner = await start();
     const online = subsOn(runner.sessionId).find((s) => s.type === 'stream.online')!;
-    const event = { id: '1', broadcaster_user_id: USER.userId, broadcaster_user_login: USER.login, broadcaster_user_name: 'TwitchDev', type: 'live', started_at: '2026-01-02T03:04:05Z' };
+    const event = {
+      id: '1',
+      broadcaster_user_id: USER.userId,
+      broadcaster_user_login: USER.login,
+      broadcaster_user_name: 'TwitchDev',
+      type: 'live',
+      started_at: '2026-01-02T03:04:05Z',
+    };
     const messageId = `dup-${Math.random().toString(36).slice(2)}`;
     fake.eventSubWs.emit(online.id, event, { messageId });
     await expect.poll(() => seen.length).toBe(1);
@@ -230,7 +260,7 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
     expect(fake.requestsTo('POST', '/eventsub/subscriptions').length).toBe(creates + 1);
   });
 
-  it('without websocket.userId: one session per user named in the conditions, each subscribed with that user\'s token', async () => {
+  it("without websocket.userId: one session per user named in the conditions, each subscribed with that user's token", async () => {
     const OTHER = { userId: '12826', login: 'twitch' };
     app = await createApp(
       fake,
@@ -242,7 +272,10 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
       },
       handlers('a', seen, revoked),
       async (a) => {
-        for (const [user, scopes] of [[USER, ['moderator:read:followers']], [OTHER, []]] as const) {
+        for (const [user, scopes] of [
+          [USER, ['moderator:read:followers']],
+          [OTHER, []],
+        ] as const) {
           const issued = fake.issueUserToken({ ...user, scopes: [...scopes] });
           await a.get(TwitchUserTokenService).save({ ...issued, scopes: [...scopes] as never, tokenType: 'bearer' });
         }
@@ -256,7 +289,9 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
     expect(mine.map((s) => s.type).sort()).toEqual(['channel.follow', 'stream.online']);
     expect(mine.every((s) => s.ownerUserId === USER.userId)).toBe(true);
     const theirs = subsOn(sessions.get(OTHER.userId));
-    expect(theirs.map((s) => [s.type, s.condition.broadcaster_user_id, s.ownerUserId])).toEqual([['stream.online', OTHER.userId, OTHER.userId]]);
+    expect(theirs.map((s) => [s.type, s.condition.broadcaster_user_id, s.ownerUserId])).toEqual([
+      ['stream.online', OTHER.userId, OTHER.userId],
+    ]);
   });
 
   it('a first connection that fails is tried again with the backoff; app.close() stops the retries at once', async () => {
@@ -264,7 +299,15 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
     app = await createApp(
       fake,
       keyPrefix,
-      { transport: 'websocket', websocket: { userId: USER.userId, url: `ws://127.0.0.1:${closedPort}/ws`, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 50 } },
+      {
+        transport: 'websocket',
+        websocket: {
+          userId: USER.userId,
+          url: `ws://127.0.0.1:${closedPort}/ws`,
+          reconnectBaseDelayMs: 20,
+          reconnectMaxDelayMs: 50,
+        },
+      },
       handlers('a', seen, revoked),
     );
     const runner = app.get(TwitchEventSubTransportRunner);
@@ -284,13 +327,19 @@ describe('TwitchEventSubModule with transport "websocket"', () => {
   it('reconcile() and subscribe() refuse clearly (the session makes its own subscriptions); no webhook route; app.close() closes the session', async () => {
     const port = await freePort();
     const runner = await start(port);
-    const res = await fetch(`http://127.0.0.1:${port}/eventsub`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const res = await fetch(`http://127.0.0.1:${port}/eventsub`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(404);
     expect(await res.text()).toContain('No EventSub webhook is configured');
     const sessionId = runner.sessionId!;
     const service = app!.get(TwitchEventSubService);
     await expect(service.reconcile()).rejects.toThrow(/reconcile\(\) manages webhook subscriptions; with transport "websocket"/);
-    await expect(service.subscribe('stream.offline', '1', { broadcasterUserId: USER.userId })).rejects.toThrow(TwitchEventSubConfigError);
+    await expect(service.subscribe('stream.offline', '1', { broadcasterUserId: USER.userId })).rejects.toThrow(
+      TwitchEventSubConfigError,
+    );
     await app!.close();
     app = undefined;
     await expect.poll(() => fake.eventSubWs.sessions.get(sessionId)?.status).toBe('closed');
@@ -346,7 +395,9 @@ describe('TwitchEventSubModule with transport "conduit": two instances on one Re
     const open = () => new Set(fake.eventSubWs.openSessions().map((s) => s.id));
     const served = () => conduit().shards.every((s) => s.status === 'enabled' && open().has(s.transport.sessionId ?? ''));
     await expect
-      .poll(() => served() && ra.conduitStatus()!.shards.length === 2 && rb.conduitStatus()!.shards.length === 2, { timeout: 10_000 })
+      .poll(() => served() && ra.conduitStatus()!.shards.length === 2 && rb.conduitStatus()!.shards.length === 2, {
+        timeout: 10_000,
+      })
       .toBe(true);
 
     // Once against the conduit, with the app token: the 12 wanted plus conduit.shard.disabled.
@@ -443,7 +494,9 @@ describe('TwitchEventSubModule with transport "conduit" and webhook shards', () 
     const conduit = () => fake.eventSubWs.conduits.get(conduitId)!;
     // Enabled only once the receiver answered each shard's challenge (`conduit_shard` in the body).
     await expect.poll(() => conduit().shards.map((s) => s.status), { timeout: 10_000 }).toEqual(['enabled', 'enabled']);
-    const sub = [...fake.state.eventSubSubscriptions.values()].find((s) => s.transport.conduitId === conduitId && s.type === 'stream.online')!;
+    const sub = [...fake.state.eventSubSubscriptions.values()].find(
+      (s) => s.transport.conduitId === conduitId && s.type === 'stream.online',
+    )!;
     const record = fake.eventSubWs.emit(sub.id, {
       id: '9',
       broadcaster_user_id: USER.userId,

@@ -1,8 +1,15 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OnTwitchEvent, OnTwitchNotification, OnTwitchRevocation } from '../../lib/eventsub/decorators/on-twitch-event.decorator.js';
-import type { TwitchEventSubNotification, TwitchEventSubSubscriptionInfo } from '../../lib/eventsub/interfaces/twitch-eventsub-message.interface.js';
+import {
+  OnTwitchEvent,
+  OnTwitchNotification,
+  OnTwitchRevocation,
+} from '../../lib/eventsub/decorators/on-twitch-event.decorator.js';
+import type {
+  TwitchEventSubNotification,
+  TwitchEventSubSubscriptionInfo,
+} from '../../lib/eventsub/interfaces/twitch-eventsub-message.interface.js';
 import type { TwitchEventSubHandlerErrorContext } from '../../lib/eventsub/interfaces/twitch-eventsub-options.interface.js';
 import { TwitchEventSubService } from '../../lib/eventsub/twitch-eventsub.service.js';
 import {
@@ -124,7 +131,13 @@ describe.each<Platform>(['express', 'fastify'])('EventSub webhook on %s', (platf
   it("delivers each of Twitch's example payloads to its typed handler", async () => {
     fresh();
     slow.open();
-    for (const name of ['channel.follow.v2', 'stream.online.v1', 'channel.subscribe.v1', 'channel.cheer.v1', 'channel.chat.message.v1']) {
+    for (const name of [
+      'channel.follow.v2',
+      'stream.online.v1',
+      'channel.subscribe.v1',
+      'channel.cheer.v1',
+      'channel.chat.message.v1',
+    ]) {
       const { subscription, event } = example(name);
       const [d] = await fake.eventSub.emit(String(subscription.type), event);
       expect(d?.status, name).toBe(204);
@@ -266,7 +279,13 @@ describe('EventSub webhook without rawBody', () => {
   it('answers 500 saying rawBody: true is needed (fastify)', async () => {
     const fake = await FakeTwitch.start();
     const keyPrefix = `t-eventsub-webhook-raw-${Math.random().toString(36).slice(2)}:`;
-    const t = await createEventSubApp({ platform: 'fastify', fake, keyPrefix, rawBody: false, eventSub: { reconcile: { onStartup: false } } });
+    const t = await createEventSubApp({
+      platform: 'fastify',
+      fake,
+      keyPrefix,
+      rawBody: false,
+      eventSub: { reconcile: { onStartup: false } },
+    });
     try {
       const res = await post(`${t.url}/eventsub`, signedRequest('notification', example('channel.follow.v2')));
       expect(res.status).toBe(500);
@@ -280,7 +299,13 @@ describe('EventSub webhook without rawBody', () => {
   it('works on express: the module reads the webhook body itself', async () => {
     const fake = await FakeTwitch.start();
     const keyPrefix = `t-eventsub-webhook-raw-${Math.random().toString(36).slice(2)}:`;
-    const t = await createEventSubApp({ platform: 'express', fake, keyPrefix, rawBody: false, eventSub: { reconcile: { onStartup: false } } });
+    const t = await createEventSubApp({
+      platform: 'express',
+      fake,
+      keyPrefix,
+      rawBody: false,
+      eventSub: { reconcile: { onStartup: false } },
+    });
     const seen: TwitchEventSubNotification[] = [];
     t.app.get(TwitchEventSubService).onNotification((n) => {
       seen.push(n);

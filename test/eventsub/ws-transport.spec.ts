@@ -1,7 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { TwitchUserTokenService } from '../../lib/auth/twitch-user-token.service.js';
-import type { TwitchEventSubDelivery, TwitchEventSubWantedSubscription } from '../../lib/eventsub/transports/twitch-eventsub-transport.interface.js';
+import type {
+  TwitchEventSubDelivery,
+  TwitchEventSubWantedSubscription,
+} from '../../lib/eventsub/transports/twitch-eventsub-transport.interface.js';
 import { TwitchEventSubLimitException } from '../../lib/eventsub/websocket/twitch-eventsub-limit.exception.js';
 import {
   TWITCH_EVENTSUB_WS_CLOSE_CODES,
@@ -17,7 +20,11 @@ const FOLLOW: TwitchEventSubWantedSubscription = {
   version: '2',
   condition: { broadcaster_user_id: USER.userId, moderator_user_id: USER.userId },
 };
-const ONLINE: TwitchEventSubWantedSubscription = { type: 'stream.online', version: '1', condition: { broadcaster_user_id: USER.userId } };
+const ONLINE: TwitchEventSubWantedSubscription = {
+  type: 'stream.online',
+  version: '1',
+  condition: { broadcaster_user_id: USER.userId },
+};
 
 describe('EventSub WebSocket transport', () => {
   let fake: FakeTwitch;
@@ -44,7 +51,9 @@ describe('EventSub WebSocket transport', () => {
     });
     const issued = fake.issueUserToken({ ...USER, scopes: ['moderator:read:followers'] });
     accessToken = issued.accessToken;
-    await t.app.get(TwitchUserTokenService).save({ ...issued, scopes: ['moderator:read:followers'] as never, tokenType: 'bearer' });
+    await t.app
+      .get(TwitchUserTokenService)
+      .save({ ...issued, scopes: ['moderator:read:followers'] as never, tokenType: 'bearer' });
   });
   afterEach(async () => {
     await Promise.all(transports.splice(0).map((x) => x.stop()));
@@ -114,7 +123,9 @@ describe('EventSub WebSocket transport', () => {
   it('the fake closes a session nobody subscribed on with 4003 after the deadline', async () => {
     fake.eventSubWs.configure({ subscribeDeadlineMs: 300 });
     const ws = new WebSocket(fake.eventSubWsUrl);
-    const welcome = await new Promise<{ metadata: { message_type: string } }>((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
+    const welcome = await new Promise<{ metadata: { message_type: string } }>((resolve) =>
+      ws.once('message', (d) => resolve(JSON.parse(d.toString()))),
+    );
     expect(welcome.metadata.message_type).toBe('session_welcome');
     const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
     expect(code).toBe(4003);
@@ -127,7 +138,9 @@ describe('EventSub WebSocket transport', () => {
     const first = x.sessionId!;
     fake.eventSubWs.stallKeepalives(first);
     const stalledAt = Date.now();
-    await expect.poll(() => x.sessionId !== undefined && x.sessionId !== first && subsOn(x.sessionId).length === 2, { timeout: 8_000 }).toBe(true);
+    await expect
+      .poll(() => x.sessionId !== undefined && x.sessionId !== first && subsOn(x.sessionId).length === 2, { timeout: 8_000 })
+      .toBe(true);
     // Declared lost after the 1 s window plus the 0.5 s margin, not before.
     expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(1_400);
     expect(closes[0]).toMatchObject({ code: 1006, sessionId: first });
@@ -166,7 +179,9 @@ describe('EventSub WebSocket transport', () => {
     // The client closed the old socket itself (1000), before the 4004 grace ran out.
     expect(fake.eventSubWs.sessions.get(first)?.closeCode).toBe(1000);
     // ... and only once the new session had its welcome.
-    expect(fake.eventSubWs.sessions.get(first)!.closedAt).toBeGreaterThanOrEqual(fake.eventSubWs.sessions.get(x.sessionId!)!.welcomedAt);
+    expect(fake.eventSubWs.sessions.get(first)!.closedAt).toBeGreaterThanOrEqual(
+      fake.eventSubWs.sessions.get(x.sessionId!)!.welcomedAt,
+    );
     const bySession = new Map<string, number>();
     for (const d of deliveries) bySession.set(d.sessionId!, (bySession.get(d.sessionId!) ?? 0) + 1);
     expect(bySession.get(first)).toBeGreaterThan(0);
@@ -182,8 +197,12 @@ describe('EventSub WebSocket transport', () => {
       const first = x.sessionId!;
       const before = fake.requestsTo('POST', '/eventsub/subscriptions').length;
       fake.eventSubWs.closeSession(first, code);
-      await expect.poll(() => x.sessionId !== undefined && x.sessionId !== first && subsOn(x.sessionId).length === 2, { timeout: 5_000 }).toBe(true);
-      expect(closes).toEqual([{ code, reason: expect.any(String), sessionId: first, action: TWITCH_EVENTSUB_WS_CLOSE_CODES[code].action }]);
+      await expect
+        .poll(() => x.sessionId !== undefined && x.sessionId !== first && subsOn(x.sessionId).length === 2, { timeout: 5_000 })
+        .toBe(true);
+      expect(closes).toEqual([
+        { code, reason: expect.any(String), sessionId: first, action: TWITCH_EVENTSUB_WS_CLOSE_CODES[code].action },
+      ]);
       expect(fake.requestsTo('POST', '/eventsub/subscriptions').length).toBe(before + 2);
       const online = subsOn(x.sessionId).find((s) => s.type === 'stream.online')!;
       fake.eventSubWs.emit(online.id, { broadcaster_user_id: USER.userId });
@@ -203,7 +222,9 @@ describe('EventSub WebSocket transport', () => {
     // The refused target changed nothing: the old session still works.
     expect(fake.eventSubWs.emit(online.id, { broadcaster_user_id: USER.userId }).outcome).toBe('delivered');
     await expect.poll(() => deliveries.length).toBe(1);
-    await expect.poll(() => x.sessionId !== undefined && x.sessionId !== first && subsOn(x.sessionId).length === 2, { timeout: 5_000 }).toBe(true);
+    await expect
+      .poll(() => x.sessionId !== undefined && x.sessionId !== first && subsOn(x.sessionId).length === 2, { timeout: 5_000 })
+      .toBe(true);
     expect(closes).toEqual([{ code: 4004, reason: expect.any(String), sessionId: first, action: 'reconnect-now' }]);
     // The refused socket never got a session: only the old and the fresh one exist.
     expect([...fake.eventSubWs.sessions.keys()].filter((id) => !known.has(id)).sort()).toEqual([first, x.sessionId].sort());
@@ -211,14 +232,18 @@ describe('EventSub WebSocket transport', () => {
   });
 
   it('backs off between repeated failures', async () => {
-    const { x, closes } = transport({ connection: { url: fake.eventSubWsUrl, reconnectBaseDelayMs: 200, reconnectMaxDelayMs: 2_000, keepaliveMarginMs: 500 } });
+    const { x, closes } = transport({
+      connection: { url: fake.eventSubWsUrl, reconnectBaseDelayMs: 200, reconnectMaxDelayMs: 2_000, keepaliveMarginMs: 500 },
+    });
     await x.start();
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const id = x.sessionId!;
       fake.eventSubWs.closeSession(id, 4000);
       times.push(Date.now());
-      await expect.poll(() => x.sessionId !== undefined && x.sessionId !== id && subsOn(x.sessionId).length === 2, { timeout: 8_000 }).toBe(true);
+      await expect
+        .poll(() => x.sessionId !== undefined && x.sessionId !== id && subsOn(x.sessionId).length === 2, { timeout: 8_000 })
+        .toBe(true);
       times[i] = Date.now() - times[i];
     }
     expect(closes.map((c) => c.action)).toEqual(['reconnect-backoff', 'reconnect-backoff', 'reconnect-backoff']);
@@ -233,8 +258,12 @@ describe('EventSub WebSocket transport', () => {
     const first = x.sessionId!;
     fake.expireToken(accessToken);
     x.recycle();
-    await expect.poll(() => x.sessionId !== undefined && x.sessionId !== first && subsOn(x.sessionId).length === 2, { timeout: 8_000 }).toBe(true);
-    const refreshes = fake.requestsTo('POST', '/oauth2/token').filter((r) => (r.body as Record<string, string>).grant_type === 'refresh_token');
+    await expect
+      .poll(() => x.sessionId !== undefined && x.sessionId !== first && subsOn(x.sessionId).length === 2, { timeout: 8_000 })
+      .toBe(true);
+    const refreshes = fake
+      .requestsTo('POST', '/oauth2/token')
+      .filter((r) => (r.body as Record<string, string>).grant_type === 'refresh_token');
     expect(refreshes).toHaveLength(1);
     const stored = await t.app.get(TwitchUserTokenService).get(USER.userId);
     expect(stored?.accessToken).not.toBe(accessToken);
@@ -259,9 +288,14 @@ describe('EventSub WebSocket transport', () => {
     });
 
     it('a fourth connection for one user in this process: refused before connecting', async () => {
-      for (let i = 0; i < 3; i++) await transport({ subscriptions: [{ ...ONLINE, condition: { broadcaster_user_id: String(2000 + i) } }] }).x.start();
+      for (let i = 0; i < 3; i++)
+        await transport({ subscriptions: [{ ...ONLINE, condition: { broadcaster_user_id: String(2000 + i) } }] }).x.start();
       const sessions = fake.eventSubWs.openSessions().length;
-      await expect(transport().x.start()).rejects.toMatchObject({ limit: 'connections', max: 3, message: expect.stringMatching(/at most 3 WebSocket connections/) });
+      await expect(transport().x.start()).rejects.toMatchObject({
+        limit: 'connections',
+        max: 3,
+        message: expect.stringMatching(/at most 3 WebSocket connections/),
+      });
       expect(fake.eventSubWs.openSessions()).toHaveLength(sessions);
     });
 
@@ -280,7 +314,9 @@ describe('EventSub WebSocket transport', () => {
     it('max_total_cost exceeded: a clear error naming the limit, no token in it', async () => {
       // Conditions naming other broadcasters cost 1 each; the eleventh goes over 10.
       const costly = Array.from({ length: 11 }, (_, i) => ({ ...ONLINE, condition: { broadcaster_user_id: String(3000 + i) } }));
-      const error = await transport({ subscriptions: costly, subscribeConcurrency: 1 }).x.start().catch((e: unknown) => e);
+      const error = await transport({ subscriptions: costly, subscribeConcurrency: 1 })
+        .x.start()
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TwitchEventSubLimitException);
       expect(error).toMatchObject({ limit: 'cost', max: 10 });
       expect((error as Error).message).toMatch(/max_total_cost \(10\)/);

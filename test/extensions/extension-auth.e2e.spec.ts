@@ -65,7 +65,9 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchExtensionAuth on %s', (p
     app = await createHttpApp(platform, fake, {
       keyPrefix: prefix,
       controllers: [EbsController],
-      imports: [TwitchExtensionModule.forRoot({ secret: ext.currentSecret, clockSkewMs: 30_000, fetchSecrets: false, isGlobal: true })],
+      imports: [
+        TwitchExtensionModule.forRoot({ secret: ext.currentSecret, clockSkewMs: 30_000, fetchSecrets: false, isGlobal: true }),
+      ],
     });
     await app.listen(0, '127.0.0.1');
   });
@@ -76,22 +78,25 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchExtensionAuth on %s', (p
     await flushPrefix(prefix);
   });
 
-  it.each(['broadcaster', 'moderator', 'viewer', 'external'] as const)('lets a valid %s JWT through and exposes its claims', async (role) => {
-    const userId = role === 'broadcaster' ? CHANNEL : VIEWER;
-    const jwt = ext.issueJwt({ channelId: CHANNEL, role, userId });
-    const res = await http().get('/ebs/whoami').set('Authorization', `Bearer ${jwt}`).expect(200);
-    expect(res.body.hasToken).toBe(true);
-    expect(res.body.viewer).toEqual({
-      channelId: CHANNEL,
-      opaqueUserId: `U${userId}`,
-      userId,
-      role,
-      isUnlinked: false,
-      pubsubPerms: claimsOf(jwt).pubsub_perms,
-      expiresAt: new Date((claimsOf(jwt).exp as number) * 1000).toISOString(),
-    });
-    expect(JSON.stringify(res.body)).not.toContain(jwt);
-  });
+  it.each(['broadcaster', 'moderator', 'viewer', 'external'] as const)(
+    'lets a valid %s JWT through and exposes its claims',
+    async (role) => {
+      const userId = role === 'broadcaster' ? CHANNEL : VIEWER;
+      const jwt = ext.issueJwt({ channelId: CHANNEL, role, userId });
+      const res = await http().get('/ebs/whoami').set('Authorization', `Bearer ${jwt}`).expect(200);
+      expect(res.body.hasToken).toBe(true);
+      expect(res.body.viewer).toEqual({
+        channelId: CHANNEL,
+        opaqueUserId: `U${userId}`,
+        userId,
+        role,
+        isUnlinked: false,
+        pubsubPerms: claimsOf(jwt).pubsub_perms,
+        expiresAt: new Date((claimsOf(jwt).exp as number) * 1000).toISOString(),
+      });
+      expect(JSON.stringify(res.body)).not.toContain(jwt);
+    },
+  );
 
   it('gives one field with @TwitchExtensionUser(field)', async () => {
     const jwt = ext.issueJwt({ channelId: CHANNEL });
@@ -105,8 +110,12 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchExtensionAuth on %s', (p
 
   it('refuses an Authorization that is not Bearer <JWT> (401 malformed_authorization)', async () => {
     const jwt = ext.issueJwt({ channelId: CHANNEL });
-    expect((await http().get('/ebs/whoami').set('Authorization', `Basic ${jwt}`).expect(401)).body.reason).toBe('malformed_authorization');
-    expect((await http().get('/ebs/whoami').set('Authorization', 'Bearer not-a-jwt').expect(401)).body.reason).toBe('malformed_authorization');
+    expect((await http().get('/ebs/whoami').set('Authorization', `Basic ${jwt}`).expect(401)).body.reason).toBe(
+      'malformed_authorization',
+    );
+    expect((await http().get('/ebs/whoami').set('Authorization', 'Bearer not-a-jwt').expect(401)).body.reason).toBe(
+      'malformed_authorization',
+    );
   });
 
   it('refuses an expired JWT (401 expired_token) but tolerates clockSkewMs', async () => {
@@ -119,7 +128,9 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchExtensionAuth on %s', (p
 
   it('refuses a JWT without exp (401 missing_expiry)', async () => {
     const jwt = signFakeExtensionJwt({ channel_id: CHANNEL, opaque_user_id: 'A1', role: 'viewer' }, ext.currentSecret);
-    expect((await http().get('/ebs/whoami').set('Authorization', `Bearer ${jwt}`).expect(401)).body.reason).toBe('missing_expiry');
+    expect((await http().get('/ebs/whoami').set('Authorization', `Bearer ${jwt}`).expect(401)).body.reason).toBe(
+      'missing_expiry',
+    );
   });
 
   it('refuses a JWT signed with another secret (401 invalid_signature), without naming any secret', async () => {
@@ -136,7 +147,10 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchExtensionAuth on %s', (p
   it('refuses alg "none" (401 unsupported_algorithm)', async () => {
     const claims = claimsOf(ext.issueJwt({ channelId: CHANNEL, role: 'broadcaster', userId: CHANNEL }));
     for (const alg of ['none', 'None', 'NONE']) {
-      const res = await http().get('/ebs/whoami').set('Authorization', `Bearer ${unsigned({ alg, typ: 'JWT' }, claims)}`).expect(401);
+      const res = await http()
+        .get('/ebs/whoami')
+        .set('Authorization', `Bearer ${unsigned({ alg, typ: 'JWT' }, claims)}`)
+        .expect(401);
       expect(res.body.reason).toBe('unsupported_algorithm');
     }
   });
@@ -145,9 +159,13 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchExtensionAuth on %s', (p
     const claims = claimsOf(ext.issueJwt({ channelId: CHANNEL, role: 'broadcaster', userId: CHANNEL }));
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const rsa = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT' }).sign(privateKey);
-    expect((await http().get('/ebs/whoami').set('Authorization', `Bearer ${rsa}`).expect(401)).body.reason).toBe('unsupported_algorithm');
+    expect((await http().get('/ebs/whoami').set('Authorization', `Bearer ${rsa}`).expect(401)).body.reason).toBe(
+      'unsupported_algorithm',
+    );
     const confused = signFakeExtensionJwt(claims, ext.currentSecret, { alg: 'RS256', typ: 'JWT' });
-    expect((await http().get('/ebs/whoami').set('Authorization', `Bearer ${confused}`).expect(401)).body.reason).toBe('unsupported_algorithm');
+    expect((await http().get('/ebs/whoami').set('Authorization', `Bearer ${confused}`).expect(401)).body.reason).toBe(
+      'unsupported_algorithm',
+    );
   });
 
   it('refuses a tampered payload (401 invalid_signature)', async () => {
@@ -168,7 +186,9 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchExtensionAuth on %s', (p
 
   it('with linkedUser, refuses a viewer who did not share their identity (403 identity_not_shared)', async () => {
     const anonymous = ext.issueJwt({ channelId: CHANNEL, role: 'viewer' });
-    expect((await http().get('/ebs/linked').set('Authorization', `Bearer ${anonymous}`).expect(403)).body.reason).toBe('identity_not_shared');
+    expect((await http().get('/ebs/linked').set('Authorization', `Bearer ${anonymous}`).expect(403)).body.reason).toBe(
+      'identity_not_shared',
+    );
     const unlinked = ext.issueJwt({ channelId: CHANNEL, role: 'viewer', opaqueUserId: 'UXYZ', isUnlinked: true });
     const res = await http().get('/ebs/linked').set('Authorization', `Bearer ${unlinked}`).expect(403);
     expect(res.body.reason).toBe('identity_not_shared');
@@ -178,6 +198,8 @@ describe.each<Platform>(['express', 'fastify'])('@TwitchExtensionAuth on %s', (p
 
   it('refuses a JWT without Twitch claims (401 invalid_claims)', async () => {
     const jwt = ext.issueJwt({ channelId: CHANNEL, claims: { role: 'admin' } });
-    expect((await http().get('/ebs/whoami').set('Authorization', `Bearer ${jwt}`).expect(401)).body.reason).toBe('invalid_claims');
+    expect((await http().get('/ebs/whoami').set('Authorization', `Bearer ${jwt}`).expect(401)).body.reason).toBe(
+      'invalid_claims',
+    );
   });
 });

@@ -54,7 +54,12 @@ describe('TwitchExtensionService: EBS calls sign their own JWTs', () => {
   it('Send Extension PubSub Message to a channel: role external, the owner, channel_id and pubsub_perms.send', async () => {
     await ebs.sendPubSubMessage({ broadcasterId: CHANNEL, target: 'broadcast', message: { type: 'vote', option: 2 } });
     const claims = lastClaims('POST', '/extensions/pubsub');
-    expect(claims).toMatchObject({ role: 'external', user_id: OWNER, channel_id: CHANNEL, pubsub_perms: { send: ['broadcast'] } });
+    expect(claims).toMatchObject({
+      role: 'external',
+      user_id: OWNER,
+      channel_id: CHANNEL,
+      pubsub_perms: { send: ['broadcast'] },
+    });
     expectShortLived(claims);
     const accepted = ext.pubsubMessages.at(-1)!;
     expect(accepted).toMatchObject({ broadcasterId: CHANNEL, target: ['broadcast'], message: '{"type":"vote","option":2}' });
@@ -62,7 +67,10 @@ describe('TwitchExtensionService: EBS calls sign their own JWTs', () => {
 
   it('whispers to one viewer, and broadcasts globally with channel_id "all"', async () => {
     await ebs.sendPubSubMessage({ broadcasterId: CHANNEL, target: ['whisper-98765'], message: 'hi' });
-    expect(lastClaims('POST', '/extensions/pubsub')).toMatchObject({ channel_id: CHANNEL, pubsub_perms: { send: ['whisper-98765'] } });
+    expect(lastClaims('POST', '/extensions/pubsub')).toMatchObject({
+      channel_id: CHANNEL,
+      pubsub_perms: { send: ['whisper-98765'] },
+    });
     await ebs.sendPubSubMessage({ isGlobalBroadcast: true, target: 'global', message: 'to all' });
     expect(lastClaims('POST', '/extensions/pubsub')).toMatchObject({ channel_id: 'all', pubsub_perms: { send: ['global'] } });
     expect(ext.pubsubMessages.at(-1)).toMatchObject({ isGlobalBroadcast: true, target: ['global'], message: 'to all' });
@@ -78,7 +86,12 @@ describe('TwitchExtensionService: EBS calls sign their own JWTs', () => {
     expect(lastClaims('PUT', '/extensions/required_configuration')).toMatchObject({ role: 'external', user_id: OWNER });
     expect(ext.requiredConfigurations.get(CHANNEL)).toEqual({ extensionVersion: '0.0.1', requiredConfiguration: 'v2' });
 
-    await ebs.setConfigurationSegment({ segment: 'broadcaster', broadcasterId: CHANNEL, content: { color: 'red' }, version: '1' });
+    await ebs.setConfigurationSegment({
+      segment: 'broadcaster',
+      broadcasterId: CHANNEL,
+      content: { color: 'red' },
+      version: '1',
+    });
     expect(lastClaims('PUT', '/extensions/configurations')).toMatchObject({ role: 'external', user_id: OWNER });
     const segment = await ebs.getConfigurationSegment({ segment: 'broadcaster', broadcasterId: CHANNEL });
     expect(segment).toMatchObject({ segment: 'broadcaster', broadcasterId: CHANNEL, content: '{"color":"red"}', version: '1' });
@@ -88,21 +101,51 @@ describe('TwitchExtensionService: EBS calls sign their own JWTs', () => {
     // Every call went out with an EBS JWT the fake accepted.
     expect(fake.requests.filter((r) => r.route === 'helix').every((r) => r.status! < 300)).toBe(true);
     expect(ext.ebsJwts.map((j) => j.endpoint)).toEqual(
-      expect.arrayContaining(['Send Extension Chat Message', 'Set Extension Required Configuration', 'Get Extension Configuration Segment', 'Get Extensions']),
+      expect.arrayContaining([
+        'Send Extension Chat Message',
+        'Set Extension Required Configuration',
+        'Get Extension Configuration Segment',
+        'Get Extensions',
+      ]),
     );
   });
 
   it('the fake refuses the JWTs Twitch refuses (so the checks above can fail)', async () => {
     const api = app.get(TwitchApiService);
-    const sign = (o: Partial<Parameters<typeof signExtensionJwt>[0]>) => signExtensionJwt({ secret: ext.currentSecret, ownerId: OWNER, ...o });
+    const sign = (o: Partial<Parameters<typeof signExtensionJwt>[0]>) =>
+      signExtensionJwt({ secret: ext.currentSecret, ownerId: OWNER, ...o });
     const pubsub = { broadcasterId: CHANNEL, target: ['broadcast' as const], message: 'x' };
-    const status = (p: Promise<unknown>) => p.then(() => 204, (e: TwitchException) => e.getStatus());
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => 204,
+        (e: TwitchException) => e.getStatus(),
+      );
     expect(await status(api.extensions.sendExtensionPubSubMessage(pubsub, { accessToken: await sign({}) }))).toBe(401);
-    expect(await status(api.extensions.sendExtensionPubSubMessage(pubsub, { accessToken: await sign({ channelId: '1', pubsubPerms: { send: ['broadcast'] } }) }))).toBe(401);
-    expect(await status(api.extensions.sendExtensionPubSubMessage(pubsub, { accessToken: await sign({ role: 'viewer', channelId: CHANNEL, pubsubPerms: { send: ['broadcast'] } }) }))).toBe(401);
+    expect(
+      await status(
+        api.extensions.sendExtensionPubSubMessage(pubsub, {
+          accessToken: await sign({ channelId: '1', pubsubPerms: { send: ['broadcast'] } }),
+        }),
+      ),
+    ).toBe(401);
+    expect(
+      await status(
+        api.extensions.sendExtensionPubSubMessage(pubsub, {
+          accessToken: await sign({ role: 'viewer', channelId: CHANNEL, pubsubPerms: { send: ['broadcast'] } }),
+        }),
+      ),
+    ).toBe(401);
     const required = { broadcasterId: CHANNEL, extensionId: ext.id, extensionVersion: '0.0.1', requiredConfiguration: 'x' };
-    expect(await status(api.extensions.setExtensionRequiredConfiguration(required, { accessToken: await sign({ ownerId: '999' }) }))).toBe(401);
-    expect(await status(api.extensions.sendExtensionPubSubMessage(pubsub, { accessToken: await sign({ channelId: CHANNEL, pubsubPerms: { send: ['broadcast'] } }) }))).toBe(204);
+    expect(
+      await status(api.extensions.setExtensionRequiredConfiguration(required, { accessToken: await sign({ ownerId: '999' }) })),
+    ).toBe(401);
+    expect(
+      await status(
+        api.extensions.sendExtensionPubSubMessage(pubsub, {
+          accessToken: await sign({ channelId: CHANNEL, pubsubPerms: { send: ['broadcast'] } }),
+        }),
+      ),
+    ).toBe(204);
   });
 
   it('refuses bad input naming the parameter, and sends nothing', async () => {
@@ -110,8 +153,14 @@ describe('TwitchExtensionService: EBS calls sign their own JWTs', () => {
       [() => ebs.sendPubSubMessage({ broadcasterId: CHANNEL, target: 'everyone' as never, message: 'x' }), 'target'],
       [() => ebs.sendPubSubMessage({ broadcasterId: 'abc', target: 'broadcast', message: 'x' }), 'broadcasterId'],
       [() => ebs.sendPubSubMessage({ target: 'broadcast', message: 'x' }), 'broadcasterId'],
-      [() => ebs.sendPubSubMessage({ broadcasterId: CHANNEL, target: 'broadcast', message: 'x'.repeat(5 * 1024 + 1) }), 'message'],
-      [() => ebs.sendPubSubMessage({ broadcasterId: CHANNEL, isGlobalBroadcast: true, target: 'global', message: 'x' }), 'broadcasterId'],
+      [
+        () => ebs.sendPubSubMessage({ broadcasterId: CHANNEL, target: 'broadcast', message: 'x'.repeat(5 * 1024 + 1) }),
+        'message',
+      ],
+      [
+        () => ebs.sendPubSubMessage({ broadcasterId: CHANNEL, isGlobalBroadcast: true, target: 'global', message: 'x' }),
+        'broadcasterId',
+      ],
       [() => ebs.setConfigurationSegment({ segment: 'broadcaster', content: 'x' }), 'broadcasterId'],
       [() => ebs.setConfigurationSegment({ segment: 'nope' as never, content: 'x' }), 'segment'],
       [() => ebs.sendChatMessage({ broadcasterId: CHANNEL, text: 'x'.repeat(281), extensionVersion: '0.0.1' }), 'text'],
@@ -128,8 +177,11 @@ describe('TwitchExtensionService: EBS calls sign their own JWTs', () => {
   });
 
   it('a 13th chat message in a minute is refused by the fake and surfaces at once as a 429', async () => {
-    for (let i = 0; i < 12; i++) await ebs.sendChatMessage({ broadcasterId: '5550001', text: `m${i}`, extensionVersion: '0.0.1' });
-    const err = await ebs.sendChatMessage({ broadcasterId: '5550001', text: 'one too many', extensionVersion: '0.0.1' }).catch((e: unknown) => e);
+    for (let i = 0; i < 12; i++)
+      await ebs.sendChatMessage({ broadcasterId: '5550001', text: `m${i}`, extensionVersion: '0.0.1' });
+    const err = await ebs
+      .sendChatMessage({ broadcasterId: '5550001', text: 'one too many', extensionVersion: '0.0.1' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TwitchRateLimitException);
     expect(ext.refusals.chat).toBe(1);
     expect(fake.requestsTo('POST', '/extensions/chat')).toHaveLength(13);
@@ -137,7 +189,9 @@ describe('TwitchExtensionService: EBS calls sign their own JWTs', () => {
 
   it('surfaces Twitch refusals as TwitchExceptions without the JWT or the secret', async () => {
     fake.inject({ method: 'POST', path: '/extensions/chat', status: 400, message: 'Extension is not installed' });
-    const err = (await ebs.sendChatMessage({ broadcasterId: CHANNEL, text: 'hi', extensionVersion: '0.0.1' }).catch((e: unknown) => e)) as TwitchException;
+    const err = (await ebs
+      .sendChatMessage({ broadcasterId: CHANNEL, text: 'hi', extensionVersion: '0.0.1' })
+      .catch((e: unknown) => e)) as TwitchException;
     expect(err).toBeInstanceOf(TwitchException);
     expect(err.getStatus()).toBe(400);
     const jwt = bearerOf(fake.requestsTo('POST', '/extensions/chat').at(-1)!.headers);
@@ -154,9 +208,9 @@ describe('TwitchExtensionService without ownerId', () => {
     const prefix = `t-ext-ebs-noowner-${Math.random().toString(36).slice(2, 8)}:`;
     const app = await createExtensionApp(fake, prefix, { secret: ext.currentSecret });
     try {
-      await expect(app.get(TwitchExtensionService).sendChatMessage({ broadcasterId: CHANNEL, text: 'hi', extensionVersion: '1' })).rejects.toThrow(
-        /ownerId/,
-      );
+      await expect(
+        app.get(TwitchExtensionService).sendChatMessage({ broadcasterId: CHANNEL, text: 'hi', extensionVersion: '1' }),
+      ).rejects.toThrow(/ownerId/);
       expect(fake.requests).toHaveLength(0);
     } finally {
       await app.close();

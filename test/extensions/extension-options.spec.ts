@@ -50,7 +50,12 @@ describe('TwitchExtensionModule options', () => {
   });
 
   it('stops the bootstrap with the bad option named', async () => {
-    @Module({ imports: [TwitchModule.forRoot({ clientId: 'abc', isGlobal: true }), TwitchExtensionModule.forRoot({ secret: SECRET, clockSkewMs: -1 })] })
+    @Module({
+      imports: [
+        TwitchModule.forRoot({ clientId: 'abc', isGlobal: true }),
+        TwitchExtensionModule.forRoot({ secret: SECRET, clockSkewMs: -1 }),
+      ],
+    })
     class BadModule {}
     await expect(NestFactory.createApplicationContext(BadModule, { logger: false, abortOnError: false })).rejects.toThrow(
       'TwitchExtensionModule: option "clockSkewMs"',

@@ -42,7 +42,12 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
     prefix = `t-ext-pacing-${Math.random().toString(36).slice(2, 8)}:${uniquePrefix()}`;
     const services: TwitchExtensionService[] = [];
     for (let i = 0; i < instances; i++) {
-      const app = await createExtensionApp(fake, prefix, { secret: ext.currentSecret, ownerId: OWNER, fetchSecrets: false, pubsub });
+      const app = await createExtensionApp(fake, prefix, {
+        secret: ext.currentSecret,
+        ownerId: OWNER,
+        fetchSecrets: false,
+        pubsub,
+      });
       apps.push(app);
       services.push(app.get(TwitchExtensionService));
     }
@@ -58,13 +63,22 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
       ),
     );
     // And a second channel, paced on its own.
-    sends.push(...Array.from({ length: 5 }, (_, n) => services[n % 3].sendPubSubMessage({ broadcasterId: '777', target: 'broadcast', message: `${n}` })));
+    sends.push(
+      ...Array.from({ length: 5 }, (_, n) =>
+        services[n % 3].sendPubSubMessage({ broadcasterId: '777', target: 'broadcast', message: `${n}` }),
+      ),
+    );
     const results = await Promise.allSettled(sends);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(ext.refusals.pubsub).toBe(0);
     const channel = ext.pubsubMessages.filter((m) => m.broadcasterId === '12826');
     expect(channel).toHaveLength(3 * perInstance);
-    expect(busiestWindow(channel.map((m) => m.at), WINDOW_MS)).toBeLessThanOrEqual(LIMIT);
+    expect(
+      busiestWindow(
+        channel.map((m) => m.at),
+        WINDOW_MS,
+      ),
+    ).toBeLessThanOrEqual(LIMIT);
     // 36 messages at 10 per window cannot all have gone in the first window: the pacing waited.
     const times = channel.map((m) => m.at);
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(3 * WINDOW_MS);
@@ -78,18 +92,27 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
     // messages would reach the fake together with them.
     fake.inject({ method: 'POST', path: '/extensions/pubsub', delayMs: 600, times: LIMIT });
     const sends = services.flatMap((ebs, i) =>
-      Array.from({ length: 10 }, (_, n) => ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: `${i}:${n}` })),
+      Array.from({ length: 10 }, (_, n) =>
+        ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: `${i}:${n}` }),
+      ),
     );
     const results = await Promise.allSettled(sends);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(ext.refusals.pubsub).toBe(0);
-    expect(busiestWindow(ext.pubsubMessages.map((m) => m.at), WINDOW_MS)).toBeLessThanOrEqual(LIMIT);
+    expect(
+      busiestWindow(
+        ext.pubsubMessages.map((m) => m.at),
+        WINDOW_MS,
+      ),
+    ).toBeLessThanOrEqual(LIMIT);
   });
 
   it('without pacing the same load is refused by the fake (the check above can fail)', async () => {
     const services = await setUp({ enabled: false }, 3);
     const sends = services.flatMap((ebs) =>
-      Array.from({ length: 12 }, (_, n) => ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: `${n}` })),
+      Array.from({ length: 12 }, (_, n) =>
+        ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: `${n}` }),
+      ),
     );
     const results = await Promise.allSettled(sends);
     expect(ext.refusals.pubsub).toBeGreaterThan(0);
@@ -100,7 +123,9 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
     const [ebs] = await setUp({ limit: 2, windowMs: 60_000, marginMs: 0, maxWaitMs: 200 }, 1);
     await ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: '1' });
     await ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: '2' });
-    const err = await ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: '3' }).catch((e: unknown) => e);
+    const err = await ebs
+      .sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: '3' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TwitchExtensionPubSubLimitException);
     expect((err as TwitchExtensionPubSubLimitException).getStatus()).toBe(429);
     expect((err as TwitchExtensionPubSubLimitException).retryAfter).toBeGreaterThan(0);
@@ -111,7 +136,10 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
     const [ebs] = await setUp({ limit: 1, windowMs: 60_000, marginMs: 0, maxWaitMs: 30_000 }, 1);
     await ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: '1' });
     const controller = new AbortController();
-    const pending = ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: '2' }, { signal: controller.signal });
+    const pending = ebs.sendPubSubMessage(
+      { broadcasterId: '12826', target: 'broadcast', message: '2' },
+      { signal: controller.signal },
+    );
     const reason = new Error('viewer left');
     setTimeout(() => controller.abort(reason), 50);
     await expect(pending).rejects.toBe(reason);

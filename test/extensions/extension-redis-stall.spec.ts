@@ -22,9 +22,14 @@ describe.skipIf(!hasRedisServer())('extensions with a stalled Redis', () => {
     fake = await FakeTwitch.start();
     ext = fake.extensions.add({ ownerId: '141981764' });
     redis = await startPrivateRedis();
-    app = await createExtensionApp(fake, 't-ext-stall:', { secret: ext.currentSecret, ownerId: '141981764' }, {
-      redis: { url: redis.url, commandTimeoutMs: 200 },
-    });
+    app = await createExtensionApp(
+      fake,
+      't-ext-stall:',
+      { secret: ext.currentSecret, ownerId: '141981764' },
+      {
+        redis: { url: redis.url, commandTimeoutMs: 200 },
+      },
+    );
     // The secrets are fetched and shared before Redis stalls.
     await app.get(TwitchExtensionJwtVerifier).verify(ext.issueJwt({ channelId: '1' }));
     redis.pause();
@@ -38,7 +43,9 @@ describe.skipIf(!hasRedisServer())('extensions with a stalled Redis', () => {
   });
 
   it('verifies frontend JWTs with the secrets it holds', async () => {
-    await expect(app.get(TwitchExtensionJwtVerifier).verify(ext.issueJwt({ channelId: '1', role: 'viewer' }))).resolves.toMatchObject({
+    await expect(
+      app.get(TwitchExtensionJwtVerifier).verify(ext.issueJwt({ channelId: '1', role: 'viewer' })),
+    ).resolves.toMatchObject({
       role: 'viewer',
     });
   });

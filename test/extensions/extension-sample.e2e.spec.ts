@@ -58,7 +58,11 @@ describe('sample: the extension backend and its frontend page', () => {
     const viewer = await token('role=viewer');
     const state = await http().get('/extension/api/state').set('Authorization', `Bearer ${viewer}`).expect(200);
     expect(state.body.viewer).toMatchObject({ channelId: '141981764', role: 'viewer', userId: '98765' });
-    const vote = await http().post('/extension/api/vote').set('Authorization', `Bearer ${viewer}`).send({ option: 'b' }).expect(201);
+    const vote = await http()
+      .post('/extension/api/vote')
+      .set('Authorization', `Bearer ${viewer}`)
+      .send({ option: 'b' })
+      .expect(201);
     expect(vote.body.tally).toEqual({ a: 0, b: 1 });
     expect(ext.pubsubMessages.at(-1)).toMatchObject({ broadcasterId: '141981764', target: ['broadcast'] });
     expect(JSON.parse(ext.pubsubMessages.at(-1)!.message)).toEqual({ type: 'tally', tally: { a: 0, b: 1 } });
@@ -67,31 +71,47 @@ describe('sample: the extension backend and its frontend page', () => {
   it('refuses what the routes do not allow: no JWT, identity not shared, not the broadcaster', async () => {
     expect((await http().get('/extension/api/state').expect(401)).body.reason).toBe('missing_token');
     const anonymous = await token('role=viewer&linked=false');
-    expect((await http().post('/extension/api/vote').set('Authorization', `Bearer ${anonymous}`).send({}).expect(403)).body.reason).toBe(
-      'identity_not_shared',
-    );
+    expect(
+      (await http().post('/extension/api/vote').set('Authorization', `Bearer ${anonymous}`).send({}).expect(403)).body.reason,
+    ).toBe('identity_not_shared');
     const viewer = await token('role=viewer');
-    expect((await http().post('/extension/api/reset').set('Authorization', `Bearer ${viewer}`).expect(403)).body.reason).toBe('role_not_allowed');
+    expect((await http().post('/extension/api/reset').set('Authorization', `Bearer ${viewer}`).expect(403)).body.reason).toBe(
+      'role_not_allowed',
+    );
     const broadcaster = await token('role=broadcaster');
-    await http().post('/extension/api/reset').set('Authorization', `Bearer ${broadcaster}`).expect(201, { tally: { a: 0, b: 0 } });
+    await http()
+      .post('/extension/api/reset')
+      .set('Authorization', `Bearer ${broadcaster}`)
+      .expect(201, { tally: { a: 0, b: 0 } });
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('the page plays the frontend: it votes with its JWT in a real browser', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
-    try {
-      const page = await browser.newPage();
-      await page.goto(`${base}/extension`);
-      await expect.poll(() => page.locator('#out').textContent(), { timeout: 15_000 }).toContain('"role": "viewer"');
-      await page.getByRole('button', { name: 'Vote A' }).click();
-      await expect.poll(() => page.locator('#out').textContent(), { timeout: 15_000 }).toMatch(/^201 [\s\S]*"a": 1/);
-      await page.selectOption('#role', 'anonymous');
-      await page.getByRole('button', { name: 'Vote B' }).click();
-      await expect.poll(() => page.locator('#out').textContent(), { timeout: 15_000 }).toContain('identity_not_shared');
-    } finally {
-      await browser.close();
-    }
-  }, 60_000);
+  it.skipIf(!existsSync(CHROMIUM))(
+    'the page plays the frontend: it votes with its JWT in a real browser',
+    async () => {
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${base}/extension`);
+        await expect.poll(() => page.locator('#out').textContent(), { timeout: 15_000 }).toContain('"role": "viewer"');
+        await page.getByRole('button', { name: 'Vote A' }).click();
+        await expect.poll(() => page.locator('#out').textContent(), { timeout: 15_000 }).toMatch(/^201 [\s\S]*"a": 1/);
+        await page.selectOption('#role', 'anonymous');
+        await page.getByRole('button', { name: 'Vote B' }).click();
+        await expect.poll(() => page.locator('#out').textContent(), { timeout: 15_000 }).toContain('identity_not_shared');
+      } finally {
+        await browser.close();
+      }
+    },
+    60_000,
+  );
 });

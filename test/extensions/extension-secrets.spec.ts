@@ -53,7 +53,12 @@ describe('extension secrets: fetched, shared through Redis, rotated', () => {
 
   it('keeps the shared copy sealed with tokens.encryptionKey: no secret in Redis in clear', async () => {
     const key = 'a'.repeat(64);
-    const app = await createExtensionApp(fake, prefix, { secret: ext.currentSecret, ownerId: OWNER }, { tokens: { encryptionKey: key } });
+    const app = await createExtensionApp(
+      fake,
+      prefix,
+      { secret: ext.currentSecret, ownerId: OWNER },
+      { tokens: { encryptionKey: key } },
+    );
     apps.push(app);
     await app.get(TwitchExtensionJwtVerifier).verify(ext.issueJwt({ channelId: CHANNEL }));
     const redis = createClient({ url: REDIS_URL() });

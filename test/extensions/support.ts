@@ -44,6 +44,7 @@ export function bearerOf(headers: Record<string, string>): string {
 /** A logger that keeps every line. */
 export function recordingLogger(): LoggerService & { lines: string[] } {
   const lines: string[] = [];
-  const keep = (...args: unknown[]) => void lines.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(' '));
+  const keep = (...args: unknown[]) =>
+    void lines.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(' '));
   return { lines, log: keep, error: keep, warn: keep, debug: keep, verbose: keep, fatal: keep };
 }

@@ -22,10 +22,12 @@ const USER_ID = '141981764';
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
 const headers = { 'Content-Type': 'application/json', 'Ratelimit-Limit': '800', 'Ratelimit-Remaining': '790' };
-const answer = (status: number, value?: unknown, extra: Record<string, string> = {}): Handler => (_req, res) => {
-  res.writeHead(status, { ...headers, ...extra });
-  res.end(value === undefined ? '' : JSON.stringify(value));
-};
+const answer =
+  (status: number, value?: unknown, extra: Record<string, string> = {}): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { ...headers, ...extra });
+    res.end(value === undefined ? '' : JSON.stringify(value));
+  };
 const twitchError = (status: number, message: string, extra: Record<string, string> = {}) =>
   answer(status, { error: `HTTP ${status}`, status, message }, extra);
 
@@ -192,7 +194,7 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
         },
       },
       {
-        name: "a stored user's refresh refused with \"invalid client secret\" (the user's tokens are kept)",
+        name: 'a stored user\'s refresh refused with "invalid client secret" (the user\'s tokens are kept)',
         twitchStatus: 400,
         twitchMessage: 'invalid client secret',
         run: async () => {
@@ -239,7 +241,8 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
         twitchStatus: 401,
         twitchMessage: 'Missing scope: user:read:email',
         run: () => (
-          helix('/users', twitchError(401, 'Missing scope: user:read:email')), getUsers({ accessToken: 'callers-token' })
+          helix('/users', twitchError(401, 'Missing scope: user:read:email')),
+          getUsers({ accessToken: 'callers-token' })
         ),
       },
     ],
@@ -265,10 +268,7 @@ describe('TWITCH_ERROR_MAPPING, row by row, through real HTTP answers', () => {
       },
     ],
     otherClientError: [helixStatus(418, 'teapot')],
-    serverError: [
-      helixStatus(500, 'oops'),
-      helixStatus(502, 'gw'),
-    ],
+    serverError: [helixStatus(500, 'oops'), helixStatus(502, 'gw')],
     unavailable: [helixStatus(503, 'down')],
     gatewayTimeout: [helixStatus(504, 'slow')],
     invalidResponse: [

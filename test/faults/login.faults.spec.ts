@@ -69,7 +69,11 @@ describe.each<Platform>(['express', 'fastify'])('login hardening on %s', (platfo
     expect(cookie).toBeDefined();
     const consent = await fetch(`${start.headers.location}&fake_auto=approve`, { redirect: 'manual' });
     const callback = new URL(consent.headers.get('location')!);
-    return { start, stateCookie: `${cookieName}=${encodeURIComponent(cookie.value)}`, callback: callback.pathname + callback.search };
+    return {
+      start,
+      stateCookie: `${cookieName}=${encodeURIComponent(cookie.value)}`,
+      callback: callback.pathname + callback.search,
+    };
   }
 
   async function logIn(app: INestApplication, query = ''): Promise<{ session: string; location: string }> {
@@ -114,16 +118,13 @@ describe.each<Platform>(['express', 'fastify'])('login hardening on %s', (platfo
       '/a/..//evil.example',
       '/%2F%2Fevil.example',
       '/%5Cevil.example',
-    ])(
-      'refuses returnTo=%s (a scheme-relative //evil.example once resolved): 400, no state',
-      async (returnTo) => {
-        const res = await request(app.getHttpServer()).get(`/auth/twitch/login?returnTo=${encodeURIComponent(returnTo)}`);
-        expect(res.status).toBe(400);
-        expect(res.body).toMatchObject({ reason: 'invalid_return_to' });
-        expect(res.headers.location).toBeUndefined();
-        expect(setCookies(res).twitch_session_state).toBeUndefined();
-      },
-    );
+    ])('refuses returnTo=%s (a scheme-relative //evil.example once resolved): 400, no state', async (returnTo) => {
+      const res = await request(app.getHttpServer()).get(`/auth/twitch/login?returnTo=${encodeURIComponent(returnTo)}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ reason: 'invalid_return_to' });
+      expect(res.headers.location).toBeUndefined();
+      expect(setCookies(res).twitch_session_state).toBeUndefined();
+    });
 
     it('sends the user to the normalised path after login', async () => {
       const { location } = await logIn(app, '?returnTo=/a/../me%3Ftab%3D1');
@@ -181,7 +182,9 @@ describe.each<Platform>(['express', 'fastify'])('login hardening on %s', (platfo
     const evil = encodeURIComponent('Your account is locked: call +1-555-EVIL');
 
     it('is not echoed without a state', async () => {
-      const res = await request(app.getHttpServer()).get(`/auth/twitch/callback?error=access_denied&error_description=${evil}`).expect(400);
+      const res = await request(app.getHttpServer())
+        .get(`/auth/twitch/callback?error=access_denied&error_description=${evil}`)
+        .expect(400);
       expect(res.body).toMatchObject({ reason: 'missing_state' });
       expect(JSON.stringify(res.body)).not.toContain('EVIL');
     });
@@ -249,7 +252,12 @@ describe.each<Platform>(['express', 'fastify'])('login hardening on %s', (platfo
       ['no Origin and no Sec-Fetch-Site (not a browser)', () => ({})],
     ])('accepts a logout from %s', async (_, headers) => {
       const { session } = await logIn(app);
-      const res = await request(origin).post('/auth/twitch/logout').set('Cookie', session).set(headers(origin)).type('form').send('');
+      const res = await request(origin)
+        .post('/auth/twitch/logout')
+        .set('Cookie', session)
+        .set(headers(origin))
+        .type('form')
+        .send('');
       expect(res.status).toBe(303);
       expect(setCookies(res).twitch_session.raw).toMatch(/Max-Age=0/);
       await request(origin).get('/me').set('Cookie', session).expect(401);

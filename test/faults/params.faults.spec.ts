@@ -61,18 +61,24 @@ describe('params with reserved keys (constructor, __proto__, prototype)', () => 
   it('a params class with nested params (PATCH /channels) checks the top level and the nested objects', async () => {
     fake.clearRequests();
     const top = await refused(
-      t.api.channels.modifyChannelInformation(JSON.parse('{"__proto__": {"broadcasterId": "1"}, "title": "x"}') as never, { userId: USER }),
+      t.api.channels.modifyChannelInformation(JSON.parse('{"__proto__": {"broadcasterId": "1"}, "title": "x"}') as never, {
+        userId: USER,
+      }),
     );
     expect(fields(top)).toEqual(expect.arrayContaining(['__proto__', 'broadcasterId']));
 
     const label = JSON.parse('{"__proto__": {"id": "Gambling", "isEnabled": true}}');
     const nested = await refused(
-      t.api.channels.modifyChannelInformation({ broadcasterId: USER, contentClassificationLabels: [label] } as never, { userId: USER }),
+      t.api.channels.modifyChannelInformation({ broadcasterId: USER, contentClassificationLabels: [label] } as never, {
+        userId: USER,
+      }),
     );
     expect(fields(nested)).toEqual(expect.arrayContaining(['contentClassificationLabels.0.__proto__']));
-    expect(fields(nested).some((f) => f.startsWith('contentClassificationLabels.0.') && f !== 'contentClassificationLabels.0.__proto__')).toBe(
-      true,
-    );
+    expect(
+      fields(nested).some(
+        (f) => f.startsWith('contentClassificationLabels.0.') && f !== 'contentClassificationLabels.0.__proto__',
+      ),
+    ).toBe(true);
 
     const shadow = await refused(
       t.api.channels.modifyChannelInformation(

@@ -192,7 +192,10 @@ describe('rate limiter against hostile or unusual answers', () => {
       const reset = String(Math.ceil(Date.now() / 1000) + 3_600);
       const headers = { 'Ratelimit-Reset': reset };
       fake.inject({ method: 'GET', path: '/users', status: 429, rateLimitRemaining: 0, headers, times: 5 });
-      const err = await within(users(t).catch((e) => e), 5_000);
+      const err = await within(
+        users(t).catch((e) => e),
+        5_000,
+      );
       expect(err).toBeInstanceOf(TwitchRateLimitException);
       expect(statuses()).toEqual([429]);
       // The reset is clamped to five minutes ahead.
@@ -255,7 +258,10 @@ describe('rate limiter against hostile or unusual answers', () => {
       await users(t);
       await users(t);
       // One point left, two in reserve: the next one comes in about 20 s.
-      const err = await within(users(t).catch((e) => e), 5_000);
+      const err = await within(
+        users(t).catch((e) => e),
+        5_000,
+      );
       expect(err).toBeInstanceOf(TwitchRateLimitException);
       expect(err.message).toMatch(/rateLimit\.maxWaitMs/);
       expect(err.retryAfter).toBeGreaterThan(1);

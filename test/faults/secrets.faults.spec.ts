@@ -83,7 +83,10 @@ describe('secrets at rest', () => {
       }
 
       // An instance with another key cannot read it: it fetches its own token instead of failing.
-      const c = await createTwitchApp(fake, { ...opts, tokens: { encryptionKey: randomBytes(32).toString('hex'), validateOnStartup: false } });
+      const c = await createTwitchApp(fake, {
+        ...opts,
+        tokens: { encryptionKey: randomBytes(32).toString('hex'), validateOnStartup: false },
+      });
       try {
         fake.clearRequests();
         await expect(c.api.users.getUsers({ login: ['twitchdev'] })).resolves.toBeDefined();
@@ -100,9 +103,13 @@ describe('secrets at rest', () => {
     const keyPrefix = newPrefix();
     const stale = fake.issueAppToken();
     const now = Date.now();
-    await redis.set(`${keyPrefix}{app-token:${fake.clientId}}`, JSON.stringify({ token: stale, issuedAt: now, expiresAt: now + 3_600_000 }), {
-      PX: 3_600_000,
-    });
+    await redis.set(
+      `${keyPrefix}{app-token:${fake.clientId}}`,
+      JSON.stringify({ token: stale, issuedAt: now, expiresAt: now + 3_600_000 }),
+      {
+        PX: 3_600_000,
+      },
+    );
     const t = await createTwitchApp(fake, {
       redis: { url: REDIS_URL() },
       keyPrefix,
@@ -138,7 +145,10 @@ describe('secrets at rest', () => {
       expect(fake.requests).toHaveLength(0);
 
       // The store says why; the message names the user, not the token.
-      const storeErr = await t.app.get(TwitchTokenStore).get(B.userId).catch((e: unknown) => e);
+      const storeErr = await t.app
+        .get(TwitchTokenStore)
+        .get(B.userId)
+        .catch((e: unknown) => e);
       expect(storeErr).toBeInstanceOf(TwitchTokenDecryptionError);
       expect((storeErr as Error).message).not.toContain(issuedA.accessToken);
       // A itself still works.
@@ -158,7 +168,12 @@ describe('secrets at rest', () => {
     });
     try {
       const issued = fake.issueUserToken({ ...A, scopes: ['user:read:follows'] });
-      const record = JSON.stringify({ ...A, accessToken: issued.accessToken, refreshToken: issued.refreshToken, scopes: ['user:read:follows'] });
+      const record = JSON.stringify({
+        ...A,
+        accessToken: issued.accessToken,
+        refreshToken: issued.refreshToken,
+        scopes: ['user:read:follows'],
+      });
       const iv = randomBytes(12);
       const c = createCipheriv('aes-256-gcm', key, iv);
       const body = Buffer.concat([c.update(record, 'utf8'), c.final()]);
@@ -186,7 +201,11 @@ describe('secrets at rest', () => {
     });
     try {
       const issued = await logIn(t, fake, A);
-      await redis.set(`${keyPrefix}{app-token:${fake.clientId}}`, String(await redis.get(`${keyPrefix}{user-token:${A.userId}}`)), { PX: 60_000 });
+      await redis.set(
+        `${keyPrefix}{app-token:${fake.clientId}}`,
+        String(await redis.get(`${keyPrefix}{user-token:${A.userId}}`)),
+        { PX: 60_000 },
+      );
       fake.clearRequests();
       await t.api.users.getUsers({ login: ['twitchdev'] });
       expect(bearers(fake).some((h) => h.includes(issued.accessToken))).toBe(false);
@@ -233,7 +252,9 @@ describe('startup warning about clear tokens in Redis', () => {
       warn: (message: unknown) => void warnings.push(String(message)),
     };
     const keyPrefix = prefix();
-    @Module({ imports: [TwitchModule.forRoot({ ...fake.moduleOptions(), keyPrefix, tokens: { validateOnStartup: false }, ...options })] })
+    @Module({
+      imports: [TwitchModule.forRoot({ ...fake.moduleOptions(), keyPrefix, tokens: { validateOnStartup: false }, ...options })],
+    })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger });
     await app.close();

@@ -1,6 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchUserTokenService } from '../../lib/auth/twitch-user-token.service.js';
-import { TwitchException, TwitchGatewayTimeoutException, TwitchRateLimitException } from '../../lib/exceptions/twitch.exception.js';
+import {
+  TwitchException,
+  TwitchGatewayTimeoutException,
+  TwitchRateLimitException,
+} from '../../lib/exceptions/twitch.exception.js';
 import { createTwitchApp, FakeTwitch, type TestApp } from '../support/app.js';
 
 type Outcome = { state: 'fulfilled'; value: unknown } | { state: 'rejected'; reason: unknown } | { state: 'pending' };
@@ -137,7 +141,9 @@ describe('shared work: in-flight cache entries, the app token and refreshes', ()
       if (r.state === 'rejected') throw r.reason;
       expect(r.state).toBe('fulfilled');
     }
-    const refreshes = fake.requestsTo('POST', '/oauth2/token').filter((r) => (r.body as Record<string, string>).grant_type === 'refresh_token');
+    const refreshes = fake
+      .requestsTo('POST', '/oauth2/token')
+      .filter((r) => (r.body as Record<string, string>).grant_type === 'refresh_token');
     expect(refreshes).toHaveLength(1);
     await t.close();
   });

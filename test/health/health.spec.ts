@@ -53,7 +53,9 @@ describe('TwitchHealthIndicator', () => {
   /** A WebSocket transport for the fake's user, started; it waits a minute before reconnecting. */
   async function socket(a: Awaited<ReturnType<typeof app>>) {
     const issued = fake.issueUserToken({ ...USER, scopes: ['moderator:read:followers'] });
-    await a.app.get(TwitchUserTokenService).save({ ...issued, scopes: ['moderator:read:followers'] as never, tokenType: 'bearer' });
+    await a.app
+      .get(TwitchUserTokenService)
+      .save({ ...issued, scopes: ['moderator:read:followers'] as never, tokenType: 'bearer' });
     const x = new TwitchEventSubWsTransport({
       api: a.api,
       userId: USER.userId,
@@ -81,7 +83,10 @@ describe('TwitchHealthIndicator', () => {
       redis: { status: 'up', configured: true, latencyMs: expect.any(Number) },
       appToken: { status: 'up', obtainedInMs: expect.any(Number) },
       rateLimit: { status: 'up', buckets: { app: { limit: expect.any(Number), remaining: expect.any(Number) } } },
-      eventSub: { status: 'up', transports: { follows: { connected: true, sessionId: x.sessionId, subscriptions: 1, failed: [] } } },
+      eventSub: {
+        status: 'up',
+        transports: { follows: { connected: true, sessionId: x.sessionId, subscriptions: 1, failed: [] } },
+      },
     });
     expect((await a.health.checkRedis()).twitch_redis.status).toBe('up');
     expect((await a.health.checkAppToken()).twitch_app_token.status).toBe('up');
@@ -89,23 +94,26 @@ describe('TwitchHealthIndicator', () => {
     expectNoSecret(report, [...secrets, appToken, fake.clientSecret]);
   });
 
-  it.skipIf(!hasRedisServer())('Redis down: the Redis part is down with what failed; the held app token still counts', async () => {
-    const redis = await startPrivateRedis();
-    let stopped: Promise<void> | undefined;
-    const stop = () => (stopped ??= redis.stop());
-    closers.push(stop);
-    const a = await app({ redis: { url: redis.url, commandTimeoutMs: 200 } });
-    await a.api.streams.getStreams({ first: 1 });
-    expect((await a.health.checkRedis()).twitch_redis.status).toBe('up');
-    await stop();
-    const report = await a.health.isHealthy();
-    expect(report.twitch.status).toBe('down');
-    expect(report.twitch).toMatchObject({
-      redis: { status: 'down', configured: true, error: expect.any(String), message: expect.any(String) },
-      appToken: { status: 'up' },
-    });
-    expect((await a.health.checkRedis()).twitch_redis).toMatchObject({ status: 'down' });
-  });
+  it.skipIf(!hasRedisServer())(
+    'Redis down: the Redis part is down with what failed; the held app token still counts',
+    async () => {
+      const redis = await startPrivateRedis();
+      let stopped: Promise<void> | undefined;
+      const stop = () => (stopped ??= redis.stop());
+      closers.push(stop);
+      const a = await app({ redis: { url: redis.url, commandTimeoutMs: 200 } });
+      await a.api.streams.getStreams({ first: 1 });
+      expect((await a.health.checkRedis()).twitch_redis.status).toBe('up');
+      await stop();
+      const report = await a.health.isHealthy();
+      expect(report.twitch.status).toBe('down');
+      expect(report.twitch).toMatchObject({
+        redis: { status: 'down', configured: true, error: expect.any(String), message: expect.any(String) },
+        appToken: { status: 'up' },
+      });
+      expect((await a.health.checkRedis()).twitch_redis).toMatchObject({ status: 'down' });
+    },
+  );
 
   it('a wrong client secret: the app token part is down, naming the credentials, without the secret', async () => {
     const wrong = 'not-the-right-secret-0123456789';

@@ -37,13 +37,20 @@ describe('EventSub metrics', () => {
   async function metric(name: string) {
     exporter.reset();
     await reader.forceFlush();
-    const all = exporter.getMetrics().at(-1)?.scopeMetrics.flatMap((s) => s.metrics) ?? [];
+    const all =
+      exporter
+        .getMetrics()
+        .at(-1)
+        ?.scopeMetrics.flatMap((s) => s.metrics) ?? [];
     return all.find((m) => m.descriptor.name === name);
   }
 
   it('counts deliveries and dropped duplicates, handler failures, and records the delivery lag', async () => {
     const failures: unknown[] = [];
-    const options = { claimTtlMs: 60_000, onHandlerError: (e: unknown) => void failures.push(e) } as unknown as TwitchEventSubResolvedOptions;
+    const options = {
+      claimTtlMs: 60_000,
+      onHandlerError: (e: unknown) => void failures.push(e),
+    } as unknown as TwitchEventSubResolvedOptions;
     const dispatcher = new TwitchEventSubDispatcher(options, new TwitchEventSubMemoryClaims(), new TwitchTelemetry());
     dispatcher.addHandler({
       name: 'Test.online',
@@ -60,8 +67,21 @@ describe('EventSub metrics', () => {
       timestamp: new Date(Date.now() - 2_000),
       transport: 'webhook' as const,
       body: {
-        subscription: { id: 's-1', type: 'stream.online', version: '1', status: 'enabled', condition: { broadcaster_user_id: '1' } },
-        event: { broadcaster_user_id: '1', broadcaster_user_login: 'a', broadcaster_user_name: 'A', id: '9', type: 'live', started_at: new Date().toISOString() },
+        subscription: {
+          id: 's-1',
+          type: 'stream.online',
+          version: '1',
+          status: 'enabled',
+          condition: { broadcaster_user_id: '1' },
+        },
+        event: {
+          broadcaster_user_id: '1',
+          broadcaster_user_login: 'a',
+          broadcaster_user_name: 'A',
+          id: '9',
+          type: 'live',
+          started_at: new Date().toISOString(),
+        },
       },
     };
     const first = await dispatcher.accept(message);
@@ -105,13 +125,27 @@ describe('debug option', () => {
     const lines: { level: string; message: string; context?: string }[] = [];
     const keep = (level: string) => (message: unknown, context?: unknown) =>
       void lines.push({ level, message: String(message), context: typeof context === 'string' ? context : undefined });
-    const logger: LoggerService = { log: keep('log'), error: keep('error'), warn: keep('warn'), debug: keep('debug'), verbose: keep('verbose') };
+    const logger: LoggerService = {
+      log: keep('log'),
+      error: keep('error'),
+      warn: keep('warn'),
+      debug: keep('debug'),
+      verbose: keep('verbose'),
+    };
     return { lines, logger };
   }
 
   async function app(debug: boolean | undefined) {
     const { lines, logger } = recorder();
-    @Module({ imports: [TwitchModule.forRoot({ ...fake.moduleOptions(), retry: { baseDelayMs: 5, maxDelayMs: 20 }, ...(debug === undefined ? {} : { debug }) })] })
+    @Module({
+      imports: [
+        TwitchModule.forRoot({
+          ...fake.moduleOptions(),
+          retry: { baseDelayMs: 5, maxDelayMs: 20 },
+          ...(debug === undefined ? {} : { debug }),
+        }),
+      ],
+    })
     class DebugAppModule {}
     const a = await NestFactory.createApplicationContext(DebugAppModule, { logger, abortOnError: false });
     return { a, api: a.get(TwitchApiService), lines: () => lines.filter((l) => l.context === 'TwitchHttp') };

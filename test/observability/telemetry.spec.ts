@@ -81,7 +81,8 @@ describe('telemetry with an OpenTelemetry SDK', () => {
 
   const helixSpans = (path: string): ReadableSpan[] =>
     spans.getFinishedSpans().filter((s) => s.attributes['url.template'] === path && s.kind === 2);
-  const callSpans = (path: string): ReadableSpan[] => spans.getFinishedSpans().filter((s) => s.name === `twitch.helix GET ${path}`);
+  const callSpans = (path: string): ReadableSpan[] =>
+    spans.getFinishedSpans().filter((s) => s.name === `twitch.helix GET ${path}`);
 
   it('a cached call: one request to Twitch, then a local-tier hit; the call metrics carry the cache outcome', async () => {
     await t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
@@ -100,7 +101,12 @@ describe('telemetry with an OpenTelemetry SDK', () => {
     expect(users).toEqual(
       expect.arrayContaining([
         {
-          attributes: { 'http.request.method': 'GET', 'url.template': '/users', 'http.response.status_code': 200, 'twitch.cache.result': 'miss' },
+          attributes: {
+            'http.request.method': 'GET',
+            'url.template': '/users',
+            'http.response.status_code': 200,
+            'twitch.cache.result': 'miss',
+          },
           count: 1,
         },
         {
@@ -152,16 +158,21 @@ describe('telemetry with an OpenTelemetry SDK', () => {
       [503, '503', 1],
     ]);
     const attempts = helixSpans('/streams');
-    expect(attempts.map((s) => [s.attributes['http.response.status_code'], s.attributes['http.request.resend_count'], s.status.code])).toEqual(
-      [
-        [503, undefined, 2],
-        [200, 1, 0],
-      ],
-    );
+    expect(
+      attempts.map((s) => [s.attributes['http.response.status_code'], s.attributes['http.request.resend_count'], s.status.code]),
+    ).toEqual([
+      [503, undefined, 2],
+      [200, 1, 0],
+    ]);
     const calls = (await points('twitch.helix.requests')).filter((p) => p.attributes['url.template'] === '/streams');
     expect(calls).toEqual([
       {
-        attributes: { 'http.request.method': 'GET', 'url.template': '/streams', 'http.response.status_code': 200, 'twitch.cache.result': 'none' },
+        attributes: {
+          'http.request.method': 'GET',
+          'url.template': '/streams',
+          'http.response.status_code': 200,
+          'twitch.cache.result': 'none',
+        },
         count: 1,
       },
     ]);
@@ -173,7 +184,9 @@ describe('telemetry with an OpenTelemetry SDK', () => {
     await t.api.streams.getStreams({ first: 1 });
     expect(fake.requestsTo('GET', '/streams').map((r) => r.status)).toEqual([429, 200]);
     expect(await points('twitch.rate_limit.throttled')).toEqual([{ attributes: { 'url.template': '/streams' }, count: 1 }]);
-    const waits = (await points('twitch.rate_limit.wait.duration')).filter((p) => p.attributes['twitch.rate_limit.reason'] === '429');
+    const waits = (await points('twitch.rate_limit.wait.duration')).filter(
+      (p) => p.attributes['twitch.rate_limit.reason'] === '429',
+    );
     expect(waits).toHaveLength(1);
     expect(waits[0].count).toBe(1);
     expect(waits[0].sum).toBeGreaterThan(0.04);
@@ -210,7 +223,8 @@ describe('telemetry with an OpenTelemetry SDK', () => {
             p.attributes['twitch.token.outcome'] === outcome,
         )
         .reduce((n, p) => n + p.count, 0);
-    const delta = (type: string, operation: string, outcome: string) => count(type, operation, outcome) - count(type, operation, outcome, before);
+    const delta = (type: string, operation: string, outcome: string) =>
+      count(type, operation, outcome) - count(type, operation, outcome, before);
     // The app's token was fetched once per app (in beforeEach), then the refused fetch.
     expect(count('app', 'fetch', 'success')).toBeGreaterThanOrEqual(4);
     expect(delta('app', 'fetch', 'success')).toBe(0);

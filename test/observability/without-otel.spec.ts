@@ -1,6 +1,11 @@
 import 'reflect-metadata';
 import { metrics } from '@opentelemetry/api';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOpenTelemetry, setOpenTelemetryLoader } from '../../lib/observability/twitch-otel.js';
 import { createTwitchApp, FakeTwitch } from '../support/app.js';

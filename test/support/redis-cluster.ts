@@ -64,8 +64,22 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
         spawn(
           'redis-server',
           [
-            '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', nodeDir,
-            '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000',
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--dir',
+            nodeDir,
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+            '--cluster-node-timeout',
+            '5000',
           ],
           { stdio: 'ignore' },
         ),
@@ -80,19 +94,25 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
     );
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
     for (const url of urls) {
-      await waitFor(url, async (c) => String(await c.sendCommand(['CLUSTER', 'INFO'])).includes('cluster_state:ok'), 'reach cluster_state:ok');
+      await waitFor(
+        url,
+        async (c) => String(await c.sendCommand(['CLUSTER', 'INFO'])).includes('cluster_state:ok'),
+        'reach cluster_state:ok',
+      );
     }
     const eachMaster = async <T>(fn: (c: ReturnType<typeof createClient>) => Promise<T>, only?: string): Promise<T[]> =>
       Promise.all(
-        urls.filter((url) => !only || url === only).map(async (url) => {
-          const c = createClient({ url });
-          await c.connect();
-          try {
-            return await fn(c);
-          } finally {
-            await c.close();
-          }
-        }),
+        urls
+          .filter((url) => !only || url === only)
+          .map(async (url) => {
+            const c = createClient({ url });
+            await c.connect();
+            try {
+              return await fn(c);
+            } finally {
+              await c.close();
+            }
+          }),
       );
     return {
       urls,

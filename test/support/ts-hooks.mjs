@@ -5,7 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { transformSync } from '@swc/core';
 
 export async function resolve(specifier, context, next) {
-  if (specifier.endsWith('.js') && (specifier.startsWith('.') || specifier.startsWith('/')) && context.parentURL?.startsWith('file:')) {
+  if (
+    specifier.endsWith('.js') &&
+    (specifier.startsWith('.') || specifier.startsWith('/')) &&
+    context.parentURL?.startsWith('file:')
+  ) {
     const url = new URL(specifier, context.parentURL);
     if (!existsSync(fileURLToPath(url))) {
       const ts = new URL(url.href.replace(/\.js$/, '.ts'));

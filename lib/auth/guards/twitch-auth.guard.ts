@@ -82,7 +82,8 @@ export class TwitchAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') throw new Error(`@TwitchAuth() guards HTTP routes only, not ${context.getType()} handlers`);
     const scopes =
-      this.reflector.getAllAndOverride<string[] | undefined>(TWITCH_AUTH_SCOPES, [context.getHandler(), context.getClass()]) ?? [];
+      this.reflector.getAllAndOverride<string[] | undefined>(TWITCH_AUTH_SCOPES, [context.getHandler(), context.getClass()]) ??
+      [];
     const request = context.switchToHttp().getRequest<TwitchHttpRequestLike & Record<string, unknown>>();
     const identity = await this.authenticate(request);
     const missing = scopes.filter((s) => !identity.scopes.includes(s));
@@ -186,11 +187,12 @@ function fail(reason: keyof typeof MESSAGES): TwitchAuthRequiredException {
 }
 
 function isUnauthorized(err: unknown): boolean {
-  return err instanceof TwitchException && (err.twitchStatus === 401 || (err.twitchStatus === undefined && err.getStatus() === 401));
+  return (
+    err instanceof TwitchException && (err.twitchStatus === 401 || (err.twitchStatus === undefined && err.getStatus() === 401))
+  );
 }
 
 function parseCached(raw: string | undefined): CachedValidation | undefined {
   const v = parseJsonObject(raw);
   return v && typeof v.ok === 'boolean' ? (v as unknown as CachedValidation) : undefined;
 }
-

@@ -53,7 +53,11 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** `name=value; Path=/; Max-Age=…; HttpOnly; SameSite=Lax[; Secure]`. */
 export function serializeCookie(name: string, value: string, attrs: TwitchCookieAttributes): string {
   if (!COOKIE_NAME.test(name)) throw new TypeError(`Invalid cookie name: ${name}`);
-  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${attrs.path ?? '/'}`, `Max-Age=${Math.max(0, Math.floor(attrs.maxAge))}`];
+  const parts = [
+    `${name}=${encodeURIComponent(value)}`,
+    `Path=${attrs.path ?? '/'}`,
+    `Max-Age=${Math.max(0, Math.floor(attrs.maxAge))}`,
+  ];
   if (attrs.maxAge <= 0) parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
   parts.push('HttpOnly', 'SameSite=Lax');
   if (attrs.secure) parts.push('Secure');
@@ -92,7 +96,10 @@ export function appendSetCookie(response: unknown, cookie: string): void {
   }
   if (typeof res.setHeader === 'function' && typeof res.getHeader === 'function') {
     const current = res.getHeader('Set-Cookie');
-    res.setHeader('Set-Cookie', current === undefined ? [cookie] : [...(Array.isArray(current) ? current : [current]).map(String), cookie]);
+    res.setHeader(
+      'Set-Cookie',
+      current === undefined ? [cookie] : [...(Array.isArray(current) ? current : [current]).map(String), cookie],
+    );
     return;
   }
   throw new TypeError('appendSetCookie: unsupported response object (expected an Express response or a Fastify reply)');

@@ -21,7 +21,9 @@ export class TwitchLoginController implements OnModuleInit {
     if (!uri) return; // TwitchLoginService refuses to start without it
     const expected = `/${this.mount.path}/callback`;
     if (!new URL(uri).pathname.replace(/\/+$/, '').endsWith(expected)) {
-      this.logger.warn(`redirectUri ${uri} does not end with ${expected}: Twitch will send users somewhere else than this login callback`);
+      this.logger.warn(
+        `redirectUri ${uri} does not end with ${expected}: Twitch will send users somewhere else than this login callback`,
+      );
     }
   }
 
@@ -29,7 +31,11 @@ export class TwitchLoginController implements OnModuleInit {
   @Get('login')
   @Header('Cache-Control', 'no-store')
   @Redirect()
-  async start(@Req() request: TwitchHttpRequestLike, @Res({ passthrough: true }) response: unknown, @Query('returnTo') returnTo?: unknown) {
+  async start(
+    @Req() request: TwitchHttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+    @Query('returnTo') returnTo?: unknown,
+  ) {
     return { url: await this.login.start(request, response, { returnTo }), statusCode: 302 };
   }
 
@@ -37,7 +43,11 @@ export class TwitchLoginController implements OnModuleInit {
   @Get('callback')
   @Header('Cache-Control', 'no-store')
   @Redirect()
-  async callback(@Req() request: TwitchHttpRequestLike, @Res({ passthrough: true }) response: unknown, @Query() query: Record<string, unknown>) {
+  async callback(
+    @Req() request: TwitchHttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+    @Query() query: Record<string, unknown>,
+  ) {
     const { redirectTo } = await this.login.finish(request, response, query ?? {});
     return { url: redirectTo, statusCode: 302 };
   }

@@ -40,7 +40,8 @@ export class TwitchLoginService implements OnModuleInit {
     if (!this.options.redirectUri) {
       throw new TwitchOptionsError('redirectUri', 'is needed by TwitchLoginModule: set it to the URL of its callback route');
     }
-    if (!this.options.clientSecret) throw new TwitchOptionsError('clientSecret', 'is needed by TwitchLoginModule (code exchange)');
+    if (!this.options.clientSecret)
+      throw new TwitchOptionsError('clientSecret', 'is needed by TwitchLoginModule (code exchange)');
   }
 
   /**
@@ -93,7 +94,10 @@ export class TwitchLoginService implements OnModuleInit {
     // The state is single-use whatever happens next: the first callback with it marks it used until it expires.
     const fresh = expiresAt !== undefined && (await this.kv.setIfAbsent(this.usedStateKey(state), '1', expiresAt - Date.now()));
     if (!fresh) {
-      throw new TwitchLoginException('invalid_state', 'The login state is unknown, expired or already used: start the login again');
+      throw new TwitchLoginException(
+        'invalid_state',
+        'The login state is unknown, expired or already used: start the login again',
+      );
     }
     // Signed with the state, so it is the one `start` checked; checked again all the same.
     const returnTo = normaliseReturnTo(cookie.returnTo);

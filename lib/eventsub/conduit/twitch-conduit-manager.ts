@@ -457,11 +457,12 @@ export class TwitchConduitManager {
     if (this.transport.method === 'webhook') {
       const { callback, secret } = this.transport;
       // Once the handle is registered (next turn): point the shard at this instance's callback.
-      setImmediate(() =>
-        void this.point(handle, { method: 'webhook', callback, secret }, callback).catch((err: unknown) => {
-          this.logger.warn(`EventSub conduit: pointing shard ${shardId} at ${callback} failed: ${(err as Error).message}`);
-          if (this.handles.get(shardId) === handle) this.handles.delete(shardId);
-        }),
+      setImmediate(
+        () =>
+          void this.point(handle, { method: 'webhook', callback, secret }, callback).catch((err: unknown) => {
+            this.logger.warn(`EventSub conduit: pointing shard ${shardId} at ${callback} failed: ${(err as Error).message}`);
+            if (this.handles.get(shardId) === handle) this.handles.delete(shardId);
+          }),
       );
       return handle;
     }

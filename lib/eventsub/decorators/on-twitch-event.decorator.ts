@@ -5,7 +5,10 @@ import {
   TWITCH_EVENTSUB_NOTIFICATION_LISTENER,
   TWITCH_EVENTSUB_REVOCATION_LISTENER,
 } from '../twitch-eventsub.constants.js';
-import type { TwitchEventSubNotification, TwitchEventSubSubscriptionInfo } from '../interfaces/twitch-eventsub-message.interface.js';
+import type {
+  TwitchEventSubNotification,
+  TwitchEventSubSubscriptionInfo,
+} from '../interfaces/twitch-eventsub-message.interface.js';
 import type {
   TwitchEventSubConditionOf,
   TwitchEventSubEventOf,
@@ -14,9 +17,7 @@ import type {
 } from '../twitch-eventsub-type.interface.js';
 
 /** A condition, or a factory resolving it at startup from the providers named in `inject`. */
-export type TwitchEventSubConditionSource<C> =
-  | C
-  | ((...deps: any[]) => C | undefined | null | Promise<C | undefined | null>);
+export type TwitchEventSubConditionSource<C> = C | ((...deps: any[]) => C | undefined | null | Promise<C | undefined | null>);
 
 export interface OnTwitchEventOptions<T extends TwitchEventSubTypeName, V extends TwitchEventSubVersionOf<T>> {
   /** Version of the subscription type (`'1'`, `'2'`, `'beta'`). */
@@ -56,7 +57,11 @@ type TypedHandler<E> = (event: E, notification: TwitchEventSubNotification<E>) =
 export function OnTwitchEvent<T extends TwitchEventSubTypeName, V extends TwitchEventSubVersionOf<T>>(
   type: T,
   options: OnTwitchEventOptions<T, V>,
-): <M extends TypedHandler<TwitchEventSubEventOf<T, V>>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<M>) => void {
+): <M extends TypedHandler<TwitchEventSubEventOf<T, V>>>(
+  target: object,
+  key: string | symbol,
+  descriptor: TypedPropertyDescriptor<M>,
+) => void {
   return (target, key, descriptor) => {
     const existing: TwitchEventSubHandlerMeta[] = Reflect.getMetadata(TWITCH_EVENTSUB_HANDLER, descriptor.value as object) ?? [];
     const meta: TwitchEventSubHandlerMeta = {

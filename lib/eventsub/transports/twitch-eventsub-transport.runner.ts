@@ -143,7 +143,9 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
   private run(start: () => Promise<void>): void {
     this.running = start();
     this.running.catch((error: unknown) => {
-      this.logger.error(`EventSub ${this.options.transport} transport failed to start: ${(error as Error)?.message ?? String(error)}`);
+      this.logger.error(
+        `EventSub ${this.options.transport} transport failed to start: ${(error as Error)?.message ?? String(error)}`,
+      );
     });
   }
 
@@ -168,7 +170,9 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
     }
     if (!this.sessions.size) {
       // Twitch closes a session without subscriptions (4003): nothing to connect for.
-      this.logger.warn('EventSub WebSocket: no subscription is wanted (no handler with a condition, no "subscriptions"); not connecting');
+      this.logger.warn(
+        'EventSub WebSocket: no subscription is wanted (no handler with a condition, no "subscriptions"); not connecting',
+      );
       return;
     }
     await Promise.all([...this.sessions.keys()].map((userId) => this.keepTrying(userId)));
@@ -184,7 +188,9 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
       } catch (error) {
         if (error instanceof TwitchEventSubLimitException || this.stopped) throw error;
         const delay = Math.random() * Math.min(o.reconnectMaxDelayMs, o.reconnectBaseDelayMs * 2 ** Math.min(failures, 20));
-        this.logger.warn(`EventSub WebSocket: no session for user ${userId} (${(error as Error).message}); trying again in ${Math.round(delay)} ms`);
+        this.logger.warn(
+          `EventSub WebSocket: no session for user ${userId} (${(error as Error).message}); trying again in ${Math.round(delay)} ms`,
+        );
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           this.retries.set(userId, () => {
@@ -217,7 +223,9 @@ export class TwitchEventSubTransportRunner implements OnApplicationBootstrap, Be
     session.ws = ws;
     const results = await ws.start();
     const made = results.filter((r) => r.outcome !== 'failed').length;
-    this.logger.log(`EventSub WebSocket session ${ws.sessionId} (user ${userId}): ${made} of ${results.length} subscriptions made`);
+    this.logger.log(
+      `EventSub WebSocket session ${ws.sessionId} (user ${userId}): ${made} of ${results.length} subscriptions made`,
+    );
   }
 
   private async startConduit(): Promise<void> {

@@ -1,7 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Twitch's signature header value: `sha256=` + hex HMAC-SHA256 of message id + timestamp + raw body. */
-export function signTwitchEventSubMessage(secret: string, messageId: string, timestamp: string, rawBody: Buffer | string): string {
+export function signTwitchEventSubMessage(
+  secret: string,
+  messageId: string,
+  timestamp: string,
+  rawBody: Buffer | string,
+): string {
   return `sha256=${createHmac('sha256', secret).update(messageId).update(timestamp).update(rawBody).digest('hex')}`;
 }
 

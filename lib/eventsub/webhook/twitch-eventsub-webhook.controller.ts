@@ -119,7 +119,7 @@ export class TwitchEventSubWebhookController {
       throw reject(HttpStatus.BAD_REQUEST, 'invalid_body', 'The body has no subscription object');
     }
     if (body.events !== undefined && !Array.isArray(body.events)) {
-      throw reject(HttpStatus.BAD_REQUEST, 'invalid_body', 'The body\'s events is not a list');
+      throw reject(HttpStatus.BAD_REQUEST, 'invalid_body', "The body's events is not a list");
     }
     const retry = header(request, RETRY);
     const acceptance = await this.dispatcher.accept({

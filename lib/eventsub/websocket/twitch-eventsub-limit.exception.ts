@@ -3,11 +3,7 @@ import { TwitchException } from '../../exceptions/twitch.exception.js';
 
 /** Which EventSub limit was hit. */
 export type TwitchEventSubLimit =
-  | 'connections'
-  | 'subscriptions-per-connection'
-  | 'cost'
-  | 'same-type-and-condition'
-  | 'conduits';
+  'connections' | 'subscriptions-per-connection' | 'cost' | 'same-type-and-condition' | 'conduits';
 
 /**
  * An EventSub limit would be (or was) exceeded: WebSocket connections per user token (3), enabled

@@ -167,8 +167,7 @@ export class TwitchEventSubWsTransport {
     this.lastResults = results;
     this.config.onSubscribed?.(info.sessionId, results);
     const limit = results.find((r) => r.error instanceof TwitchEventSubLimitException)?.error as
-      | TwitchEventSubLimitException
-      | undefined;
+      TwitchEventSubLimitException | undefined;
     if (limit) {
       this.fatal = limit;
       throw limit;

@@ -124,8 +124,10 @@ export class AuthStore {
    */
   grantedScopes(clientId: string, userId: string): Set<string> {
     const out = new Set<string>();
-    for (const t of this.tokens.values()) if (t.kind === 'user' && t.clientId === clientId && t.userId === userId) for (const s of t.scopes) out.add(s);
-    for (const r of this.refreshTokens.values()) if (r.clientId === clientId && r.userId === userId) for (const s of r.scopes) out.add(s);
+    for (const t of this.tokens.values())
+      if (t.kind === 'user' && t.clientId === clientId && t.userId === userId) for (const s of t.scopes) out.add(s);
+    for (const r of this.refreshTokens.values())
+      if (r.clientId === clientId && r.userId === userId) for (const s of r.scopes) out.add(s);
     return out;
   }
 
@@ -154,7 +156,12 @@ export class AuthStore {
    * `'invalid'`; a redirect URI other than the one used at authorize is `'redirect_mismatch'` (the
    * code stays usable).
    */
-  redeemCode(code: string, clientId: string, redirectUri: string | undefined, now = Date.now()): CodeRecord | 'invalid' | 'redirect_mismatch' {
+  redeemCode(
+    code: string,
+    clientId: string,
+    redirectUri: string | undefined,
+    now = Date.now(),
+  ): CodeRecord | 'invalid' | 'redirect_mismatch' {
     const record = this.codes.get(code);
     if (!record || record.clientId !== clientId || record.expiresAt <= now) return 'invalid';
     if (redirectUri !== record.redirectUri) return 'redirect_mismatch';
@@ -218,7 +225,10 @@ export class AuthStore {
     if (last !== undefined && now - last < record.intervalMs) return { ok: false, message: 'slow_down' };
     if (record.status === 'approved' && record.user) {
       this.devices.delete(deviceCode);
-      const token = this.issueUser({ clientId, userId: record.user.userId, login: record.user.login, scopes: record.scopes }, now);
+      const token = this.issueUser(
+        { clientId, userId: record.user.userId, login: record.user.login, scopes: record.scopes },
+        now,
+      );
       return { ok: true, token };
     }
     return { ok: false, message: 'authorization_pending' };

@@ -13,13 +13,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { subscriptionJson } from './helix-routes.js';
-import type {
-  FakeEventSubSubscription,
-  FakeTwitchRequest,
-  FakeTwitchResponse,
-  FakeTwitchState,
-  TokenInfo,
-} from './types.js';
+import type { FakeEventSubSubscription, FakeTwitchRequest, FakeTwitchResponse, FakeTwitchState, TokenInfo } from './types.js';
 import { decodeCursor, isObject, paginate, randomUUID, twitchError } from './util.js';
 
 /** Settings of the fake's EventSub WebSocket side; change them with {@link FakeEventSubWs.configure}. */
@@ -351,8 +345,7 @@ export class FakeEventSubWs {
       return record;
     }
     const key =
-      opts.routingKey ??
-      String((isObject(event) && event.broadcaster_user_id) || sub.condition.broadcaster_user_id || sub.id);
+      opts.routingKey ?? String((isObject(event) && event.broadcaster_user_id) || sub.condition.broadcaster_user_id || sub.id);
     this.route(record, sub, { subscription: subscriptionJson(sub), event }, key);
     return record;
   }
@@ -703,9 +696,12 @@ export class FakeEventSubWs {
     if (from) {
       this.moveSession(from, s);
     } else {
-      s.deadlineTimer = setTimeout(() => {
-        if (this.live.has(s.id) && !this.sessionUsed(s.id)) this.serverClose(s, 4003);
-      }, this.settings.subscribeDeadlineMs ?? keepalive * 1000);
+      s.deadlineTimer = setTimeout(
+        () => {
+          if (this.live.has(s.id) && !this.sessionUsed(s.id)) this.serverClose(s, 4003);
+        },
+        this.settings.subscribeDeadlineMs ?? keepalive * 1000,
+      );
     }
   }
 
@@ -893,7 +889,9 @@ export class FakeEventSubWs {
     if (!callback || !secret) return false;
     const body = JSON.stringify(payload);
     const timestamp = nanoTime();
-    const signature = `sha256=${createHmac('sha256', secret).update(messageId + timestamp + body).digest('hex')}`;
+    const signature = `sha256=${createHmac('sha256', secret)
+      .update(messageId + timestamp + body)
+      .digest('hex')}`;
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
       'Twitch-Eventsub-Message-Id': messageId,

@@ -11,7 +11,13 @@ import { TWITCH_EVENTSUB_TYPES } from '../../generated/eventsub/index.js';
 import { TWITCH_EVENTSUB_BATCHED_TYPES } from '../../eventsub/twitch-eventsub.catalog.js';
 import { subscriptionJson } from './helix-routes.js';
 import type { FakeTwitch } from './fake-twitch.js';
-import type { FakeEventSubSubscription, FakeTwitchHandlerRequest, FakeTwitchResponse, FakeTwitchState, TokenInfo } from './types.js';
+import type {
+  FakeEventSubSubscription,
+  FakeTwitchHandlerRequest,
+  FakeTwitchResponse,
+  FakeTwitchState,
+  TokenInfo,
+} from './types.js';
 import { decodeCursor, isObject, paginate, twitchError } from './util.js';
 
 /** How to deliver one emitted message (fault injection). */
@@ -67,7 +73,13 @@ export interface FakeEventSubDelivery {
 const COUNTED = new Set(['enabled', 'webhook_callback_verification_pending']);
 
 /** Condition keys naming the user whose authorization a type needs, in order of preference. */
-const AUTHORIZING_KEYS = ['moderator_user_id', 'user_id', 'broadcaster_user_id', 'to_broadcaster_user_id', 'from_broadcaster_user_id'];
+const AUTHORIZING_KEYS = [
+  'moderator_user_id',
+  'user_id',
+  'broadcaster_user_id',
+  'to_broadcaster_user_id',
+  'from_broadcaster_user_id',
+];
 
 /** RFC3339 with nanoseconds, as Twitch writes its timestamps. */
 function nanoTimestamp(date: Date): string {
@@ -143,7 +155,11 @@ export class FakeEventSub {
    * (snake_case), e.g. the `event` of an example payload. For a batched type (`drop.entitlement.grant`)
    * `event` is one item's `data`, sent as a batch of one (see {@link emitBatch}). Resolves with the deliveries made.
    */
-  async emit(type: string, event: Record<string, unknown>, options: FakeEventSubEmitOptions = {}): Promise<FakeEventSubDelivery[]> {
+  async emit(
+    type: string,
+    event: Record<string, unknown>,
+    options: FakeEventSubEmitOptions = {},
+  ): Promise<FakeEventSubDelivery[]> {
     if (TWITCH_EVENTSUB_BATCHED_TYPES.has(type)) return this.emitBatch(type, [{ data: event }], options);
     return this.send(type, event, { event }, options);
   }
@@ -250,7 +266,10 @@ export class FakeEventSub {
       return twitchError(400, 'The callback field is required if you specify the webhook transport method.');
     }
     if (!this.callbackAllowed(callback)) {
-      return twitchError(400, "The URL in the transport's callback field is not valid. The URL must use the HTTPS protocol and the 443 port number.");
+      return twitchError(
+        400,
+        "The URL in the transport's callback field is not valid. The URL must use the HTTPS protocol and the 443 port number.",
+      );
     }
     if (typeof secret !== 'string' || secret.length < 10 || secret.length > 100) {
       return twitchError(400, 'The length of the string in the secret field is not valid.');
@@ -323,7 +342,10 @@ export class FakeEventSub {
     if (after !== undefined && !pos) return twitchError(400, 'The cursor in the after query parameter is not valid.');
     // Get EventSub Subscriptions has no `first`: pages are 100 items.
     const { page, cursor: next } = paginate(all, 100, pos, undefined, 'eventsub');
-    return { status: 200, body: { data: page.map(subscriptionJson), ...this.totals(token), pagination: next ? { cursor: next } : {} } };
+    return {
+      status: 200,
+      body: { data: page.map(subscriptionJson), ...this.totals(token), pagination: next ? { cursor: next } : {} },
+    };
   }
 
   private remove(req: FakeTwitchHandlerRequest): FakeTwitchResponse {
@@ -388,7 +410,9 @@ export class FakeEventSub {
     const json = JSON.stringify(body);
     const at = options.timestamp ?? new Date();
     const timestamp = typeof at === 'string' ? at : nanoTimestamp(at);
-    const signature = `sha256=${createHmac('sha256', sub.transport.secret ?? '').update(messageId + timestamp + json).digest('hex')}`;
+    const signature = `sha256=${createHmac('sha256', sub.transport.secret ?? '')
+      .update(messageId + timestamp + json)
+      .digest('hex')}`;
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
       'Twitch-Eventsub-Message-Id': messageId,
@@ -415,7 +439,8 @@ export class FakeEventSub {
       delivery.contentType = res.headers.get('content-type') ?? undefined;
       delivery.body = await res.text();
     } catch (error) {
-      delivery.error = (error as Error).name === 'TimeoutError' ? `no answer within ${this.callbackTimeoutMs} ms` : (error as Error).message;
+      delivery.error =
+        (error as Error).name === 'TimeoutError' ? `no answer within ${this.callbackTimeoutMs} ms` : (error as Error).message;
     }
     delivery.ms = Date.now() - started;
     this.deliveries.push(delivery);

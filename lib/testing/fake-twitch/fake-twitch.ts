@@ -50,7 +50,6 @@ import type {
 } from './types.js';
 import { BodyTooLargeError, decodeBody, flattenHeaders, parseQuery, readBody, rfc3339, twitchError } from './util.js';
 
-
 /** A fault rule with its counters. */
 interface FaultRule {
   fault: FakeTwitchFault;
@@ -183,7 +182,12 @@ export class FakeTwitch {
       codeTtlSeconds: 600,
     });
     this.seed(options.seed ?? {});
-    this.eventSub = new FakeEventSub(this, this.state, (clientId, userId) => this.auth.grantedScopes(clientId, userId), this.aborter.signal);
+    this.eventSub = new FakeEventSub(
+      this,
+      this.state,
+      (clientId, userId) => this.auth.grantedScopes(clientId, userId),
+      this.aborter.signal,
+    );
     for (const [method, path, handler] of this.eventSub.routes()) this.route(method, path, (req) => handler(req));
 
     this.server = createServer((req, res) => {
@@ -269,7 +273,9 @@ export class FakeTwitch {
   requestsTo(method: string, path: string): FakeTwitchRequest[] {
     const m = method.toUpperCase();
     const p = normalisePath(path);
-    return this.requests.filter((r) => r.method === m && (r.path === p || (r.route === 'helix' && routePathOf(r.path, 'helix') === p)));
+    return this.requests.filter(
+      (r) => r.method === m && (r.path === p || (r.route === 'helix' && routePathOf(r.path, 'helix') === p)),
+    );
   }
 
   /** Forget the recorded requests. */
@@ -414,7 +420,9 @@ export class FakeTwitch {
    * channel; an unknown user is created with login `user<id>`. Returns the stored stream.
    */
   addStream(stream: Partial<FakeStream> & { userId: string }): FakeStream {
-    const user = this.state.users.get(stream.userId) ?? this.addUser({ id: stream.userId, login: stream.userLogin ?? `user${stream.userId}` });
+    const user =
+      this.state.users.get(stream.userId) ??
+      this.addUser({ id: stream.userId, login: stream.userLogin ?? `user${stream.userId}` });
     const channel = this.state.channels.get(user.id) as FakeChannel;
     const gameId = stream.gameId ?? channel.gameId;
     const full: FakeStream = {
@@ -577,7 +585,11 @@ export class FakeTwitch {
     let path = url.pathname;
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     const route: FakeTwitchRouteKind =
-      path === '/helix' || path.startsWith('/helix/') ? 'helix' : path === '/oauth2' || path.startsWith('/oauth2/') ? 'oauth2' : 'other';
+      path === '/helix' || path.startsWith('/helix/')
+        ? 'helix'
+        : path === '/oauth2' || path.startsWith('/oauth2/')
+          ? 'oauth2'
+          : 'other';
     const headers = flattenHeaders(req);
     let raw: string;
     try {
@@ -613,8 +625,7 @@ export class FakeTwitch {
     let rateLimit: RateLimitSnapshot | undefined;
     if (fault && replacesResponse(fault)) {
       const status = fault.status ?? 200;
-      response =
-        fault.body !== undefined ? { status, body: fault.body } : twitchError(status, fault.message);
+      response = fault.body !== undefined ? { status, body: fault.body } : twitchError(status, fault.message);
       if (route === 'helix') rateLimit = this.peekRateLimit(record);
     } else if (route === 'helix') {
       ({ response, rateLimit } = await this.helix(record, routePath));
@@ -644,7 +655,10 @@ export class FakeTwitch {
    * documented example, after Twitch's token, scope and parameter checks). A path none of them knows
    * answers 404; a known path asked with another method, 405. Neither costs a point.
    */
-  private async helix(req: FakeTwitchRequest, helixPath: string): Promise<{ response: FakeTwitchResponse; rateLimit?: RateLimitSnapshot }> {
+  private async helix(
+    req: FakeTwitchRequest,
+    helixPath: string,
+  ): Promise<{ response: FakeTwitchResponse; rateLimit?: RateLimitSnapshot }> {
     const key = `${req.method} ${helixPath}`;
     const ebs = this.extensions.answer(req, helixPath);
     if (ebs) return ebs;
@@ -736,7 +750,12 @@ export class FakeTwitch {
   }
 
   /** Send a response. */
-  private write(res: ServerResponse, response: FakeTwitchResponse, rateLimit?: RateLimitSnapshot, extra?: Record<string, string>): void {
+  private write(
+    res: ServerResponse,
+    response: FakeTwitchResponse,
+    rateLimit?: RateLimitSnapshot,
+    extra?: Record<string, string>,
+  ): void {
     const headers: Record<string, string> = {};
     if (rateLimit) {
       headers['Ratelimit-Limit'] = String(rateLimit.limit);

@@ -231,12 +231,23 @@ const patchChannels: BuiltInRoute = (req, { state, token }) => {
   if (!user) return twitchError(400, 'The ID in broadcaster_id is not valid.');
   if (!isObject(req.body)) return twitchError(400, 'The request body must be a JSON object.');
   const b = req.body;
-  const fields = ['game_id', 'broadcaster_language', 'title', 'delay', 'tags', 'content_classification_labels', 'is_branded_content'];
+  const fields = [
+    'game_id',
+    'broadcaster_language',
+    'title',
+    'delay',
+    'tags',
+    'content_classification_labels',
+    'is_branded_content',
+  ];
   if (!fields.some((f) => b[f] !== undefined)) return twitchError(400, 'The request must update at least one property.');
 
   // Validate everything before changing anything.
   if (b.game_id !== undefined && typeof b.game_id !== 'string') return twitchError(400, 'The ID in game_id is not valid.');
-  if (b.broadcaster_language !== undefined && (typeof b.broadcaster_language !== 'string' || !/^([a-z]{2}|other)$/.test(b.broadcaster_language))) {
+  if (
+    b.broadcaster_language !== undefined &&
+    (typeof b.broadcaster_language !== 'string' || !/^([a-z]{2}|other)$/.test(b.broadcaster_language))
+  ) {
     return twitchError(400, 'The value in broadcaster_language is not valid.');
   }
   if (b.title !== undefined && (typeof b.title !== 'string' || b.title.trim() === '')) {
@@ -251,7 +262,8 @@ const patchChannels: BuiltInRoute = (req, { state, token }) => {
     }
   }
   if (b.tags !== undefined) {
-    if (!Array.isArray(b.tags) || !b.tags.every((t) => typeof t === 'string')) return twitchError(400, 'The tags field must be an array of strings.');
+    if (!Array.isArray(b.tags) || !b.tags.every((t) => typeof t === 'string'))
+      return twitchError(400, 'The tags field must be an array of strings.');
     if (b.tags.length > 10) return twitchError(400, 'The list in the tags field exceeds the maximum number of tags allowed.');
     for (const tag of b.tags as string[]) {
       if (tag === '') return twitchError(400, 'A tag in the tags field is empty.');
@@ -417,7 +429,10 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-function totals(subs: FakeEventSubSubscription[], token: TokenInfo): { total: number; total_cost: number; max_total_cost: number } {
+function totals(
+  subs: FakeEventSubSubscription[],
+  token: TokenInfo,
+): { total: number; total_cost: number; max_total_cost: number } {
   return { total: subs.length, total_cost: subs.reduce((sum, s) => sum + s.cost, 0), max_total_cost: maxTotalCost(token) };
 }
 
@@ -435,9 +450,13 @@ const createSubscription: BuiltInRoute = (req, { state, token, now }) => {
     case 'webhook': {
       if (t.kind !== 'app') return twitchError(400, 'invalid transport and auth combination');
       const { callback, secret } = transport;
-      if (typeof callback !== 'string' || callback === '') return twitchError(400, 'The callback field is required if you specify the webhook transport method.');
+      if (typeof callback !== 'string' || callback === '')
+        return twitchError(400, 'The callback field is required if you specify the webhook transport method.');
       if (!/^https:\/\/[^/\s]+/i.test(callback)) {
-        return twitchError(400, "The URL in the transport's callback field is not valid. The URL must use the HTTPS protocol and the 443 port number.");
+        return twitchError(
+          400,
+          "The URL in the transport's callback field is not valid. The URL must use the HTTPS protocol and the 443 port number.",
+        );
       }
       if (typeof secret !== 'string' || secret.length < 10 || secret.length > 100) {
         return twitchError(400, 'The length of the string in the secret field is not valid.');
@@ -500,7 +519,8 @@ const getSubscriptions: BuiltInRoute = (req, { state, token }) => {
   const filters = ['status', 'type', 'user_id', 'subscription_id'].filter((f) => req.query[f]?.[0] !== undefined);
   if (filters.length > 1) return twitchError(400, 'The request may specify only one filter query parameter.');
   const status = req.query.status?.[0];
-  if (status !== undefined && !SUBSCRIPTION_STATUSES.has(status)) return twitchError(400, 'The value in the status query parameter is not valid.');
+  if (status !== undefined && !SUBSCRIPTION_STATUSES.has(status))
+    return twitchError(400, 'The value in the status query parameter is not valid.');
   const cursors = parseCursors(req, 'eventsub');
   if (isResponse(cursors)) return cursors;
 
@@ -527,7 +547,10 @@ const getICalendar: BuiltInRoute = (req, { state, now }) => {
   if (!broadcasterId) return missingParam('broadcaster_id');
   const user = state.users.get(broadcasterId);
   if (!user) return twitchError(404, 'The broadcaster was not found.');
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const body = [
     'BEGIN:VCALENDAR',
     'PRODID:-//fake-twitch//Twitch Schedule//EN',

@@ -46,7 +46,11 @@ function scopesOf(p: Record<string, string>): string[] {
 }
 
 /** Check `client_id` (and `client_secret` when required, or when given). */
-function checkClient(ctx: OAuthContext, p: Record<string, string>, secret: 'required' | 'optional' | 'none'): FakeTwitchResponse | undefined {
+function checkClient(
+  ctx: OAuthContext,
+  p: Record<string, string>,
+  secret: 'required' | 'optional' | 'none',
+): FakeTwitchResponse | undefined {
   if (!p.client_id) return oauthError(400, 'missing client id');
   if (p.client_id !== ctx.clientId) return oauthError(403, 'invalid client');
   if (secret === 'none') return undefined;
@@ -130,7 +134,10 @@ function token(req: FakeTwitchRequest, ctx: OAuthContext): FakeTwitchResponse {
       const record = ctx.auth.redeemCode(p.code, p.client_id, p.redirect_uri, now);
       if (record === 'invalid') return oauthError(400, 'Invalid authorization code');
       if (record === 'redirect_mismatch') return oauthError(400, 'Parameter redirect_uri does not match registered URI');
-      const info = ctx.auth.issueUser({ clientId: record.clientId, userId: record.userId, login: record.login, scopes: record.scopes }, now);
+      const info = ctx.auth.issueUser(
+        { clientId: record.clientId, userId: record.userId, login: record.login, scopes: record.scopes },
+        now,
+      );
       return { status: 200, body: userTokenBody(info, now) };
     }
     case 'refresh_token': {
@@ -231,18 +238,36 @@ function authorizeParams(p: Record<string, string>, ctx: OAuthContext): Authoriz
 function decide(ctx: OAuthContext, a: AuthorizeParams, approve: boolean, login: string): FakeTwitchResponse | undefined {
   if (!approve) {
     return redirect(
-      withParams(a.redirectUri, { error: 'access_denied', error_description: 'The user denied you access', state: a.state }, false),
+      withParams(
+        a.redirectUri,
+        { error: 'access_denied', error_description: 'The user denied you access', state: a.state },
+        false,
+      ),
     );
   }
   const user = ctx.findUserByLogin(login);
   if (!user) return undefined;
   const scope = a.scopes.join(' ');
   if (a.responseType === 'code') {
-    const code = ctx.auth.createCode({ clientId: a.clientId, redirectUri: a.redirectUri, scopes: a.scopes, userId: user.id, login: user.login });
+    const code = ctx.auth.createCode({
+      clientId: a.clientId,
+      redirectUri: a.redirectUri,
+      scopes: a.scopes,
+      userId: user.id,
+      login: user.login,
+    });
     return redirect(withParams(a.redirectUri, { code: code.code, scope, state: a.state }, false));
   }
-  const info = ctx.auth.issueUser({ clientId: a.clientId, userId: user.id, login: user.login, scopes: a.scopes, withRefresh: false });
-  return redirect(withParams(a.redirectUri, { access_token: info.accessToken, scope, state: a.state, token_type: 'bearer' }, true));
+  const info = ctx.auth.issueUser({
+    clientId: a.clientId,
+    userId: user.id,
+    login: user.login,
+    scopes: a.scopes,
+    withRefresh: false,
+  });
+  return redirect(
+    withParams(a.redirectUri, { access_token: info.accessToken, scope, state: a.state, token_type: 'bearer' }, true),
+  );
 }
 
 function authorizeGet(req: FakeTwitchRequest, ctx: OAuthContext): FakeTwitchResponse {
@@ -285,5 +310,9 @@ export function handleActivate(req: FakeTwitchRequest, ctx: OAuthContext): FakeT
   const user = ctx.findUserByLogin(login);
   if (!user) return { status: 400, headers: HTML, body: activatePage({ userCode, login, error: `Unknown login "${login}".` }) };
   ctx.auth.approveDevice(userCode, { userId: user.id, login: user.login });
-  return { status: 200, headers: HTML, body: activatePage({ login, message: 'Your device is connected. You can close this page.' }) };
+  return {
+    status: 200,
+    headers: HTML,
+    body: activatePage({ login, message: 'Your device is connected. You can close this page.' }),
+  };
 }

@@ -50,7 +50,8 @@ export class TokenBucket {
   private refill(now: number): void {
     const elapsed = now - this.updatedAt;
     if (elapsed > 0) {
-      this.points = this.refillMs <= 0 ? this.capacity : Math.min(this.capacity, this.points + (elapsed * this.capacity) / this.refillMs);
+      this.points =
+        this.refillMs <= 0 ? this.capacity : Math.min(this.capacity, this.points + (elapsed * this.capacity) / this.refillMs);
     }
     this.updatedAt = Math.max(this.updatedAt, now);
   }

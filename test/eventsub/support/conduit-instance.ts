@@ -30,7 +30,14 @@ const instanceId = env('INSTANCE_ID');
 const claims = env('CLAIM_PREFIX');
 
 @Module({
-  imports: [TwitchModule.forRoot({ ...fake, redis: { url: env('REDIS_URL') }, keyPrefix: env('KEY_PREFIX'), retry: { baseDelayMs: 20, maxDelayMs: 200 } })],
+  imports: [
+    TwitchModule.forRoot({
+      ...fake,
+      redis: { url: env('REDIS_URL') },
+      keyPrefix: env('KEY_PREFIX'),
+      retry: { baseDelayMs: 20, maxDelayMs: 200 },
+    }),
+  ],
 })
 class InstanceModule {}
 
