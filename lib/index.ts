@@ -92,7 +92,7 @@ export {
   TwitchLoginRequiredException,
   TwitchMissingScopeException,
   TwitchTokenRequiredException,
-} from './exceptions/twitch-auth.exception.js';
+} from './exceptions/twitch-oauth.exception.js';
 export { TwitchValidationException, type TwitchInvalidParam } from './exceptions/twitch-validation.exception.js';
 
 // ── Guards and login ────────────────────────────────────────────────────────────────────────────────────────
@@ -104,10 +104,10 @@ export {
   TwitchAuthRequiredException,
   TwitchInsufficientScopeException,
   type TwitchAuthFailureReason,
-} from './auth/guards/twitch-auth.exceptions.js';
+} from './exceptions/twitch-guard.exception.js';
 export { TwitchLoginModule, type TwitchLoginModuleOptions } from './auth/login/twitch-login.module.js';
 export { TwitchLoginService } from './auth/login/twitch-login.service.js';
-export { TwitchLoginException, type TwitchLoginFailureReason } from './auth/login/twitch-login.exception.js';
+export { TwitchLoginException, type TwitchLoginFailureReason } from './exceptions/twitch-login.exception.js';
 
 // ── EventSub ────────────────────────────────────────────────────────────────────────────────────────────────
 export { TWITCH_EVENTSUB_TYPES, type TwitchEventSubMap } from './generated/eventsub/index.js';
@@ -176,7 +176,7 @@ export {
   TWITCH_EVENTSUB_WS_LIMITS,
   type TwitchEventSubWsTransportConfig,
 } from './eventsub/websocket/twitch-eventsub-ws-transport.js';
-export { TwitchEventSubLimitException, type TwitchEventSubLimit } from './eventsub/websocket/twitch-eventsub-limit.exception.js';
+export { TwitchEventSubLimitException, type TwitchEventSubLimit } from './exceptions/twitch-eventsub-limit.exception.js';
 export type {
   TwitchConduitManagerConfig,
   TwitchConduitShardTransport,
@@ -189,7 +189,7 @@ export {
   TwitchEventSubMissingAuthorizationException,
   TwitchEventSubWebhookException,
   type TwitchEventSubWebhookRejection,
-} from './eventsub/twitch-eventsub.exceptions.js';
+} from './exceptions/twitch-eventsub.exception.js';
 
 // ── Extension backends ──────────────────────────────────────────────────────────────────────────────────────
 export { TwitchExtensionModule } from './extensions/twitch-extension.module.js';
@@ -220,7 +220,7 @@ export {
   TwitchExtensionConfigException,
   TwitchExtensionPubSubLimitException,
   type TwitchExtensionAuthFailureReason,
-} from './extensions/twitch-extension.exceptions.js';
+} from './exceptions/twitch-extension.exception.js';
 // Observability: the metric and span names are in the README (Observability); the instruments are internal.
 export type { TwitchCacheResult, TwitchRateLimitSnapshot } from './observability/twitch-telemetry.js';
 
@@ -247,5 +247,5 @@ export {
   TwitchChatMessageDroppedException,
   TwitchChatRateLimitException,
   type TwitchChatDropReason,
-} from './chat/twitch-chat.exceptions.js';
+} from './exceptions/twitch-chat.exception.js';
 export type { TwitchChatCommand, TwitchChatSentMessage } from './chat/twitch-chat.types.js';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TwitchDeviceFlowException } from '../lib/exceptions/twitch-auth.exception.js';
+import { TwitchDeviceFlowException } from '../lib/exceptions/twitch-oauth.exception.js';
 import {
   TwitchAppCredentialsException,
   TwitchBadRequestException,

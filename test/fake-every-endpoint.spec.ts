@@ -15,7 +15,7 @@ import type { TwitchEndpointBinding, TwitchEndpointClient } from '../lib/api/twi
 import type { TwitchEndpoint } from '../lib/api/twitch-endpoint.interface.js';
 import { signExtensionJwt } from '../lib/auth/extension-jwt.js';
 import { getTwitchFields } from '../lib/dto/twitch-field.decorator.js';
-import { TwitchMissingScopeException } from '../lib/exceptions/twitch-auth.exception.js';
+import { TwitchMissingScopeException } from '../lib/exceptions/twitch-oauth.exception.js';
 import { TwitchUnauthorizedException } from '../lib/exceptions/twitch.exception.js';
 import { TWITCH_ENDPOINTS } from '../lib/generated/catalog.js';
 import { TwitchApiNamespaces } from '../lib/generated/twitch-api.namespaces.js';

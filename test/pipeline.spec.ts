@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TwitchTokenRequiredException } from '../lib/exceptions/twitch-auth.exception.js';
+import { TwitchTokenRequiredException } from '../lib/exceptions/twitch-oauth.exception.js';
 import { TwitchValidationException } from '../lib/exceptions/twitch-validation.exception.js';
 import { GetStreamsResponse, Stream } from '../lib/generated/streams/streams.dto.js';
 import { createTwitchApp, FakeTwitch, type TestApp } from './support/app.js';

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchTokenDecryptionError } from '../lib/auth/token-store/twitch-token-cipher.js';
 import { TwitchTokenStore } from '../lib/auth/token-store/twitch-token-store.js';
 import { TwitchUserTokenService, type TwitchTokenInvalidEvent } from '../lib/auth/twitch-user-token.service.js';
-import { TwitchLoginRequiredException, TwitchMissingScopeException } from '../lib/exceptions/twitch-auth.exception.js';
+import { TwitchLoginRequiredException, TwitchMissingScopeException } from '../lib/exceptions/twitch-oauth.exception.js';
 import { TwitchServiceUnavailableException } from '../lib/exceptions/twitch.exception.js';
 import { createTwitchApp, FakeTwitch, flushPrefix, REDIS_URL, type TestApp, uniquePrefix } from './support/app.js';
 

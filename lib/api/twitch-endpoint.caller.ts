@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { mapTwitchDto } from '../dto/twitch-dto.mapper.js';
-import { TwitchTokenRequiredException } from '../exceptions/twitch-auth.exception.js';
+import { TwitchTokenRequiredException } from '../exceptions/twitch-oauth.exception.js';
 import { type TwitchInvalidParam, TwitchValidationException } from '../exceptions/twitch-validation.exception.js';
 import { TwitchInvalidResponseException } from '../exceptions/twitch.exception.js';
 import { TwitchCallContext } from '../http/twitch-call-context.js';

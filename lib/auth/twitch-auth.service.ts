@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TwitchDeviceFlowException } from '../exceptions/twitch-auth.exception.js';
+import { TwitchDeviceFlowException } from '../exceptions/twitch-oauth.exception.js';
 import { TwitchException } from '../exceptions/twitch.exception.js';
 import type { TwitchScope } from '../generated/scopes.js';
 import { TwitchTransport } from '../http/twitch-transport.js';

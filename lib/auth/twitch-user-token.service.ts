@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { TwitchLoginRequiredException } from '../exceptions/twitch-auth.exception.js';
+import { TwitchLoginRequiredException } from '../exceptions/twitch-oauth.exception.js';
 import {
   TwitchAppCredentialsException,
   TwitchException,

@@ -4,7 +4,7 @@ import type { TwitchRedisClient, TwitchRedisHandle } from '../redis/twitch-redis
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import { callBudgetMs, type TwitchResolvedOptions } from '../twitch-options.js';
 import { TWITCH_CHAT_RESOLVED_OPTIONS, type TwitchChatWindow } from './twitch-chat.constants.js';
-import { TwitchChatRateLimitException } from './twitch-chat.exceptions.js';
+import { TwitchChatRateLimitException } from '../exceptions/twitch-chat.exception.js';
 import type { TwitchChatResolvedOptions } from './twitch-chat-options.js';
 
 /** One window a send takes a place in. */

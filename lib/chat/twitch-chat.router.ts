@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { subscriptionKey } from '../eventsub/twitch-eventsub.catalog.js';
 import { TwitchEventSubDispatcher } from '../eventsub/twitch-eventsub.dispatcher.js';
-import { TwitchEventSubConfigError } from '../eventsub/twitch-eventsub.exceptions.js';
+import { TwitchEventSubConfigError } from '../exceptions/twitch-eventsub.exception.js';
 import { TwitchEventSubService } from '../eventsub/twitch-eventsub.service.js';
 import type { TwitchEventSubNotification } from '../eventsub/interfaces/twitch-eventsub-message.interface.js';
 import type { ChannelChatMessageEvent } from '../generated/eventsub/chat.js';

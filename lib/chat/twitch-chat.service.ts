@@ -9,7 +9,7 @@ import {
   TWITCH_CHAT_MAX_WHISPER_LENGTH,
   TWITCH_CHAT_RESOLVED_OPTIONS,
 } from './twitch-chat.constants.js';
-import { TwitchChatAuthorizationException, TwitchChatMessageDroppedException } from './twitch-chat.exceptions.js';
+import { TwitchChatAuthorizationException, TwitchChatMessageDroppedException } from '../exceptions/twitch-chat.exception.js';
 import { TwitchChatLimiter, type TwitchChatLimitSlot } from './twitch-chat.limiter.js';
 import type { TwitchChatResolvedOptions } from './twitch-chat-options.js';
 import type { TwitchChatSentMessage } from './twitch-chat.types.js';

@@ -8,7 +8,7 @@ import {
   TWITCH_EVENTSUB_REVOCATION_LISTENER,
 } from './twitch-eventsub.constants.js';
 import { TwitchEventSubDispatcher } from './twitch-eventsub.dispatcher.js';
-import { TwitchEventSubConfigError } from './twitch-eventsub.exceptions.js';
+import { TwitchEventSubConfigError } from '../exceptions/twitch-eventsub.exception.js';
 import { TwitchEventSubService } from './twitch-eventsub.service.js';
 import type { TwitchEventSubHandlerMeta } from './decorators/on-twitch-event.decorator.js';
 import type { TwitchEventSubNotification } from './interfaces/twitch-eventsub-message.interface.js';

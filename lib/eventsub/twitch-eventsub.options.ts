@@ -1,6 +1,6 @@
 import { TWITCH_EVENTSUB_DEFAULTS } from './twitch-eventsub.constants.js';
 import { conditionToWire, describeUnknownType, findEventSubType } from './twitch-eventsub.catalog.js';
-import { TwitchEventSubConfigError } from './twitch-eventsub.exceptions.js';
+import { TwitchEventSubConfigError } from '../exceptions/twitch-eventsub.exception.js';
 import type { TwitchEventSubModuleOptions } from './interfaces/twitch-eventsub-options.interface.js';
 
 /** A wanted subscription after validation: wire condition and its key. */

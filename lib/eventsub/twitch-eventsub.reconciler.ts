@@ -13,7 +13,7 @@ import {
   TwitchEventSubConfigError,
   TwitchEventSubCostExceededException,
   TwitchEventSubMissingAuthorizationException,
-} from './twitch-eventsub.exceptions.js';
+} from '../exceptions/twitch-eventsub.exception.js';
 import type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './twitch-eventsub.options.js';
 import { TWITCH_EVENTSUB_TRANSPORT, type TwitchEventSubTransport } from './transports/twitch-eventsub-transport.interface.js';
 import { within } from './twitch-eventsub.util.js';

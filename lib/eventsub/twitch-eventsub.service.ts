@@ -4,7 +4,7 @@ import type { Subscription } from 'rxjs';
 import { conditionToWire, describeUnknownType, findEventSubType, subscriptionKey } from './twitch-eventsub.catalog.js';
 import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from './twitch-eventsub.constants.js';
 import { TwitchEventSubDispatcher } from './twitch-eventsub.dispatcher.js';
-import { TwitchEventSubConfigError } from './twitch-eventsub.exceptions.js';
+import { TwitchEventSubConfigError } from '../exceptions/twitch-eventsub.exception.js';
 import type { TwitchEventSubResolvedOptions, TwitchEventSubResolvedWanted } from './twitch-eventsub.options.js';
 import {
   TwitchEventSubReconciler,

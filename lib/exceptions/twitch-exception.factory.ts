@@ -4,7 +4,7 @@ import {
   TwitchLoginRequiredException,
   TwitchMissingScopeException,
   TwitchTokenRequiredException,
-} from './twitch-auth.exception.js';
+} from './twitch-oauth.exception.js';
 import {
   TwitchAppCredentialsException,
   TwitchBadGatewayException,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { signExtensionJwt, type TwitchExtensionPubSubPerms } from '../auth/extension-jwt.js';
 import { TWITCH_EXTENSION_RESOLVED_OPTIONS } from './twitch-extension.constants.js';
-import { TwitchExtensionConfigException } from './twitch-extension.exceptions.js';
+import { TwitchExtensionConfigException } from '../exceptions/twitch-extension.exception.js';
 import type { TwitchExtensionResolvedOptions } from './twitch-extension-options.js';
 import { TwitchExtensionSecretsService } from './twitch-extension-secrets.service.js';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { TWITCH_EXTENSION_RESOLVED_OPTIONS } from './twitch-extension.constants.js';
-import { TwitchExtensionAuthException } from './twitch-extension.exceptions.js';
+import { TwitchExtensionAuthException } from '../exceptions/twitch-extension.exception.js';
 import type { TwitchExtensionResolvedOptions } from './twitch-extension-options.js';
 import { TwitchExtensionSecretsService } from './twitch-extension-secrets.service.js';
 import type { TwitchExtensionRole, TwitchExtensionViewer } from './twitch-extension-viewer.js';

@@ -4,7 +4,7 @@ import type { TwitchRedisClient, TwitchRedisHandle } from '../redis/twitch-redis
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import { callBudgetMs, type TwitchResolvedOptions } from '../twitch-options.js';
 import { TWITCH_EXTENSION_RESOLVED_OPTIONS } from './twitch-extension.constants.js';
-import { TwitchExtensionPubSubLimitException } from './twitch-extension.exceptions.js';
+import { TwitchExtensionPubSubLimitException } from '../exceptions/twitch-extension.exception.js';
 import type { TwitchExtensionResolvedOptions } from './twitch-extension-options.js';
 import { twitchKey } from '../redis/twitch-redis-key.js';
 

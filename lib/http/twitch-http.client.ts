@@ -3,7 +3,7 @@ import { AxiosError, type AxiosRequestConfig, type AxiosResponse, type InternalA
 import { TwitchAppTokenManager } from '../auth/twitch-app-token.manager.js';
 import { TwitchUserTokenService } from '../auth/twitch-user-token.service.js';
 import { TwitchCache, type TwitchCachedResponse } from '../cache/twitch-cache.js';
-import { TwitchLoginRequiredException, TwitchMissingScopeException } from '../exceptions/twitch-auth.exception.js';
+import { TwitchLoginRequiredException, TwitchMissingScopeException } from '../exceptions/twitch-oauth.exception.js';
 import { readRateLimitHeaders } from '../exceptions/twitch-exception.factory.js';
 import { TwitchGatewayTimeoutException } from '../exceptions/twitch.exception.js';
 import { TwitchTelemetry } from '../observability/twitch-telemetry.js';

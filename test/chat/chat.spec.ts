@@ -3,7 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchChatService } from '../../lib/chat/twitch-chat.service.js';
 import { OnChatCommand, OnChatMessage } from '../../lib/chat/twitch-chat.decorators.js';
-import { TwitchChatAuthorizationException, TwitchChatMessageDroppedException } from '../../lib/chat/twitch-chat.exceptions.js';
+import {
+  TwitchChatAuthorizationException,
+  TwitchChatMessageDroppedException,
+} from '../../lib/exceptions/twitch-chat.exception.js';
 import type { TwitchChatCommand } from '../../lib/chat/twitch-chat.types.js';
 import { OnTwitchNotification } from '../../lib/eventsub/decorators/on-twitch-event.decorator.js';
 import type { TwitchEventSubNotification } from '../../lib/eventsub/interfaces/twitch-eventsub-message.interface.js';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchChatService } from '../../lib/chat/twitch-chat.service.js';
-import { TwitchChatMessageDroppedException, TwitchChatRateLimitException } from '../../lib/chat/twitch-chat.exceptions.js';
+import { TwitchChatMessageDroppedException, TwitchChatRateLimitException } from '../../lib/exceptions/twitch-chat.exception.js';
 import { FakeTwitch } from '../../lib/testing/fake-twitch/index.js';
 import { flushPrefix, uniquePrefix } from '../support/app.js';
 import { BOT, CHANNEL, OTHER_CHANNEL, VIEWER, createChatApp, seedChat, type ChatApp } from './support.js';

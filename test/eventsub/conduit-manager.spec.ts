@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { planShardOwners } from '../../lib/eventsub/conduit/twitch-conduit-coordinator.js';
 import { TwitchConduitManager, type TwitchConduitManagerConfig } from '../../lib/eventsub/conduit/twitch-conduit-manager.js';
 import type { TwitchEventSubDelivery } from '../../lib/eventsub/transports/twitch-eventsub-transport.interface.js';
-import { TwitchEventSubLimitException } from '../../lib/eventsub/websocket/twitch-eventsub-limit.exception.js';
+import { TwitchEventSubLimitException } from '../../lib/exceptions/twitch-eventsub-limit.exception.js';
 import type { TwitchRedisHandle } from '../../lib/redis/twitch-redis.provider.js';
 import { TwitchKvStore } from '../../lib/store/twitch-kv.store.js';
 import { TWITCH_REDIS } from '../../lib/twitch.constants.js';

@@ -7,7 +7,7 @@ import { TwitchEventSubService } from '../../lib/eventsub/twitch-eventsub.servic
 import {
   TwitchEventSubCostExceededException,
   TwitchEventSubMissingAuthorizationException,
-} from '../../lib/eventsub/twitch-eventsub.exceptions.js';
+} from '../../lib/exceptions/twitch-eventsub.exception.js';
 import { FakeTwitch } from '../../lib/testing/fake-twitch/index.js';
 import { flushPrefix, REDIS_URL } from '../support/app.js';
 import { freePort } from '../support/net.js';

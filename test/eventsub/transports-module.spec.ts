@@ -14,7 +14,7 @@ import type {
   TwitchEventSubSubscriptionInfo,
 } from '../../lib/eventsub/interfaces/twitch-eventsub-message.interface.js';
 import { TwitchEventSubTransportRunner } from '../../lib/eventsub/transports/twitch-eventsub-transport.runner.js';
-import { TwitchEventSubConfigError } from '../../lib/eventsub/twitch-eventsub.exceptions.js';
+import { TwitchEventSubConfigError } from '../../lib/exceptions/twitch-eventsub.exception.js';
 import { resolveEventSubOptions } from '../../lib/eventsub/twitch-eventsub.options.js';
 import { TwitchEventSubService } from '../../lib/eventsub/twitch-eventsub.service.js';
 import { TwitchEventSubModule } from '../../lib/eventsub/twitch-eventsub.module.js';

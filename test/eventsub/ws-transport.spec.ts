@@ -5,7 +5,7 @@ import type {
   TwitchEventSubDelivery,
   TwitchEventSubWantedSubscription,
 } from '../../lib/eventsub/transports/twitch-eventsub-transport.interface.js';
-import { TwitchEventSubLimitException } from '../../lib/eventsub/websocket/twitch-eventsub-limit.exception.js';
+import { TwitchEventSubLimitException } from '../../lib/exceptions/twitch-eventsub-limit.exception.js';
 import {
   TWITCH_EVENTSUB_WS_CLOSE_CODES,
   type TwitchEventSubWsCloseInfo,

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TwitchExtensionService } from '../../lib/extensions/twitch-extension.service.js';
-import { TwitchExtensionPubSubLimitException } from '../../lib/extensions/twitch-extension.exceptions.js';
+import { TwitchExtensionPubSubLimitException } from '../../lib/exceptions/twitch-extension.exception.js';
 import type { TwitchExtensionModuleOptions } from '../../lib/extensions/twitch-extension-options.interface.js';
 import type { FakeExtension } from '../../lib/testing/fake-twitch/index.js';
 import { FakeTwitch, flushPrefix, uniquePrefix } from '../support/app.js';

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchTokenDecryptionError } from '../../lib/auth/token-store/twitch-token-cipher.js';
 import { TwitchTokenStore } from '../../lib/auth/token-store/twitch-token-store.js';
 import { TwitchUserTokenService } from '../../lib/auth/twitch-user-token.service.js';
-import { TwitchLoginRequiredException } from '../../lib/exceptions/twitch-auth.exception.js';
+import { TwitchLoginRequiredException } from '../../lib/exceptions/twitch-oauth.exception.js';
 import type { TwitchModuleOptions } from '../../lib/interfaces/twitch-module-options.interface.js';
 import { TwitchModule } from '../../lib/twitch.module.js';
 import { createTwitchApp, FakeTwitch, flushPrefix, REDIS_URL, type TestApp } from '../support/app.js';

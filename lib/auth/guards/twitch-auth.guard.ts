@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { TwitchLoginRequiredException } from '../../exceptions/twitch-auth.exception.js';
+import { TwitchLoginRequiredException } from '../../exceptions/twitch-oauth.exception.js';
 import { TwitchException } from '../../exceptions/twitch.exception.js';
 import { TwitchKvStore } from '../../store/twitch-kv.store.js';
 import { TWITCH_RESOLVED_OPTIONS } from '../../twitch.constants.js';
@@ -12,7 +12,7 @@ import type { TwitchHttpRequestLike } from '../login/twitch-cookies.js';
 import { TwitchSessions, validationCacheKey } from '../login/twitch-sessions.js';
 import { parseJsonObject } from '../../utils/json.js';
 import { TWITCH_AUTH_SCOPES } from './twitch-auth.constants.js';
-import { TwitchAuthRequiredException, TwitchInsufficientScopeException } from './twitch-auth.exceptions.js';
+import { TwitchAuthRequiredException, TwitchInsufficientScopeException } from '../../exceptions/twitch-guard.exception.js';
 import { type TwitchIdentity, twitchIdentity, TWITCH_USER_REQUEST_KEY } from './twitch-identity.js';
 
 /** A cached answer of `/oauth2/validate` for a bearer token (stored under the token's SHA-256). */

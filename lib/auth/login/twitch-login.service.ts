@@ -9,7 +9,7 @@ import { TwitchAuthService } from '../twitch-auth.service.js';
 import type { TwitchUserToken } from '../twitch-auth.types.js';
 import { TwitchUserTokenService } from '../twitch-user-token.service.js';
 import { isSecureRequest, type TwitchHttpRequestLike } from './twitch-cookies.js';
-import { TwitchLoginException } from './twitch-login.exception.js';
+import { TwitchLoginException } from '../../exceptions/twitch-login.exception.js';
 import { issueLoginState, loginStateKey, readLoginStateCookie, sameLoginState, verifyLoginState } from './twitch-login-state.js';
 import { normaliseReturnTo } from './twitch-return-to.js';
 import { digest } from '../../utils/hash.js';

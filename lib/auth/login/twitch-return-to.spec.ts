@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TwitchLoginException } from './twitch-login.exception.js';
+import { TwitchLoginException } from '../../exceptions/twitch-login.exception.js';
 import { normaliseReturnTo } from './twitch-return-to.js';
 
 function refusal(value: unknown): TwitchLoginException {

@@ -1,4 +1,4 @@
-import { TwitchLoginException } from './twitch-login.exception.js';
+import { TwitchLoginException } from '../../exceptions/twitch-login.exception.js';
 
 const BASE = 'http://return-to.invalid';
 /** Longest `returnTo` accepted (characters); it travels in the state cookie. */

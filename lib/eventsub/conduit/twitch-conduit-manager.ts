@@ -12,7 +12,7 @@ import type {
   TwitchEventSubSubscribeResult,
   TwitchEventSubWantedSubscription,
 } from '../transports/twitch-eventsub-transport.interface.js';
-import { TwitchEventSubLimitException } from '../websocket/twitch-eventsub-limit.exception.js';
+import { TwitchEventSubLimitException } from '../../exceptions/twitch-eventsub-limit.exception.js';
 import {
   TwitchEventSubWsConnection,
   type TwitchEventSubWsConnectionOptions,

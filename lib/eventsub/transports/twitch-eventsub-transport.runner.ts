@@ -19,7 +19,7 @@ import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from '../twitch-eventsub.constants.j
 import { TwitchEventSubDispatcher } from '../twitch-eventsub.dispatcher.js';
 import type { TwitchEventSubResolvedOptions } from '../twitch-eventsub.options.js';
 import { TwitchEventSubService } from '../twitch-eventsub.service.js';
-import { TwitchEventSubLimitException } from '../websocket/twitch-eventsub-limit.exception.js';
+import { TwitchEventSubLimitException } from '../../exceptions/twitch-eventsub-limit.exception.js';
 import { TwitchEventSubWsTransport } from '../websocket/twitch-eventsub-ws-transport.js';
 import type {
   TwitchEventSubDelivery,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpServer } from '@nestjs/common';
-import { TwitchEventSubWebhookException } from '../twitch-eventsub.exceptions.js';
+import { TwitchEventSubWebhookException } from '../../exceptions/twitch-eventsub.exception.js';
 
 /** What the reader sets on the request, as Nest's own JSON parser does with `rawBody: true`. */
 interface ReadRequest extends IncomingMessage {

@@ -3,7 +3,10 @@ import { HttpStatus, Inject, Injectable, Logger, NotFoundException, Post, Req, R
 import { HttpAdapterHost } from '@nestjs/core';
 import { TWITCH_EVENTSUB_RESOLVED_OPTIONS } from '../twitch-eventsub.constants.js';
 import { TwitchEventSubDispatcher } from '../twitch-eventsub.dispatcher.js';
-import { TwitchEventSubWebhookException, type TwitchEventSubWebhookRejection } from '../twitch-eventsub.exceptions.js';
+import {
+  TwitchEventSubWebhookException,
+  type TwitchEventSubWebhookRejection,
+} from '../../exceptions/twitch-eventsub.exception.js';
 import type { TwitchEventSubResolvedOptions } from '../twitch-eventsub.options.js';
 import { verifyTwitchEventSubSignature } from './twitch-eventsub-signature.js';
 

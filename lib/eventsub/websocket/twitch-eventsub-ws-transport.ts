@@ -6,7 +6,7 @@ import type {
   TwitchEventSubSubscribeResult,
   TwitchEventSubWantedSubscription,
 } from '../transports/twitch-eventsub-transport.interface.js';
-import { TwitchEventSubLimitException } from './twitch-eventsub-limit.exception.js';
+import { TwitchEventSubLimitException } from '../../exceptions/twitch-eventsub-limit.exception.js';
 import {
   TwitchEventSubWsConnection,
   type TwitchEventSubWsCloseInfo,

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { TWITCH_EXTENSION_AUTH_REQUIREMENTS, TWITCH_EXTENSION_USER_REQUEST_KEY } from '../twitch-extension.constants.js';
-import { TwitchExtensionAuthException } from '../twitch-extension.exceptions.js';
+import { TwitchExtensionAuthException } from '../../exceptions/twitch-extension.exception.js';
 import { TwitchExtensionJwtVerifier } from '../twitch-extension-jwt.verifier.js';
 import type { TwitchExtensionRole, TwitchExtensionViewer } from '../twitch-extension-viewer.js';
 

@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { TwitchException } from '../exceptions/twitch.exception.js';
+import { TwitchException } from './twitch.exception.js';
 
 /** Twitch's reason for not delivering a message (`drop_reason` of Send Chat Message). */
 export interface TwitchChatDropReason {

@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { TwitchException } from '../exceptions/twitch.exception.js';
+import { TwitchException } from './twitch.exception.js';
 
 /** Why `@TwitchExtensionAuth()` refused a request. */
 export type TwitchExtensionAuthFailureReason =
