@@ -21,6 +21,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildLib, ROOT } from './build.mjs';
+import { fmt, median, parseArgs, deleteRedisKeys } from './util.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const smoke = Boolean(args.smoke);
@@ -180,7 +181,7 @@ async function main() {
     a.child.kill('SIGTERM');
   }
   await fake.call({ cmd: 'close' }).catch(() => undefined);
-  await cleanRedis();
+  await deleteRedisKeys(REDIS_URL, KEY_PREFIX, log);
 
   const medians = {
     perSecond: median(throughput.map((r) => r.perSecond)),
@@ -271,54 +272,12 @@ function start(cfg, core) {
   });
 }
 
-async function cleanRedis() {
-  try {
-    const { createClient } = await import('redis');
-    const client = createClient({ url: REDIS_URL });
-    await client.connect();
-    let n = 0;
-    for await (const keys of client.scanIterator({ MATCH: `${KEY_PREFIX}*`, COUNT: 1000 })) {
-      const list = Array.isArray(keys) ? keys : [keys];
-      if (list.length) n += await client.del(list);
-    }
-    await client.quit();
-    log(`  deleted ${n} Redis keys under ${KEY_PREFIX}`);
-  } catch (err) {
-    log(`  could not delete the bench's Redis keys (${KEY_PREFIX}*): ${err.message}`);
-  }
-}
-
 function machine() {
   return `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}, Redis at ${REDIS_URL.replace(/\/\/[^@]*@/, '//')}`;
 }
 
-function fmt(v, digits) {
-  if (v === undefined || v === null || Number.isNaN(v)) return '–';
-  return Number(v).toFixed(digits);
-}
-
-function median(xs) {
-  const s = xs.filter((x) => typeof x === 'number' && !Number.isNaN(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
 function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=');
-    if (v !== undefined) out[k] = v;
-    else if (argv[i + 1] && !argv[i + 1].startsWith('--')) out[k] = argv[++i];
-    else out[k] = true;
-  }
-  return out;
 }
 
 main().catch((err) => {

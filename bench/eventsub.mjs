@@ -21,6 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildLib, ROOT } from './build.mjs';
+import { fmt, parseArgs, deleteRedisKeys } from './util.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const smoke = Boolean(args.smoke);
@@ -174,7 +175,7 @@ async function main() {
 
   for (const side of SIDES) await receivers[side].call({ cmd: 'close' }).catch(() => undefined);
   await load.call({ cmd: 'close' }).catch(() => undefined);
-  await cleanRedis();
+  await deleteRedisKeys(REDIS_URL, KEY_PREFIX, log);
 
   const medians = {};
   for (const payload of PAYLOADS) {
@@ -271,23 +272,6 @@ async function drained(rc, n, times = false) {
   }
 }
 
-async function cleanRedis() {
-  try {
-    const { createClient } = await import('redis');
-    const client = createClient({ url: REDIS_URL });
-    await client.connect();
-    let n = 0;
-    for await (const keys of client.scanIterator({ MATCH: `${KEY_PREFIX}*`, COUNT: 1000 })) {
-      const list = Array.isArray(keys) ? keys : [keys];
-      if (list.length) n += await client.del(list);
-    }
-    await client.quit();
-    log(`  deleted ${n} Redis keys under ${KEY_PREFIX}`);
-  } catch (err) {
-    log(`  could not delete the bench's Redis keys (${KEY_PREFIX}*): ${err.message}`);
-  }
-}
-
 function start(script, cfg, core) {
   const argv = [join(ROOT, 'bench', script), JSON.stringify(cfg)];
   const child = canPin
@@ -334,11 +318,6 @@ function machine() {
   return `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}, Redis at ${REDIS_URL.replace(/\/\/[^@]*@/, '//')}`;
 }
 
-function fmt(v, digits) {
-  if (v === undefined || v === null || Number.isNaN(v)) return '–';
-  return Number(v).toFixed(digits);
-}
-
 function median(xs) {
   return pct(xs, 0.5);
 }
@@ -359,19 +338,6 @@ function rotate(list, k) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=');
-    if (v !== undefined) out[k] = v;
-    else if (argv[i + 1] && !argv[i + 1].startsWith('--')) out[k] = argv[++i];
-    else out[k] = true;
-  }
-  return out;
-}
 
 main().catch((err) => {
   console.error(err?.stack ?? err);

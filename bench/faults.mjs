@@ -14,15 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildLib } from './build.mjs';
+import { parseArgs } from './util.mjs';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .map((a, i, all) =>
-      a.startsWith('--') ? [a.slice(2), all[i + 1]?.startsWith('--') || all[i + 1] === undefined ? true : all[i + 1]] : [],
-    )
-    .filter((e) => e.length),
-);
+const args = parseArgs(process.argv.slice(2));
 const smoke = Boolean(args.smoke);
 const CALLS = Number(args.calls ?? (smoke ? 600 : 20_000));
 const CONCURRENCY = Number(args.concurrency ?? (smoke ? 16 : 64));

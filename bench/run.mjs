@@ -24,6 +24,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildLib, ROOT } from './build.mjs';
+import { fmt, median, parseArgs } from './util.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const smoke = Boolean(args.smoke);
@@ -513,18 +514,6 @@ function machine() {
 
 const row = (cells) => `| ${cells.join(' | ')} |`;
 
-function fmt(v, digits) {
-  if (v === undefined || v === null || Number.isNaN(v)) return '–';
-  return Number(v).toFixed(digits);
-}
-
-function median(xs) {
-  const s = xs.filter((x) => typeof x === 'number' && !Number.isNaN(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
 function rotate(list, k) {
   const n = k % list.length;
   return [...list.slice(n), ...list.slice(0, n)];
@@ -621,19 +610,6 @@ function barrier(n, fn) {
     if (++arrived === n) release(await fn());
     await all;
   };
-}
-
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=');
-    if (v !== undefined) out[k] = v;
-    else if (argv[i + 1] && !argv[i + 1].startsWith('--')) out[k] = argv[++i];
-    else out[k] = true;
-  }
-  return out;
 }
 
 main().catch(async (err) => {

@@ -16,6 +16,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildLib, ROOT } from './build.mjs';
+import { median } from './util.mjs';
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -128,10 +129,4 @@ async function client({ variant, fake, measureMs }) {
   process.send(out);
   await app.close();
   process.exit(0);
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
