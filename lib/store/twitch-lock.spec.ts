@@ -75,3 +75,32 @@ describe('ifLockFree', () => {
     expect(await kv.get('lock')).toBeUndefined();
   });
 });
+
+describe('underSharedLock, a holder finishing between the first look and taking the lock', () => {
+  it('looks again once it holds the lock, and does not repeat the work', async () => {
+    const kv = new TwitchMemoryKvStore();
+    let result: string | undefined;
+    let runs = 0;
+    // The other holder finishes (result written, lock released) just before this contender's setIfAbsent.
+    const racing = Object.create(kv) as TwitchMemoryKvStore;
+    racing.setIfAbsent = async (key, value, ttlMs) => {
+      result ??= 'made by the other holder';
+      return kv.setIfAbsent(key, value, ttlMs);
+    };
+    const got = await underSharedLock(
+      racing,
+      'lock',
+      { what: 'test', ttlMs: 1_000, waitMs: 1_000 },
+      {
+        ready: async () => result,
+        work: async () => {
+          runs++;
+          return 'made twice';
+        },
+      },
+    );
+    expect(got).toBe('made by the other holder');
+    expect(runs).toBe(0);
+    expect(await kv.get('lock')).toBeUndefined();
+  });
+});

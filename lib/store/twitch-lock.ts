@@ -24,8 +24,10 @@ export interface TwitchLockOptions {
 /**
  * Work done once across instances, under a lock in the shared key-value store (Redis, or memory for
  * one instance). Until `waitMs` has passed: `ready()` says whether the result is already there (made
- * by another holder); if not, whoever takes the lock runs `work()` and releases the lock, whatever
- * happens; the others wait `pollMs` and look again. The lock is released only by its own holder.
+ * by another holder); if not, whoever takes the lock asks `ready()` once more (the previous holder may
+ * have finished between the first look and taking the lock), runs `work()` only if still needed, and
+ * releases the lock, whatever happens; the others wait `pollMs` and look again. The lock is released
+ * only by its own holder.
  */
 export async function underSharedLock<T>(
   kv: TwitchKvStore,
@@ -40,7 +42,8 @@ export async function underSharedLock<T>(
     const id = randomUUID();
     if (await kv.setIfAbsent(key, id, opts.ttlMs)) {
       try {
-        return await steps.work();
+        const madeMeanwhile = await steps.ready();
+        return madeMeanwhile !== undefined ? madeMeanwhile : await steps.work();
       } finally {
         await kv.deleteIf(key, id).catch(() => undefined);
       }

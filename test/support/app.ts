@@ -2,27 +2,15 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createClient } from 'redis';
 import { TwitchModule } from '../../lib/twitch.module.js';
 import type { TwitchModuleOptions } from '../../lib/interfaces/twitch-module-options.interface.js';
 import { FakeTwitch } from '../../lib/testing/fake-twitch/index.js';
 import { TwitchApiService } from '../../lib/api/twitch-api.service.js';
 import { TwitchAuthService } from '../../lib/auth/twitch-auth.service.js';
 
-export const REDIS_URL = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { flushPrefix, REDIS_URL, uniquePrefix } from './prefixes.js';
 
-/** Prefixes handed out in this test file; `test/support/redis-leaks.ts` checks that none keeps keys. */
-export const issuedPrefixes = new Set<string>();
-
-/**
- * A unique key prefix per test, so tests sharing one Redis never see each other's keys. A test that
- * writes to Redis under it deletes its keys (`flushPrefix`) before its file ends, or the file fails.
- */
-export function uniquePrefix(): string {
-  const prefix = `test:${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`;
-  issuedPrefixes.add(prefix);
-  return prefix;
-}
+export { flushPrefix, REDIS_URL, uniquePrefix } from './prefixes.js';
 
 export interface TestApp {
   app: INestApplicationContext;
@@ -59,16 +47,6 @@ export async function createTwitchApp(fake: FakeTwitch, overrides: Partial<Twitc
       if (overrides.keyPrefix === undefined && shared) await flushPrefix(keyPrefix);
     },
   };
-}
-
-/** Deletes every key under a prefix (test clean-up). */
-export async function flushPrefix(prefix: string): Promise<void> {
-  const client = createClient({ url: REDIS_URL() });
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-    if (keys.length) await client.del(keys);
-  }
-  await client.close();
 }
 
 export { FakeTwitch };

@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
 import { afterAll } from 'vitest';
-import { issuedPrefixes, REDIS_URL } from './app.js';
+import { issuedPrefixes, REDIS_URL } from './prefixes.js';
 
 /**
  * Runs after every other hook of each test file (vitest runs "after" hooks in reverse order of
