@@ -3,13 +3,33 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startPackageBuild } from './support/built-package.js';
 import { freePort } from './support/net.js';
 
 /**
- * Makes sure the tests have a Redis: `REDIS_URL` (default redis://127.0.0.1:6379) if it answers,
- * else a private `redis-server` on a free port, else one clear failure saying how to provide one.
+ * Once per run: starts the package build in the background (test/support/built-package.ts), and makes
+ * sure the tests have a Redis.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  const stopBuild = startPackageBuild();
+  let stopRedis: () => Promise<void>;
+  try {
+    stopRedis = await redis();
+  } catch (err) {
+    stopBuild();
+    throw err;
+  }
+  return async () => {
+    stopBuild();
+    await stopRedis();
+  };
+}
+
+/**
+ * `REDIS_URL` (default redis://127.0.0.1:6379) if it answers, else a private `redis-server` on a free
+ * port, else one clear failure saying how to provide one.
+ */
+async function redis(): Promise<() => Promise<void>> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (await answersPing(url)) {
     process.env.REDIS_URL = url;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { builtPackage } from './support/built-package.js';
 import { TWITCH_DEFAULTS } from '../lib/twitch.constants.js';
 import { KNOWN_OPTIONS, resolveTwitchOptions, type TwitchOptionKeys } from '../lib/twitch-options.js';
 
@@ -47,9 +48,12 @@ function bare(text: string): string {
   return quoted ? quoted[1] : t.split(/\s/)[0];
 }
 
-/** The `@default` of every option, read from the declarations with the type checker: path → text. */
-function jsdocDefaults(): Map<string, string> {
-  const file = resolve(root, 'lib/interfaces/twitch-module-options.interface.ts');
+/**
+ * The `@default` of every option, read with the type checker from the declarations an app sees (the built
+ * package's, test/support/built-package.ts): path → text.
+ */
+function jsdocDefaults(dist: string): Map<string, string> {
+  const file = resolve(dist, 'interfaces/twitch-module-options.interface.d.ts');
   const program = ts.createProgram([file], { strict: true, noEmit: true, skipLibCheck: true, types: [] });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file)!;
@@ -96,10 +100,10 @@ function readmeDefaults(): Map<string, string> {
 describe('options from one schema', () => {
   let jsdoc: Map<string, string>;
   let readme: Map<string, string>;
-  beforeAll(() => {
-    jsdoc = jsdocDefaults();
+  beforeAll(async () => {
+    jsdoc = jsdocDefaults((await builtPackage()).dist);
     readme = readmeDefaults();
-  }, 30_000);
+  }, 200_000);
 
   it('TWITCH_DEFAULTS has only known options', () => {
     expect(defaultPaths().filter((p) => !optionPaths().includes(p))).toEqual([]);

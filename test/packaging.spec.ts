@@ -1,10 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
+import { builtPackage } from './support/built-package.js';
 import { pinnedRootExports } from './support/exports.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -12,8 +12,7 @@ const root = resolve(import.meta.dirname, '..');
 const rootExports = pinnedRootExports().sort();
 
 /** A user's app: loads the installed package by name, starts the fake Twitch, calls Get Users, closes. */
-const body = (load: string) => `
-${load}
+const body = () => `
 const { Module } = common;
 const { NestFactory } = core;
 const fake = await testing.FakeTwitch.start();
@@ -24,7 +23,7 @@ const res = await app.get(twitch.TwitchApiService).users.getUsers({ login: ['twi
 const names = Object.keys(twitch).filter((k) => !['default', 'module.exports', '__esModule'].includes(k)).sort();
 const dto = res.constructor.name;
 const helixDto = res instanceof helix.GetUsersResponse && res.data[0] instanceof helix.User;
-console.log(JSON.stringify({ login: res.data[0].login, endpoints: twitch.TWITCH_ENDPOINTS.length, dto, helixDto, exports: names }));
+console.log(JSON.stringify({ part: 'load', login: res.data[0].login, endpoints: twitch.TWITCH_ENDPOINTS.length, dto, helixDto, exports: names }));
 await app.close();
 await fake.close();
 `;
@@ -33,8 +32,7 @@ await fake.close();
  * A user's HTTP app (Express or Fastify) with Redis: a route guarded by \`@TwitchAuth()\` that calls Twitch as the
  * bearer caller with \`{ user }\`, decorated by hand as compiled TypeScript would.
  */
-const httpBody = (load: string, platform: 'express' | 'fastify', redisUrl: string, keyPrefix: string) => `
-${load}
+const httpBody = (platform: 'express' | 'fastify', redisUrl: string, keyPrefix: string) => `
 const { Controller, Get, Inject, Module } = common;
 const fake = await testing.FakeTwitch.start();
 fake.respondWith('GET', '/channels/followed', 200, { total: 0, data: [], pagination: {} });
@@ -69,22 +67,9 @@ const { accessToken } = fake.issueUserToken({ userId: '141981764', scopes: ['use
 const res = await fetch(\`\${await app.getUrl()}/me/follows\`, { headers: { authorization: \`Bearer \${accessToken}\` } });
 const sent = fake.requestsTo('GET', '/channels/followed')[0];
 const asUser = sent?.headers.authorization === \`Bearer \${accessToken}\`;
-console.log(JSON.stringify({ status: res.status, body: await res.json(), asUser }));
+console.log(JSON.stringify({ part: '${platform}', status: res.status, body: await res.json(), asUser }));
 await app.close();
 await fake.close();
-`;
-
-/** What a consumer's type checker sees of the installed package (ESM or CommonJS). */
-const typesCheck = `
-import { TwitchModule, type TwitchIdentity, type TwitchModuleOptions } from 'nestjs-twitch';
-import { FakeTwitch } from 'nestjs-twitch/testing';
-import type { Stream } from 'nestjs-twitch/helix';
-import type { ChannelFollowEvent } from 'nestjs-twitch/eventsub-types';
-export type Live = Stream['viewerCount'] | ChannelFollowEvent['userId'];
-const options: TwitchModuleOptions = { clientId: 'id', redis: { url: 'redis://127.0.0.1:6379' } };
-export const mod = TwitchModule.forRoot({ ...options, isGlobal: true });
-export const start: typeof FakeTwitch.start = FakeTwitch.start;
-export type Who = TwitchIdentity['userId'];
 `;
 
 function walk(dir: string): string[] {
@@ -94,23 +79,18 @@ function walk(dir: string): string[] {
 }
 
 /**
- * The package as npm publishes it: built into a temporary folder (the working tree's `dist/` is left
- * alone), packed with `npm pack`, and unpacked into a user's `node_modules`.
+ * The package as npm publishes it: built once per run into a temporary folder (test/support/built-package.ts;
+ * the working tree's `dist/` is left alone), packed with `npm pack`, and unpacked into a user's `node_modules`.
+ * (What its declarations give an app's type checker is in test/public-types.spec.ts.)
  */
 describe('the packed package', () => {
   let dir: string;
   let app: string;
   let packed: string[];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nestjs-twitch-pack-'));
-    const pkg = join(dir, 'pkg');
-    mkdirSync(pkg);
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) copyFileSync(join(root, f), join(pkg, f));
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], {
-      stdio: 'pipe',
-    });
+    const { pkg } = await builtPackage();
     const [info] = JSON.parse(
       execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
         cwd: pkg,
@@ -146,85 +126,96 @@ describe('the packed package', () => {
     expect(readFileSync(join(app, 'node_modules', 'nestjs-twitch', 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });
 
-  function run(file: string, code: string) {
-    writeFileSync(join(app, file), code);
-    const out = spawnSync(process.execPath, [file], { cwd: app, encoding: 'utf8', timeout: 60_000 });
-    expect(out.stderr.replace(/.*ExperimentalWarning.*\n|.*--trace-warnings.*\n/g, '')).toBe('');
-    expect(out.status).toBe(0);
-    return JSON.parse(out.stdout.trim().split('\n').pop()!);
-  }
-
-  it('loads with import (ESM)', () => {
-    const result = run(
-      'app.mjs',
-      body(`import 'reflect-metadata';
-import * as common from '@nestjs/common';
-import * as core from '@nestjs/core';
-import * as twitch from 'nestjs-twitch';
-import * as helix from 'nestjs-twitch/helix';
-import * as testing from 'nestjs-twitch/testing';`),
-    );
-    expect(result).toEqual({ login: 'twitchdev', endpoints: 149, dto: 'GetUsersResponse', helixDto: true, exports: rootExports });
-  });
-
-  it('loads with require (CommonJS)', () => {
-    const result = run(
-      'app.cjs',
-      `(async () => {${body(`require('reflect-metadata');
-const common = require('@nestjs/common');
-const core = require('@nestjs/core');
-const twitch = require('nestjs-twitch');
-const helix = require('nestjs-twitch/helix');
-const testing = require('nestjs-twitch/testing');`)}})().catch((e) => { console.error(e); process.exit(1); });`,
-    );
-    expect(result).toEqual({ login: 'twitchdev', endpoints: 149, dto: 'GetUsersResponse', helixDto: true, exports: rootExports });
-  });
-
+  /**
+   * One app per module system, loading the package once: Get Users and the export list (`load`), then a
+   * guarded route on Express and on Fastify, each part printing one JSON line named by its part.
+   */
   const loaders = {
     esm: `import 'reflect-metadata';
 import * as common from '@nestjs/common';
 import * as core from '@nestjs/core';
 import * as fastify from '@nestjs/platform-fastify';
 import * as twitch from 'nestjs-twitch';
+import * as helix from 'nestjs-twitch/helix';
 import * as testing from 'nestjs-twitch/testing';`,
     cjs: `require('reflect-metadata');
 const common = require('@nestjs/common');
 const core = require('@nestjs/core');
 const fastify = require('@nestjs/platform-fastify');
 const twitch = require('nestjs-twitch');
+const helix = require('nestjs-twitch/helix');
 const testing = require('nestjs-twitch/testing');`,
   };
+  const parts = (kind: 'esm' | 'cjs') =>
+    [
+      `{${body()}}`,
+      `{${httpBody('express', REDIS_URL(), `${keyPrefix}${kind}-express:`)}}`,
+      `{${httpBody('fastify', REDIS_URL(), `${keyPrefix}${kind}-fastify:`)}}`,
+    ].join('\n');
+  const apps: Record<'esm' | 'cjs', Promise<Record<string, unknown>[]>> = {} as never;
+
+  function run(file: string, code: string): Promise<Record<string, unknown>[]> {
+    writeFileSync(join(app, file), code);
+    return new Promise((done, fail) => {
+      execFile(process.execPath, [file], { cwd: app, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+        const warnings = stderr.replace(/.*ExperimentalWarning.*\n|.*--trace-warnings.*\n/g, '');
+        if (err || warnings) return fail(new Error(`${file} failed (${err?.message ?? 'stderr'}):\n${stderr}\n${stdout}`));
+        done(
+          stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as Record<string, unknown>),
+        );
+      });
+    });
+  }
+  beforeAll(() => {
+    apps.esm = run('app.mjs', `${loaders.esm}\n${parts('esm')}`);
+    apps.cjs = run(
+      'app.cjs',
+      `${loaders.cjs}\n(async () => {\n${parts('cjs')}\n})().catch((e) => { console.error(e); process.exit(1); });`,
+    );
+    // Both settle before the tests read them (a failure is reported by each test that reads it).
+    apps.esm.catch(() => undefined);
+    apps.cjs.catch(() => undefined);
+  });
+  const part = async (kind: 'esm' | 'cjs', name: string) => (await apps[kind]).find((p) => p.part === name);
+
+  it('loads with import (ESM)', async () => {
+    const load = {
+      part: 'load',
+      login: 'twitchdev',
+      endpoints: 149,
+      dto: 'GetUsersResponse',
+      helixDto: true,
+      exports: rootExports,
+    };
+    expect(await part('esm', 'load')).toEqual(load);
+  });
+
+  it('loads with require (CommonJS)', async () => {
+    const load = {
+      part: 'load',
+      login: 'twitchdev',
+      endpoints: 149,
+      dto: 'GetUsersResponse',
+      helixDto: true,
+      exports: rootExports,
+    };
+    expect(await part('cjs', 'load')).toEqual(load);
+  });
+
   it.each([
     ['esm', 'express'],
     ['esm', 'fastify'],
     ['cjs', 'express'],
     ['cjs', 'fastify'],
-  ] as const)('serves a guarded route calling Twitch as the bearer user (%s, %s, Redis)', (kind, platform) => {
-    const code = httpBody(loaders[kind], platform, REDIS_URL(), `${keyPrefix}${kind}-${platform}:`);
-    const result =
-      kind === 'esm'
-        ? run(`http-${platform}.mjs`, code)
-        : run(`http-${platform}.cjs`, `(async () => {${code}})().catch((e) => { console.error(e); process.exit(1); });`);
-    expect(result).toEqual({ status: 200, body: { login: 'twitchdev', total: 0 }, asUser: true });
-  });
-
-  it('gives its types to ESM and CommonJS apps (strict, NodeNext)', () => {
-    writeFileSync(join(app, 'types.mts'), typesCheck);
-    writeFileSync(join(app, 'types.cts'), typesCheck);
-    const program = ts.createProgram([join(app, 'types.mts'), join(app, 'types.cts')], {
-      target: ts.ScriptTarget.ES2023,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true,
-      skipLibCheck: true,
-      noEmit: true,
-      types: ['node'],
-      typeRoots: [join(app, 'node_modules', '@types')],
+  ] as const)('serves a guarded route calling Twitch as the bearer user (%s, %s, Redis)', async (kind, platform) => {
+    expect(await part(kind, platform)).toEqual({
+      part: platform,
+      status: 200,
+      body: { login: 'twitchdev', total: 0 },
+      asUser: true,
     });
-    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    expect(errors).toEqual([]);
-    // The declarations came from the installed package, not from the sources.
-    const installedTypes = join(app, 'node_modules', 'nestjs-twitch', 'dist', 'index.d.ts');
-    expect(program.getSourceFiles().some((f) => resolve(f.fileName) === installedTypes)).toBe(true);
-  }, 60_000);
+  });
 });

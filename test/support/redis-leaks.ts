@@ -9,6 +9,9 @@ import { issuedPrefixes, REDIS_URL } from './prefixes.js';
  */
 afterAll(async () => {
   if (issuedPrefixes.size === 0) return;
+  // Test files share a worker's modules (vitest.config.ts: isolate false): check this file's prefixes only.
+  const prefixes = [...issuedPrefixes];
+  issuedPrefixes.clear();
   const client = createClient({ url: REDIS_URL(), socket: { connectTimeout: 2_000, reconnectStrategy: false } });
   client.on('error', () => undefined);
   try {
@@ -18,7 +21,7 @@ afterAll(async () => {
   }
   const left: string[] = [];
   try {
-    for (const prefix of issuedPrefixes) {
+    for (const prefix of prefixes) {
       for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
         if (keys.length) {
           left.push(...keys);

@@ -1,14 +1,14 @@
-// Compiled by test/eventsub/catalog.spec.ts with `tsc --noEmit`: every line must type-check, and every
-// `@ts-expect-error` must meet an error (an unused one fails the compile).
+// Compiled by test/public-types.spec.ts against the built declarations: every line must type-check, and
+// every `@ts-expect-error` must meet an error (an unused one fails the check).
 import { expectTypeOf } from 'vitest';
-import type { ChannelFollowCondition, ChannelFollowEvent, ChannelRaidCondition } from '../../../lib/eventsub-types.js';
+import type { ChannelFollowCondition, ChannelFollowEvent, ChannelRaidCondition } from 'nestjs-twitch/eventsub-types';
 import type {
   TwitchEventSubConditionOf,
   TwitchEventSubEventOf,
   TwitchEventSubMap,
   TwitchEventSubTypeName,
   TwitchEventSubVersionOf,
-} from '../../../lib/index.js';
+} from 'nestjs-twitch';
 
 type Follow = TwitchEventSubEventOf<'channel.follow', '2'>;
 

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * The package as `npm run build` makes it, built once per test run: `tsc -p tsconfig.build.json` into a
+ * temporary folder (the working tree's `dist/` is left alone). test/global-setup.ts starts the build in
+ * the background as the run begins; the tests that need it (the packed package, the type checks against
+ * the published declarations) wait for it with `builtPackage()`, while the other tests run meanwhile.
+ *
+ * Layout of the folder: `pkg/` is the package (package.json, README, LICENSE, CHANGELOG and `dist/`);
+ * `node_modules/` holds links to this repository's dependencies and `nestjs-twitch` → `pkg/`, so code in
+ * the folder resolves the package and `@nestjs/*` as an app with the package installed would.
+ */
+const ENV = 'NESTJS_TWITCH_TEST_BUILD';
+const root = resolve(import.meta.dirname, '../..');
+
+export interface BuiltPackage {
+  /** The folder holding `pkg/` and `node_modules/`: an app's root with the package installed. */
+  dir: string;
+  /** The package folder: package.json, README.md, LICENSE, CHANGELOG.md and dist/. */
+  pkg: string;
+  /** `pkg/dist`. */
+  dist: string;
+  /** tsc's output (empty when the sources type-check). */
+  tscOutput: string;
+  /** tsc's exit status: 0 when the sources type-check (it emits either way). */
+  tscStatus: number;
+}
+
+/** Starts the build (global setup); returns the teardown that stops it and removes the folder. */
+export function startPackageBuild(): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'nestjs-twitch-build-'));
+  const pkg = join(dir, 'pkg');
+  mkdirSync(pkg);
+  const modules = join(dir, 'node_modules');
+  mkdirSync(modules);
+  for (const dep of readdirSync(join(root, 'node_modules'))) {
+    if (dep !== 'nestjs-twitch' && dep !== '.bin') symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
+  }
+  symlinkSync(pkg, join(modules, 'nestjs-twitch'));
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) copyFileSync(join(root, f), join(pkg, f));
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d));
+  child.stderr!.on('data', (d: Buffer) => (output += d));
+  child.on('error', (err) => writeFileSync(join(dir, 'result.json'), JSON.stringify({ status: -1, output: String(err) })));
+  child.on('close', (status) => writeFileSync(join(dir, 'result.json'), JSON.stringify({ status: status ?? -1, output })));
+  process.env[ENV] = dir;
+  return () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+/** Waits for the build started by the global setup (at most `waitMs`) and returns where it is. */
+export async function builtPackage(waitMs = 170_000): Promise<BuiltPackage> {
+  const dir = process.env[ENV];
+  if (!dir) throw new Error(`${ENV} is not set: run the tests through vitest (test/global-setup.ts starts the build)`);
+  const result = join(dir, 'result.json');
+  const started = Date.now();
+  while (!existsSync(result)) {
+    if (Date.now() - started > waitMs) throw new Error(`the package build did not finish within ${waitMs} ms`);
+    await sleep(100);
+  }
+  const { status, output } = JSON.parse(readFileSync(result, 'utf8')) as { status: number; output: string };
+  const pkg = join(dir, 'pkg');
+  const dist = join(pkg, 'dist');
+  if (!existsSync(join(dist, 'index.js')) || !existsSync(join(dist, 'index.d.ts'))) {
+    throw new Error(`the package build produced no dist/index.js and index.d.ts (tsc exit ${status}):\n${output}`);
+  }
+  return { dir, pkg, dist, tscOutput: output.trim(), tscStatus: status };
+}
