@@ -53,9 +53,9 @@ describe('EventSub: exactly once across instances sharing one Redis', () => {
     await flushPrefix(keyPrefix);
   });
 
-  it('1,000 notifications, each sent twice in random order to either instance: every message id handled exactly once', async () => {
+  it('400 notifications, each sent twice in random order to either instance: every message id handled exactly once', async () => {
     const body = example('channel.follow.v2');
-    const ids = Array.from({ length: 1000 }, (_, i) => `once-${i}-${Math.random().toString(36).slice(2)}`);
+    const ids = Array.from({ length: 400 }, (_, i) => `once-${i}-${Math.random().toString(36).slice(2)}`);
     const sends = ids.flatMap((id) => [id, id]).map((id) => ({ id, to: Math.random() < 0.5 ? a : b }));
     for (let i = sends.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
@@ -72,7 +72,7 @@ describe('EventSub: exactly once across instances sharing one Redis', () => {
     const all = [...(handled.get('a') ?? []), ...(handled.get('b') ?? [])];
     const counts = new Map<string, number>();
     for (const id of all) counts.set(id, (counts.get(id) ?? 0) + 1);
-    expect(all).toHaveLength(1000);
+    expect(all).toHaveLength(400);
     expect(ids.filter((id) => counts.get(id) !== 1)).toEqual([]);
     // Both instances took part.
     expect(handled.get('a')?.length).toBeGreaterThan(100);

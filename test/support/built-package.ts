@@ -64,10 +64,16 @@ export function startPackageBuild(): () => void {
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d));
   child.stderr!.on('data', (d: Buffer) => (output += d));
-  child.on('error', (err) => writeFileSync(join(dir, 'result.json'), JSON.stringify({ status: -1, output: String(err) })));
-  child.on('close', (status) => writeFileSync(join(dir, 'result.json'), JSON.stringify({ status: status ?? -1, output })));
+  let stopped = false;
+  const finish = (status: number, text: string) => {
+    if (!stopped) writeFileSync(join(dir, 'result.json'), JSON.stringify({ status, output: text }));
+  };
+  child.on('error', (err) => finish(-1, String(err)));
+  child.on('close', (status) => finish(status ?? -1, output));
   process.env[ENV] = dir;
   return () => {
+    // A run that ends before the build (one file that does not need it) stops it; nothing is written after.
+    stopped = true;
     if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
