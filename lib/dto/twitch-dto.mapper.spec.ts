@@ -140,6 +140,25 @@ describe('mapTwitchDto with the generated DTOs', () => {
   });
 });
 
+describe("mapTwitchDto and a class's own fromTwitch", () => {
+  it('runs the static fromTwitch a class has (every generated DTO has one), with the class as this, for each item', () => {
+    class Custom {
+      @TwitchField('a')
+      a: string;
+
+      static fromTwitch(this: typeof Custom, raw: Record<string, unknown>): Custom {
+        const out = new this();
+        out.a = `own:${String(raw.a)}`;
+        return out;
+      }
+    }
+    expect(mapTwitchDto(Custom, { a: 'x' })).toEqual(Object.assign(new Custom(), { a: 'own:x' }));
+    const list = mapTwitchDto(Custom, [{ a: 'y' }, { a: 'z' }]) as unknown as Custom[];
+    expect(list.map((c) => c.a)).toEqual(['own:y', 'own:z']);
+    expect(list[0]).toBeInstanceOf(Custom);
+  });
+});
+
 describe('mapTwitchDto on lists and on what is not an object', () => {
   it('maps a list item by item, keeping null items and mapping nested lists', () => {
     const mapped = mapTwitchDto(TeamUsers, [{ user_id: '1' }, null, [{ user_id: '2' }, [{ user_id: '3' }]]]) as unknown as [
