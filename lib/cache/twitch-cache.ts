@@ -2,11 +2,14 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, Optional } from
 import KeyvRedis from '@keyv/redis';
 import { type Cache, createCache } from 'cache-manager';
 import { Keyv } from 'keyv';
+import type { TwitchCallContext } from '../http/twitch-call-context.js';
+import { serializeTwitchParams } from '../http/twitch-params.serializer.js';
 import { type TwitchCallObservation, TwitchTelemetry } from '../observability/twitch-telemetry.js';
 import type { TwitchRedisHandle } from '../redis/twitch-redis.provider.js';
 import { twitchKey } from '../redis/twitch-redis-key.js';
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
+import { digest } from '../utils/hash.js';
 import { TwitchLocalCache } from './twitch-local-cache.js';
 
 /** What is kept of a cached Helix answer. */
@@ -17,6 +20,54 @@ export interface TwitchCachedResponse {
   headers: Record<string, string>;
   /** When the answer expires (epoch ms), so that a copy kept in process never outlives the shared one. */
   expiresAt?: number;
+}
+
+/** What of a call a cached answer belongs to: the token's identity. */
+export type TwitchCacheCaller = Pick<TwitchCallContext, 'auth' | 'accessToken' | 'userId'>;
+
+/** A longer `<url>?<params>` is replaced by its digest in the key, so that keys stay short. */
+const MAX_KEY_TARGET = 400;
+
+/**
+ * The cache key of a GET, without the module's key prefix (the cache's store adds it):
+ * `GET:<url>?<params, sorted by name>:<identity>`.
+ */
+export function twitchCacheKey(
+  url: string | undefined,
+  params: Record<string, unknown> | undefined,
+  caller: TwitchCacheCaller,
+): string {
+  let target = `${url}?${serializeTwitchParams(sortKeys(params))}`;
+  if (target.length > MAX_KEY_TARGET) target = digest(target);
+  return `GET:${target}:${cacheIdentity(caller)}`;
+}
+
+/**
+ * How long a call's answer is kept (ms), 0 when it is not cached: only GETs are, for the call's own
+ * `cacheTtl` or, when it sets none, the module's `cache.defaultTtl`.
+ */
+export function twitchCacheTtl(method: string | undefined, requested: number | undefined, defaultTtl: number): number {
+  if (method?.toUpperCase() !== 'GET') return 0;
+  const ttl = requested ?? defaultTtl;
+  return ttl > 0 ? ttl : 0;
+}
+
+/**
+ * Whose answer a cached entry is. A token given by the caller is its own identity (a digest of it),
+ * whatever `userId` says: an answer is only served to the token it was fetched for, or to calls made
+ * with the same user's stored token (`{ userId }` alone).
+ */
+function cacheIdentity(caller: TwitchCacheCaller): string {
+  if (caller.accessToken) return `${caller.auth === 'jwt' ? 'jwt' : 'token'}:${digest(caller.accessToken)}`;
+  if (caller.userId && caller.auth !== 'app') return `user:${caller.userId}`;
+  return 'app';
+}
+
+function sortKeys(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!params) return params;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(params).sort()) sorted[key] = params[key];
+  return sorted;
 }
 
 /** How long the shared tier is skipped after it failed (ms). */

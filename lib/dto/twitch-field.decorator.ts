@@ -25,6 +25,11 @@ export function toTwitchDate(value: unknown): Date | null | undefined {
   return new Date(value as string);
 }
 
+/** A `Date` as Twitch writes it (RFC3339); anything else as it is. */
+function toPlainDate(value: unknown): unknown {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
 /**
  * Declares a DTO property that mirrors one field of Twitch's JSON. It applies class-transformer's
  * `@Expose({ name })` (and `@Type` for nested classes and dates), so `plainToInstance` and
@@ -38,11 +43,13 @@ export function TwitchField(name: string, options: TwitchFieldOptions = {}): Pro
     Expose({ name })(target, propertyKey);
     if (options.type) {
       if (options.type() === Date) {
-        Transform(({ value }) => toTwitchDate(value), { toClassOnly: true })(target, propertyKey);
-        Transform(({ value }) => (value instanceof Date ? value.toISOString() : value), { toPlainOnly: true })(
-          target,
-          propertyKey,
-        );
+        // A list of timestamps is converted item by item, as `mapTwitchDto` does.
+        Transform(({ value }) => (Array.isArray(value) ? value.map(toTwitchDate) : toTwitchDate(value)), {
+          toClassOnly: true,
+        })(target, propertyKey);
+        Transform(({ value }) => (Array.isArray(value) ? value.map(toPlainDate) : toPlainDate(value)), {
+          toPlainOnly: true,
+        })(target, propertyKey);
       } else {
         Type(options.type as () => Function)(target, propertyKey);
       }

@@ -32,7 +32,8 @@ export class TwitchCallContext {
   readonly accessToken?: string;
   readonly userId?: string;
   readonly scopes: readonly (readonly string[])[];
-  readonly cacheTtl: number;
+  /** The call's own `cacheTtl` (ms); undefined: the module's `cache.defaultTtl` applies. */
+  readonly cacheTtl?: number;
   readonly idempotent: boolean;
   readonly answer?: TwitchAnswerKind;
 
@@ -69,7 +70,7 @@ export class TwitchCallContext {
     this.accessToken = init.accessToken;
     this.userId = init.userId;
     this.scopes = init.scopes ?? [];
-    this.cacheTtl = init.cacheTtl ?? 0;
+    this.cacheTtl = init.cacheTtl;
     this.idempotent = init.idempotent ?? false;
     this.answer = init.answer;
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AxiosError, type AxiosRequestConfig, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { TwitchAppTokenManager } from '../auth/twitch-app-token.manager.js';
 import { TwitchUserTokenService } from '../auth/twitch-user-token.service.js';
-import { TwitchCache, type TwitchCachedResponse } from '../cache/twitch-cache.js';
+import { TwitchCache, type TwitchCachedResponse, twitchCacheKey, twitchCacheTtl } from '../cache/twitch-cache.js';
 import { TwitchLoginRequiredException, TwitchMissingScopeException } from '../exceptions/twitch-oauth.exception.js';
 import { readRateLimitHeaders } from '../exceptions/twitch-exception.factory.js';
 import { TwitchGatewayTimeoutException } from '../exceptions/twitch.exception.js';
@@ -15,7 +15,6 @@ import { TwitchSingleFlight, waitFor } from '../utils/single-flight.js';
 import { sleep } from '../utils/sleep.js';
 import { TwitchCallContext } from './twitch-call-context.js';
 import { checkTwitchAnswer } from './twitch-answer.js';
-import { serializeTwitchParams } from './twitch-params.serializer.js';
 import { toConfig, type TwitchHttpRequest, type TwitchRetryDecision, TwitchTransport } from './twitch-transport.js';
 import { twitchKey } from '../redis/twitch-redis-key.js';
 
@@ -138,10 +137,10 @@ export class TwitchHttpClient {
    */
   private async cacheLookup(config: Config, ctx: TwitchCallContext): Promise<void> {
     if (ctx.kind !== 'helix' || ctx.sharedFetch || ctx.fromCache) return;
-    const ttl = ctx.cacheTtl || this.options.cache.defaultTtl;
-    if (ttl <= 0 || config.method?.toUpperCase() !== 'GET') return;
+    const ttl = twitchCacheTtl(config.method, ctx.cacheTtl, this.options.cache.defaultTtl);
+    if (ttl === 0) return;
     const signal = config.signal as AbortSignal | undefined;
-    const key = cacheKey(config, ctx);
+    const key = twitchCacheKey(config.url, config.params, ctx);
     const hit = await waitFor(this.cache.lookup(key, ctx.observed), { signal });
     const answer = hit
       ? Promise.resolve(hit)
@@ -302,31 +301,6 @@ function bucketIdentity(ctx: TwitchCallContext): string {
   if (ctx.userId && ctx.auth !== 'app') return `user:${ctx.userId}`;
   if (!ctx.accessToken) return 'app';
   return `${ctx.auth === 'jwt' ? 'jwt' : 'token'}:${digest(ctx.accessToken)}`;
-}
-
-/**
- * Whose answer a cached entry is. A token given by the caller is its own identity (a digest of it),
- * whatever `userId` says: an answer is only served to the token it was fetched for, or to calls made
- * with the same user's stored token (`{ userId }` alone).
- */
-function cacheIdentity(ctx: TwitchCallContext): string {
-  if (ctx.accessToken) return `${ctx.auth === 'jwt' ? 'jwt' : 'token'}:${digest(ctx.accessToken)}`;
-  if (ctx.userId && ctx.auth !== 'app') return `user:${ctx.userId}`;
-  return 'app';
-}
-
-/** The cache key of a GET, without the module's key prefix (the cache's store adds it). */
-function cacheKey(config: Config, ctx: TwitchCallContext): string {
-  let target = `${config.url}?${serializeTwitchParams(sortKeys(config.params))}`;
-  if (target.length > 400) target = digest(target);
-  return `GET:${target}:${cacheIdentity(ctx)}`;
-}
-
-function sortKeys(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!params) return params;
-  const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(params).sort()) sorted[key] = params[key];
-  return sorted;
 }
 
 function toResponse(cached: TwitchCachedResponse, config: Config): AxiosResponse {

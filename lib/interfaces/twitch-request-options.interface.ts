@@ -18,7 +18,10 @@ export interface TwitchRequestOptions {
    * are used and refreshed as with `userId`. Not together with `accessToken`.
    */
   user?: TwitchIdentity;
-  /** Serve this GET from the cache when a fresh answer is there, and keep the answer this long (ms). */
+  /**
+   * Serve this GET from the cache when a fresh answer is there, and keep the answer this long (ms).
+   * `0` skips the cache, whatever `cache.defaultTtl` is.
+   */
   cacheTtl?: number;
   /** Aborts the request (and any wait for the rate limiter). */
   signal?: AbortSignal;

@@ -9,9 +9,13 @@ export interface TwitchHttpRequestLike {
   socket?: { encrypted?: boolean };
 }
 
-/** Parses the `Cookie` header. The first of two cookies with the same name wins (the most specific path). */
+/**
+ * Parses the `Cookie` header. The first of two cookies with the same name wins (the most specific path).
+ * The record has no prototype: a cookie named `constructor` or `__proto__` is a cookie like any other, and
+ * a name that was not sent reads as undefined.
+ */
 export function parseCookies(header: string | string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   const text = Array.isArray(header) ? header.join('; ') : header;
   if (!text) return out;
   for (const part of text.split(';')) {
