@@ -14,7 +14,7 @@ describe('house tooling', () => {
     });
     expect(res.stdout + res.stderr).toBe('');
     expect(res.status).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it('Prettier (.prettierrc.json) finds every file formatted', () => {
     const res = spawnSync(
@@ -26,5 +26,5 @@ describe('house tooling', () => {
       },
     );
     expect(res.stdout.trim().split('\n').filter(Boolean)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
