@@ -82,7 +82,8 @@ describe('EventSub WebSocket transport', () => {
     [...fake.state.eventSubSubscriptions.values()].filter((s) => s.status === 'enabled' && s.transport.sessionId === sessionId);
 
   it('reads the welcome and subscribes with the session id within the deadline; notifications reach the sink', async () => {
-    fake.eventSubWs.configure({ subscribeDeadlineMs: 1_500 });
+    const deadlineMs = 800;
+    fake.eventSubWs.configure({ subscribeDeadlineMs: deadlineMs });
     const { x, deliveries } = transport();
     const results = await x.start();
     expect(results.map((r) => r.outcome)).toEqual(['created', 'created']);
@@ -111,8 +112,9 @@ describe('EventSub WebSocket transport', () => {
     });
     expect(deliveries[0].timestamp).toBeInstanceOf(Date);
 
-    // Past the subscribe deadline, the used session stays open (no 4003).
-    await new Promise((r) => setTimeout(r, 1_800));
+    // Past the subscribe deadline (from the welcome), the used session stays open (no 4003).
+    const pastDeadline = fake.eventSubWs.sessions.get(sessionId)!.welcomedAt + deadlineMs + 200 - Date.now();
+    await new Promise((r) => setTimeout(r, Math.max(0, pastDeadline)));
     expect(fake.eventSubWs.sessions.get(sessionId)?.status).toBe('connected');
 
     fake.eventSubWs.revoke(follow.id, 'authorization_revoked');
@@ -133,16 +135,19 @@ describe('EventSub WebSocket transport', () => {
 
   it('replaces a session whose keepalives stop (keepalive window + margin) and subscribes the fresh one', async () => {
     fake.eventSubWs.configure({ defaultKeepaliveSeconds: 1, minKeepaliveSeconds: 1 });
-    const { x, deliveries, closes } = transport();
+    const { x, deliveries, closes } = transport({
+      connection: { url: fake.eventSubWsUrl, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100, keepaliveMarginMs: 200 },
+    });
     await x.start();
     const first = x.sessionId!;
     fake.eventSubWs.stallKeepalives(first);
-    const stalledAt = Date.now();
     await expect
       .poll(() => x.sessionId !== undefined && x.sessionId !== first && subsOn(x.sessionId).length === 2, { timeout: 8_000 })
       .toBe(true);
-    // Declared lost after the 1 s window plus the 0.5 s margin, not before.
-    expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(1_400);
+    // Declared lost after the 1 s window plus the 0.2 s margin from the last message (the welcome at the
+    // latest), not before.
+    const stalled = fake.eventSubWs.sessions.get(first)!;
+    expect(stalled.closedAt! - stalled.welcomedAt).toBeGreaterThanOrEqual(1_200);
     expect(closes[0]).toMatchObject({ code: 1006, sessionId: first });
     expect(subsOn(first)).toHaveLength(0);
     const online = subsOn(x.sessionId).find((s) => s.type === 'stream.online')!;
@@ -233,7 +238,7 @@ describe('EventSub WebSocket transport', () => {
 
   it('backs off between repeated failures', async () => {
     const { x, closes } = transport({
-      connection: { url: fake.eventSubWsUrl, reconnectBaseDelayMs: 200, reconnectMaxDelayMs: 2_000, keepaliveMarginMs: 500 },
+      connection: { url: fake.eventSubWsUrl, reconnectBaseDelayMs: 100, reconnectMaxDelayMs: 1_000, keepaliveMarginMs: 500 },
     });
     await x.start();
     const times: number[] = [];
@@ -247,9 +252,9 @@ describe('EventSub WebSocket transport', () => {
       times[i] = Date.now() - times[i];
     }
     expect(closes.map((c) => c.action)).toEqual(['reconnect-backoff', 'reconnect-backoff', 'reconnect-backoff']);
-    // Delays: at least half of 200, 400, 800 ms.
-    expect(times[0]).toBeGreaterThanOrEqual(100);
-    expect(times[2]).toBeGreaterThanOrEqual(400);
+    // Delays: at least half of 100, 200, 400 ms.
+    expect(times[0]).toBeGreaterThanOrEqual(50);
+    expect(times[2]).toBeGreaterThanOrEqual(200);
   });
 
   it('refreshes the user token when Twitch refuses it while resubscribing a fresh session', async () => {

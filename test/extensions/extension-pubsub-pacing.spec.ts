@@ -56,7 +56,7 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
 
   it('holds 3 instances on one Redis to the limit: every message accepted, 0 refusals from the fake', async () => {
     const services = await setUp({ limit: LIMIT, windowMs: WINDOW_MS, marginMs: 50, maxWaitMs: 30_000 }, 3);
-    const perInstance = 12;
+    const perInstance = 7;
     const sends = services.flatMap((ebs, i) =>
       Array.from({ length: perInstance }, (_, n) =>
         ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: `instance ${i} message ${n}` }),
@@ -79,9 +79,9 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
         WINDOW_MS,
       ),
     ).toBeLessThanOrEqual(LIMIT);
-    // 36 messages at 10 per window cannot all have gone in the first window: the pacing waited.
+    // 21 messages at 10 per window cannot all have gone in the first two windows: the pacing waited.
     const times = channel.map((m) => m.at);
-    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(3 * WINDOW_MS);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(2 * WINDOW_MS);
     expect(ext.pubsubMessages.filter((m) => m.broadcasterId === '777')).toHaveLength(5);
   });
 
@@ -92,7 +92,7 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
     // messages would reach the fake together with them.
     fake.inject({ method: 'POST', path: '/extensions/pubsub', delayMs: 600, times: LIMIT });
     const sends = services.flatMap((ebs, i) =>
-      Array.from({ length: 10 }, (_, n) =>
+      Array.from({ length: 4 }, (_, n) =>
         ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: `${i}:${n}` }),
       ),
     );
@@ -110,7 +110,7 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
   it('without pacing the same load is refused by the fake (the check above can fail)', async () => {
     const services = await setUp({ enabled: false }, 3);
     const sends = services.flatMap((ebs) =>
-      Array.from({ length: 12 }, (_, n) =>
+      Array.from({ length: 7 }, (_, n) =>
         ebs.sendPubSubMessage({ broadcasterId: '12826', target: 'broadcast', message: `${n}` }),
       ),
     );

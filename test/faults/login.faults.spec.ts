@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TwitchAuth } from '../../lib/auth/decorators/twitch-auth.decorator.js';
 import { TwitchUser } from '../../lib/auth/decorators/twitch-user.decorator.js';
 import type { TwitchIdentity } from '../../lib/auth/guards/twitch-identity.js';
@@ -167,9 +167,14 @@ describe.each<Platform>(['express', 'fastify'])('login hardening on %s', (platfo
     it('a state older than login.stateTtlMs is refused', async () => {
       const { app } = await createApp({ stateTtlMs: 1_000 });
       const { stateCookie, callback } = await throughTwitch(app);
-      await new Promise((r) => setTimeout(r, 1_300));
-      const res = await request(app.getHttpServer()).get(callback).set('Cookie', stateCookie).expect(400);
-      expect(res.body).toMatchObject({ reason: 'invalid_state' });
+      // The state carries its expiry (epoch ms): the callback comes 1.3 s later on a clock moved on, not waited for.
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 1_300 });
+      try {
+        const res = await request(app.getHttpServer()).get(callback).set('Cookie', stateCookie).expect(400);
+        expect(res.body).toMatchObject({ reason: 'invalid_state' });
+      } finally {
+        vi.useRealTimers();
+      }
       expect(fake.requestsTo('POST', '/oauth2/token')).toHaveLength(0);
     });
   });

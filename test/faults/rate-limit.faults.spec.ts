@@ -231,8 +231,9 @@ describe('rate limiter against hostile or unusual answers', () => {
   describe.each(['memory', 'redis'] as const)('behaviours the limiter must keep (%s store)', (store) => {
     const stored = (keyPrefix: string) => ({ keyPrefix, ...(store === 'redis' ? { redis: { url: REDIS_URL() } } : {}) });
 
+    // The same sequence at a slower refill, and the waits it takes: lib/rate-limit/twitch-rate-limiter.spec.ts.
     it('slows down once Twitch reports the bucket empty, though the points went elsewhere', async () => {
-      fake.setRateLimit({ capacity: 10, refillMs: 5_000 });
+      fake.setRateLimit({ capacity: 10, refillMs: 1_000 });
       const keyPrefix = uniquePrefix();
       const ours = await createTwitchApp(fake, stored(keyPrefix));
       // Another process with the same client ID, not sharing our bucket's state.
@@ -284,7 +285,7 @@ describe('rate limiter against hostile or unusual answers', () => {
     await t.close();
   });
 
-  it('four instances on one Redis reach the rate of a bucket that refills in 10 s, without windowMs, and no 429', async () => {
+  it('four instances on one Redis share a bucket that refills in 10 s and learn its refill without windowMs: no 429', async () => {
     const capacity = 40;
     const refillMs = 10_000;
     fake.setRateLimit({ capacity, refillMs });
@@ -293,8 +294,7 @@ describe('rate limiter against hostile or unusual answers', () => {
     const apps = await Promise.all(Array.from({ length: 4 }, () => createTwitchApp(fake, { keyPrefix, redis })));
     await Promise.all(apps.map((a) => a.auth.getAppToken()));
     fake.clearRequests();
-    const started = Date.now();
-    const runMs = 7_000;
+    const runMs = 3_000;
     // More callers (48) than the bucket holds: most of the first ones queue before any answer has taught the refill.
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), runMs);
@@ -307,14 +307,12 @@ describe('rate limiter against hostile or unusual answers', () => {
     };
     await Promise.all(apps.flatMap((t) => Array.from({ length: 12 }, () => worker(t))));
     clearTimeout(timer);
+    // One bucket for the four: each instance on its own would send the whole bucket, into 429s.
     expect(statuses().filter((s) => s !== 200)).toEqual([]);
-    // After the first, full bucket: the refill alone, 4 points/s. A 60 s window would allow 0.67/s.
-    const from = started + 2_000;
-    const to = started + runMs;
-    const paced = helix().filter((r) => r.at >= from && r.at < to).length;
-    const rate = paced / ((to - from) / 1000);
-    expect(rate).toBeGreaterThan(0.75 * (capacity / (refillMs / 1000)));
-    expect(rate).toBeLessThan(1.25 * (capacity / (refillMs / 1000)));
+    // Beyond the first, full bucket (less the reserve) a 60 s window would let 0.67/s through, the refill
+    // learnt from Ratelimit-Reset 4/s: about 9 more in these 3 s. The rate itself is checked over a longer
+    // run on a fake clock (lib/rate-limit/twitch-rate-limiter.spec.ts).
+    expect(helix().length - capacity).toBeGreaterThanOrEqual(4);
     await Promise.all(apps.map((a) => a.close()));
     await flushPrefix(keyPrefix);
   }, 30_000);

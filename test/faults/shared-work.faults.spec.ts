@@ -44,12 +44,12 @@ describe('shared work: in-flight cache entries, the app token and refreshes', ()
 
   /** Drains the fake's bucket so that the module's limiter makes the next call wait. */
   async function drain(t: TestApp): Promise<void> {
-    fake.setRateLimit({ capacity: 3, refillMs: 3_000 });
+    fake.setRateLimit({ capacity: 3, refillMs: 1_000 });
     for (let i = 0; i < 3; i++) await t.api.users.getUsers({ id: [String(i)] });
   }
 
   it('a cached GET aborted while it waits for the rate limiter does not hang the next identical call', async () => {
-    const t = await createTwitchApp(fake, { rateLimit: { windowMs: 3_000 } });
+    const t = await createTwitchApp(fake, { rateLimit: { windowMs: 1_000 } });
     await t.api.users.getUsers({ login: ['twitchdev'] }); // the app token, outside the measured calls
     await drain(t);
     const first = t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000, signal: abortAfter(50) });
@@ -95,18 +95,18 @@ describe('shared work: in-flight cache entries, the app token and refreshes', ()
   });
 
   it('a caller waiting on another’s request keeps its own signal and time budget', async () => {
-    const t = await createTwitchApp(fake, { timeout: 400, retry: { maxRetries: 0 }, rateLimit: { maxWaitMs: 100 } });
+    const t = await createTwitchApp(fake, { timeout: 300, retry: { maxRetries: 0 }, rateLimit: { maxWaitMs: 100 } });
     await t.api.users.getUsers({ login: ['twitchdev'] });
-    fake.inject({ method: 'GET', path: '/users', delayMs: 2_500 });
-    // The leader's own request may take up to 3 s; the follower's budget (rateLimit.maxWaitMs plus two
-    // attempts of its 400 ms timeout plus a token fetch) is 1.3 s.
-    const leader = t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000, timeout: 3_000 });
+    fake.inject({ method: 'GET', path: '/users', delayMs: 1_700 });
+    // The leader's own request may take up to 2.5 s; the follower's budget (rateLimit.maxWaitMs plus two
+    // attempts of its 300 ms timeout plus a token fetch) is 1 s.
+    const leader = t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000, timeout: 2_500 });
     const aborted = t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000, signal: abortAfter(100) });
     const follower = t.api.users.getUsers({ login: ['twitchdev'] }, { cacheTtl: 30_000 });
     const started = Date.now();
     const a = await within(aborted, 1_000);
     expect(a.state).toBe('rejected');
-    expect(Date.now() - started).toBeLessThan(900);
+    expect(Date.now() - started).toBeLessThan(700);
     const f = await within(follower, 2_000);
     expect(f.state).toBe('rejected');
     expect((f as { reason: unknown }).reason).toBeInstanceOf(TwitchGatewayTimeoutException);

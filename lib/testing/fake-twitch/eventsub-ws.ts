@@ -279,7 +279,9 @@ export class FakeEventSubWs {
   stallKeepalives(sessionId: string, stalled = true): void {
     const s = this.liveSession(sessionId);
     s.stalled = stalled;
-    if (!stalled) this.armKeepalive(s);
+    // Stalled: not even the keepalive already due goes out.
+    if (stalled) clearTimeout(s.keepaliveTimer);
+    else this.armKeepalive(s);
   }
 
   /**
