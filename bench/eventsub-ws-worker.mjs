@@ -15,7 +15,8 @@ const now = () => performance.timeOrigin + performance.now();
 process.on('disconnect', () => process.exit(0));
 
 const handlers = { fake: fakeRole, ws: wsRole, conduit: conduitRole };
-let commands = await handlers[JSON.parse(process.argv[2]).role](JSON.parse(process.argv[2]));
+const initial = JSON.parse(process.argv[2]);
+let commands = await handlers[initial.role](initial);
 process.on('message', async (msg) => {
   try {
     if (msg.cmd === 'become') {

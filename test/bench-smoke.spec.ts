@@ -71,7 +71,8 @@ function rowOf(expect: ExpectStatic, out: string, label: string): string[] {
 
 const positive = (cell: string) => Number.parseFloat(cell) > 0;
 
-// The five scripts run side by side: most of their time is processes starting and short waits.
+// The five scripts run side by side: each spends most of its time starting processes (one or two at a
+// time) and in short waits, so together they keep both cores busy for less wall time.
 describe.concurrent('bench harness (smoke run)', () => {
   it('runs every scenario end to end and prints the tables with ratios', async ({ expect }) => {
     const { code, out, report } = await runBench('run.mjs', [
