@@ -4,8 +4,9 @@
 // Options (all optional):
 //   --rounds N          rounds of the request and head-of-line scenarios (default 5)
 //   --smoke             tiny counts and 1 round: checks the harness works (used by the tests); its client
-//                       processes are reused from scenario to scenario (one per client, two for the
-//                       rate-limit scenario, which then runs before the others instead of alongside them)
+//                       processes are reused from scenario to scenario and client to client (two in all, as
+//                       the rate-limit scenario needs two at once; it then runs before the head-of-line and
+//                       pagination scenarios instead of alongside them)
 //   --only LIST         scenario groups, comma separated: request,cache,hol,ratelimit,pagination
 //   --clients LIST      clients of the request scenarios (default module,twurple,node:http,undici,axios;
 //                       also available: undici-adapter, axios+undici-adapter = the module's transport alone,
@@ -41,10 +42,10 @@ const PAGE_ITEMS = Number(args['page-items'] ?? (smoke ? 1_000 : 100_000));
 // Two processes are enough to share one bucket; a smoke run starts no more than it needs.
 const RL_PROCESSES = smoke ? 2 : 4;
 /**
- * Whether a client process runs several scenarios one after the other. Off in a real run: every
- * scenario gets fresh processes (its own JIT warm-up, peak RSS, no CPU left over from an earlier
- * scenario). On in a smoke run, whose numbers mean nothing and whose cost is mostly processes
- * starting (the module's takes about 2 s of CPU to load).
+ * Whether a client process runs several scenarios (of any clients) one after the other. Off in a real
+ * run: every scenario gets fresh processes (its own JIT warm-up, peak RSS, no CPU left over from an
+ * earlier scenario or another client). On in a smoke run, whose numbers mean nothing and whose cost
+ * is mostly processes starting (the module's takes about 2 s of CPU to load).
  */
 const REUSE = smoke;
 const HOL_CLIENTS = String(args['hol-clients'] ?? 'module,twurple,undici').split(',');
@@ -263,7 +264,7 @@ async function main() {
 
   lap('head-of-line and pagination scenarios');
   if (rateLimitRun) {
-    log('  [rate limit] waiting for the rate-limit processes to finish');
+    if (!REUSE) log('  [rate limit] waiting for the rate-limit processes to finish');
     await rateLimitRun;
     lap('rate-limit scenario');
   }
@@ -571,18 +572,18 @@ function startServer(libDir) {
 /** What a server reply carries: `info` for the info command, else the reply itself. */
 const cmd = (msg) => msg.info ?? msg;
 
-/** Client processes that finished their scenario and wait for the next one (REUSE), by client name. */
-const idleClients = new Map();
+/** Client processes that finished their scenario and wait for the next one (REUSE). */
+const idleClients = [];
 /** Every client process started and not yet exited. */
 const clientProcesses = new Set();
 
 /**
- * Runs one scenario in a client process (a new one, or with REUSE an idle one of the same client);
+ * Runs one scenario in a client process (a new one, or with REUSE an idle one);
  * `onReady` runs between its warm-up and its measured batch. Without REUSE the process is told to
  * exit once its result is in, and the scenario ends when it has.
  */
 function runClient(cfg, onReady, timeoutMs = 180_000) {
-  let child = REUSE ? idleClients.get(cfg.client)?.pop() : undefined;
+  let child = REUSE ? idleClients.pop() : undefined;
   if (!child?.connected) {
     child = fork(join(ROOT, 'bench', 'client.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
     clientProcesses.add(child);
@@ -613,8 +614,7 @@ function runClient(cfg, onReady, timeoutMs = 180_000) {
         result = msg.result;
         if (REUSE) {
           done();
-          if (!idleClients.has(cfg.client)) idleClients.set(cfg.client, []);
-          idleClients.get(cfg.client).push(child);
+          idleClients.push(child);
           resolve(result);
           return;
         }
@@ -636,10 +636,12 @@ function runClient(cfg, onReady, timeoutMs = 180_000) {
   });
 }
 
-/** Lets the idle client processes exit (they do once disconnected). */
+/** Lets the idle client processes exit (they do once disconnected, else they are killed after 2 s). */
 function closeIdleClients() {
-  for (const list of idleClients.values()) for (const child of list) if (child.connected) child.disconnect();
-  idleClients.clear();
+  for (const child of idleClients.splice(0)) {
+    if (child.connected) child.disconnect();
+    setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+  }
 }
 
 /** Calls `fn` once all `n` callers arrived, then lets them all go. */
