@@ -2,6 +2,9 @@
 // rebuild while they run). Two compilers:
 //   tsc - the package's own build (tsconfig.build.json), used by `npm run bench`
 //   swc - the same transform the tests use (vitest.config.ts), ~1 s: used by the smoke test
+// Every bench script takes `--build tsc|swc|none` and `--lib-dir DIR` (see libFromArgs): `none`
+// compiles nothing and runs on DIR as it is, so several scripts can share one build (the smoke test
+// builds once and passes `--build none --lib-dir` to each).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -55,6 +58,20 @@ export async function buildLib({ outDir = 'bench/.build', compiler = 'tsc', log 
     throw new Error(`unknown compiler ${compiler}`);
   }
   log(`  built lib/ with ${compiler} into ${relative(ROOT, out)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return out;
+}
+
+/**
+ * The compiled module a script runs on, from its `--build` and `--lib-dir` flags: compiled with
+ * `--build` (default `compiler`) into `--lib-dir` (default `outDir`), or with `--build none` the
+ * directory `--lib-dir` as it is (it must hold a build). Returns the absolute path.
+ */
+export async function libFromArgs(args, { outDir, compiler = 'tsc', log = console.log }) {
+  const how = args.build ?? compiler;
+  const dir = args['lib-dir'] ?? outDir;
+  if (how !== 'none') return buildLib({ outDir: dir, compiler: how, log });
+  const out = resolve(ROOT, dir);
+  if (!existsSync(join(out, 'index.js'))) throw new Error(`--build none: no compiled module in ${out} (index.js is missing)`);
   return out;
 }
 

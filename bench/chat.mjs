@@ -9,14 +9,15 @@
 //   --smoke               tiny counts and 1 round: checks the harness works (used by the tests)
 //   --messages N          notifications per run (default 20000)
 //   --concurrency N       notifications accepted at a time (default 64)
-//   --build tsc|swc|none  how to compile lib/ (default tsc); --lib-dir DIR (default bench/.build-chat)
+//   --build tsc|swc|none  how to compile lib/ (default tsc; none runs on --lib-dir as it is, built before)
+//   --lib-dir DIR         where the compiled module goes (default bench/.build-chat, bench/.build-chat-smoke with --smoke)
 //   --redis URL           Redis of the claims (default $REDIS_URL or redis://127.0.0.1:6379)
 //   --json FILE           also write the raw results and medians as JSON
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildLib, ROOT } from './build.mjs';
+import { libFromArgs } from './build.mjs';
 
 const args = {};
 for (let i = 2; i < process.argv.length; i++) {
@@ -28,10 +29,10 @@ for (let i = 2; i < process.argv.length; i++) {
 }
 const smoke = Boolean(args.smoke);
 const ROUNDS = Number(args.rounds ?? (smoke ? 1 : 5));
-const MESSAGES = Number(args.messages ?? (smoke ? 300 : 20_000));
+const MESSAGES = Number(args.messages ?? (smoke ? 100 : 20_000));
 const CONCURRENCY = Number(args.concurrency ?? 64);
 const REDIS_URL = args.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const KEY_PREFIX = process.env.BENCH_KEY_PREFIX ?? `bench-chat:${process.pid}:${Math.random().toString(36).slice(2, 8)}:`;
+const KEY_PREFIX = `${process.env.BENCH_KEY_PREFIX ?? 'bench-chat:'}${process.pid}:${Math.random().toString(36).slice(2, 8)}:`;
 const BOT = '900001';
 const CHANNEL = '1971641';
 const log = (...a) => console.log(...a);
@@ -169,11 +170,7 @@ async function main() {
     `${ROUNDS} round(s) of ${MESSAGES} notifications, ${CONCURRENCY} at a time` +
       (smoke ? ' (smoke run: tiny counts, numbers are not meaningful)' : ''),
   );
-  const compiler = args.build ?? 'tsc';
-  const lib =
-    compiler === 'none'
-      ? join(ROOT, args['lib-dir'] ?? 'bench/.build-chat')
-      : await buildLib({ outDir: args['lib-dir'] ?? (smoke ? 'bench/.build-chat-smoke' : 'bench/.build-chat'), compiler, log });
+  const lib = await libFromArgs(args, { outDir: smoke ? 'bench/.build-chat-smoke' : 'bench/.build-chat', log });
   const results = [];
   let failures = 0;
   for (const store of ['redis', 'memory', 'router']) {

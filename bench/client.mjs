@@ -1,15 +1,17 @@
 // One bench client process: one client and one scenario (or, for `requests` and `cache`, several
-// scenarios measured in turn after one shared warm-up). Started by run.mjs with `fork` and a JSON
-// config as argv[2]; warms up, tells the parent it is ready, waits for "go" (the parent resets the
-// fake meanwhile), runs the measured batches and sends the results back. bench/profile.mjs starts
-// it under `node --cpu-prof`.
+// scenarios measured in turn after one shared warm-up). For each scenario it warms up, tells the
+// parent it is ready, waits for "go" (the parent resets the fake meanwhile), runs the measured
+// batches and sends the results back. Its JSON config comes as argv[2] (bench/profile.mjs, which
+// starts it under `node --cpu-prof`, or by hand), or, started by run.mjs with `fork` and no
+// argument, in `{ cmd: 'run', cfg }` messages: one scenario after the other until the parent
+// disconnects (run.mjs disconnects after the first result, except in a smoke run).
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLIENTS } from './clients.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const cfg = JSON.parse(process.argv[2] ?? process.env.BENCH_CLIENT ?? '{}');
+const given = process.argv[2] ?? process.env.BENCH_CLIENT;
 const forked = typeof process.send === 'function';
 
 function send(msg) {
@@ -99,8 +101,8 @@ async function warmAll(client, ops, ms, concurrency) {
   await drive(() => client[ops[i++ % ops.length]](), { n: ops.length, durationMs: ms, concurrency });
 }
 
-async function main() {
-  if (cfg.scenario === 'cache') return cacheScenario();
+async function runScenario(cfg) {
+  if (cfg.scenario === 'cache') return cacheScenario(cfg);
   const client = await makeClient(cfg);
   const result = { client: cfg.client, scenario: cfg.scenario, op: cfg.op, concurrency: cfg.concurrency };
   switch (cfg.scenario) {
@@ -169,7 +171,7 @@ async function main() {
  * The cache scenario: one Nest app per variant (miss, in-memory hit, Redis hit, ...) in this one
  * process, so they share the JIT's warm-up; each is measured on the same calls, in the given order.
  */
-async function cacheScenario() {
+async function cacheScenario(cfg) {
   const apps = {};
   for (const v of cfg.variants) {
     apps[v.key] = await CLIENTS.module(
@@ -192,7 +194,8 @@ async function cacheScenario() {
   send({ result: { client: 'module', scenario: 'cache', scenarios, rssMB: maxRssMB() } });
 }
 
-let finished = false;
+/** Whether the scenario running (if any) has ended. */
+let finished = true;
 process.on('beforeExit', () => {
   // The event loop ran dry before the scenario ended: say so instead of exiting silently.
   if (finished) return;
@@ -202,13 +205,53 @@ process.on('beforeExit', () => {
   });
 });
 
-main().then(
-  () => {
-    if (forked) process.disconnect();
-  },
-  (err) => {
+/** Runs one scenario; false when it failed (the error is sent to the parent). */
+async function run(cfg) {
+  finished = false;
+  try {
+    await runScenario(cfg);
+    return true;
+  } catch (err) {
+    finished = true;
     send({ error: String(err?.stack ?? err) });
     process.exitCode = 1;
-    if (forked) process.disconnect();
-  },
-);
+    return false;
+  }
+}
+
+/**
+ * The next `{ cmd: 'run', cfg }` from the parent, or null once it disconnected. Listens only while no
+ * scenario runs: a listener keeps the IPC channel (and so the process) alive, which would hide a
+ * scenario whose event loop ran dry.
+ */
+function nextScenario() {
+  return new Promise((resolve) => {
+    if (!process.connected) return resolve(null);
+    const stop = () => {
+      process.off('message', onMessage);
+      process.off('disconnect', onDisconnect);
+    };
+    const onMessage = (msg) => {
+      if (msg?.cmd !== 'run') return;
+      stop();
+      resolve(msg.cfg);
+    };
+    const onDisconnect = () => {
+      stop();
+      resolve(null);
+    };
+    process.on('message', onMessage);
+    process.on('disconnect', onDisconnect);
+  });
+}
+
+if (given) {
+  await run(JSON.parse(given));
+  if (forked) process.disconnect();
+} else if (forked) {
+  for (let cfg = await nextScenario(); cfg && (await run(cfg)); cfg = await nextScenario());
+  if (process.connected) process.disconnect();
+} else {
+  console.error('usage: node bench/client.mjs \'<JSON config>\' (or fork it and send { cmd: "run", cfg })');
+  process.exitCode = 2;
+}

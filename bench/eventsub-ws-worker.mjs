@@ -3,25 +3,28 @@
 //   ws       - a Nest app with TwitchModule (claims in Redis) and TwitchEventSubModule on transport
 //              'websocket': one session, one channel.follow subscription, a handler counting events
 //   conduit  - a Nest app with TwitchEventSubModule on transport 'conduit' (leases in Redis)
-// Requests are `{ id, cmd, ... }`; every answer is `{ id, ok, ... }` or `{ id, error }`.
+// Requests are `{ id, cmd, ... }`; every answer is `{ id, ok, ... }` or `{ id, error }`. An app role
+// can `become` another (`{ cmd: 'become', cfg }`): it closes its app and starts the other role's in
+// this process, answering with what that role's ready message carries.
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 
-const cfg = JSON.parse(process.argv[2]);
-const lib = await import(`${cfg.lib}/index.js`);
-// The transport runner is internal (not in the package root): from its own file.
-const { TwitchEventSubTransportRunner } = await import(`${cfg.lib}/eventsub/transports/twitch-eventsub-transport.runner.js`);
 const now = () => performance.timeOrigin + performance.now();
 
 // The bench is gone (killed, or its pipe closed): so is this worker.
 process.on('disconnect', () => process.exit(0));
 
 const handlers = { fake: fakeRole, ws: wsRole, conduit: conduitRole };
-const commands = await handlers[cfg.role]();
+const initial = JSON.parse(process.argv[2]);
+let commands = await handlers[initial.role](initial);
 process.on('message', async (msg) => {
   try {
+    if (msg.cmd === 'become') {
+      await commands.stop();
+      commands = await handlers[msg.cfg.role](msg.cfg);
+      process.send({ id: msg.id, ok: true, ...(commands.ready ? await commands.ready() : {}) });
+      return;
+    }
     const out = await commands[msg.cmd](msg);
     process.send({ id: msg.id, ok: true, ...out });
   } catch (err) {
@@ -30,7 +33,19 @@ process.on('message', async (msg) => {
 });
 process.send({ ready: true, ...(commands.ready ? await commands.ready() : {}) });
 
-async function fakeRole() {
+/** The module (and Nest) for the app roles; the fake needs only lib/testing. */
+async function loadModule(cfg) {
+  const [{ Module }, { NestFactory }, lib, runner] = await Promise.all([
+    import('@nestjs/common'),
+    import('@nestjs/core'),
+    import(`${cfg.lib}/index.js`),
+    // The transport runner is internal (not in the package root): from its own file.
+    import(`${cfg.lib}/eventsub/transports/twitch-eventsub-transport.runner.js`),
+  ]);
+  return { Module, NestFactory, lib, TwitchEventSubTransportRunner: runner.TwitchEventSubTransportRunner };
+}
+
+async function fakeRole(cfg) {
   const { FakeTwitch } = await import(`${cfg.lib}/testing/index.js`);
   const fake = await FakeTwitch.start({ recordRequests: false });
   fake.eventSubWs.configure({ maxConduits: 100 });
@@ -72,7 +87,7 @@ async function fakeRole() {
   };
 }
 
-function nestModule(eventSub) {
+function nestModule({ Module, lib }, cfg, eventSub) {
   const { TwitchModule, TwitchEventSubModule } = lib;
   class BenchModule {}
   Module({
@@ -91,9 +106,11 @@ function nestModule(eventSub) {
   return BenchModule;
 }
 
-async function wsRole() {
+async function wsRole(cfg) {
+  const m = await loadModule(cfg);
+  const { NestFactory, lib, TwitchEventSubTransportRunner } = m;
   const app = await NestFactory.create(
-    nestModule({
+    nestModule(m, cfg, {
       transport: 'websocket',
       websocket: { userId: cfg.userId, url: cfg.wsUrl },
       subscriptions: [
@@ -125,6 +142,7 @@ async function wsRole() {
       const used = process.cpuUsage(cpu);
       return { handled, lastAt, typed, cpuUs: used.user + used.system, rssMB: process.memoryUsage().rss / 2 ** 20 };
     },
+    stop: () => app.close(),
     close: async () => {
       await app.close();
       setImmediate(() => process.exit(0));
@@ -133,9 +151,11 @@ async function wsRole() {
   };
 }
 
-async function conduitRole() {
+async function conduitRole(cfg) {
+  const m = await loadModule(cfg);
+  const { NestFactory, TwitchEventSubTransportRunner } = m;
   const app = await NestFactory.create(
-    nestModule({
+    nestModule(m, cfg, {
       transport: 'conduit',
       conduit: {
         shardCount: cfg.shards,
@@ -155,5 +175,6 @@ async function conduitRole() {
     ready: () => ({ conduitId: runner.conduitStatus()?.conduitId }),
     /** Sessions this instance's shards are pointed at. */
     status: () => ({ sessions: (runner.conduitStatus()?.shards ?? []).map((s) => s.target).filter(Boolean) }),
+    stop: () => app.close(),
   };
 }

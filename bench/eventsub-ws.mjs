@@ -7,12 +7,15 @@
 //      until every shard is enabled again on a live instance's session, as the fake sees it.
 // Options (all optional):
 //   --rounds N          rounds of each scenario (default 3)
-//   --smoke             tiny counts and 1 round: checks the harness works (used by the tests)
+//   --smoke             tiny counts and 1 round: checks the harness works (used by the tests); the
+//                       throughput app's process then serves as the first conduit instance of the
+//                       recovery scenario (a real run starts two fresh ones each round)
 //   --events N          notifications per throughput round (default 20000)
 //   --chunk N           notifications the fake writes per turn of its event loop (default 50)
 //   --shards N          shards of the recovery scenario's conduit (default 4)
 //   --heartbeat-ms MS --lease-ms MS   conduit timing of the recovery scenario (default the module's: 2000, 6000)
-//   --build tsc|swc|none  how to compile lib/ (default tsc); --lib-dir DIR (default bench/.build-eventsub-ws)
+//   --build tsc|swc|none  how to compile lib/ (default tsc; none runs on --lib-dir as it is, built before)
+//   --lib-dir DIR       where the compiled module goes (default bench/.build-eventsub-ws, bench/.build-eventsub-ws-smoke with --smoke)
 //   --redis URL         Redis (default $REDIS_URL or redis://127.0.0.1:6379)
 //   --json FILE         also write the raw results and medians as JSON
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,18 +23,20 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildLib, ROOT } from './build.mjs';
+import { libFromArgs, ROOT } from './build.mjs';
 import { fmt, median, parseArgs, deleteRedisKeys } from './util.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const smoke = Boolean(args.smoke);
 const ROUNDS = Number(args.rounds ?? (smoke ? 1 : 3));
-const EVENTS = Number(args.events ?? (smoke ? 300 : 20_000));
+const EVENTS = Number(args.events ?? (smoke ? 100 : 20_000));
 const CHUNK = Number(args.chunk ?? 50);
 const SHARDS = Number(args.shards ?? (smoke ? 2 : 4));
 const HEARTBEAT_MS = Number(args['heartbeat-ms'] ?? (smoke ? 200 : 2_000));
 const LEASE_MS = Number(args['lease-ms'] ?? (smoke ? 800 : 6_000));
 const REDIS_URL = args.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Whether the throughput app's process goes on as a conduit instance (see --smoke). */
+const REUSE = smoke;
 const KEY_PREFIX = `${process.env.BENCH_KEY_PREFIX ?? 'bench-eventsub-ws:'}${process.pid}:${Math.random().toString(36).slice(2, 8)}:`;
 const USER_ID = '141981764';
 const FOLLOW = {
@@ -59,15 +64,10 @@ async function main() {
         ? `fake pinned to core ${FAKE_CORE}, apps to core ${APP_CORE}`
         : 'taskset unavailable or 1 core: processes not pinned'),
   );
-  const compiler = args.build ?? 'tsc';
-  const libDir =
-    compiler === 'none'
-      ? join(ROOT, args['lib-dir'] ?? 'bench/.build-eventsub-ws')
-      : await buildLib({
-          outDir: args['lib-dir'] ?? (smoke ? 'bench/.build-eventsub-ws-smoke' : 'bench/.build-eventsub-ws'),
-          compiler,
-          log,
-        });
+  const libDir = await libFromArgs(args, {
+    outDir: smoke ? 'bench/.build-eventsub-ws-smoke' : 'bench/.build-eventsub-ws',
+    log,
+  });
 
   const fake = await start({ role: 'fake', lib: libDir }, FAKE_CORE);
   const base = {
@@ -120,7 +120,8 @@ async function main() {
       `  throughput round ${round + 1}: ${fmt(r.perSecond, 0)} events/s, ${fmt(r.cpuUsPerEvent, 0)} µs app CPU per event, RSS ${fmt(r.rssMB, 0)} MB [${r.handled}/${EVENTS} handled]`,
     );
   }
-  await app.call({ cmd: 'close' }).catch(() => undefined);
+  let reusable = REUSE ? app : undefined;
+  if (!reusable) await app.call({ cmd: 'close' }).catch(() => undefined);
 
   // 2. Recovery after an instance dies.
   const recovery = [];
@@ -134,7 +135,8 @@ async function main() {
       heartbeatMs: HEARTBEAT_MS,
       leaseMs: LEASE_MS,
     };
-    const a = await start(cfg, APP_CORE);
+    const a = reusable ? await become(reusable, cfg) : await start(cfg, APP_CORE);
+    reusable = undefined;
     const b = await start(cfg, APP_CORE);
     const conduitId = a.ready.conduitId;
     const deadline = Date.now() + 30_000 + 4 * LEASE_MS;
@@ -270,6 +272,12 @@ function start(cfg, core) {
       else p.resolve(msg);
     });
   });
+}
+
+/** The worker `w` closes its app and starts one of another role (`cfg.role`) in the same process. */
+async function become(w, cfg) {
+  const ready = await w.call({ cmd: 'become', cfg });
+  return { ...w, ready };
 }
 
 function machine() {

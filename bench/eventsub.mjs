@@ -6,21 +6,23 @@
 // sides alternated each round. Prints medians and ratios.
 // Options (all optional):
 //   --rounds N            rounds (default 5)
-//   --smoke               tiny counts and 1 round: checks the harness works (used by the tests)
+//   --smoke               tiny counts and 1 round: checks the harness works (used by the tests); its
+//                         throughput runs are counted (20 requests of warm-up, 50 measured), not timed
 //   --sides LIST          default module,twurple,node:http (also: module:memory, the module with its claims in memory)
 //   --payloads LIST       follow,chat (Twitch's channel.follow v2 and channel.chat.message v1 examples)
 //   --concurrency N       connections of the throughput scenario (default 32)
 //   --warmup-ms MS --measure-ms MS   throughput warm-up and measured run per side and payload (default 2000, 3000)
 //   --latency-n N         notifications of the latency scenario, one at a time (default 2000)
 //   --retry-every N       every Nth request of the throughput scenario is a retry of an earlier message (default 10)
-//   --build tsc|swc|none  how to compile lib/ (default tsc); --lib-dir DIR (default bench/.build-eventsub)
+//   --build tsc|swc|none  how to compile lib/ (default tsc; none runs on --lib-dir as it is, built before)
+//   --lib-dir DIR         where the compiled module goes (default bench/.build-eventsub, bench/.build-eventsub-smoke with --smoke)
 //   --redis URL           Redis of the module's claims (default $REDIS_URL or redis://127.0.0.1:6379)
 //   --json FILE           also write the raw results and medians as JSON
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { buildLib, ROOT } from './build.mjs';
+import { libFromArgs, ROOT } from './build.mjs';
 import { fmt, parseArgs, deleteRedisKeys } from './util.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -29,13 +31,13 @@ const ROUNDS = Number(args.rounds ?? (smoke ? 1 : 5));
 const SIDES = String(args.sides ?? 'module,twurple,node:http').split(',');
 const PAYLOADS = String(args.payloads ?? 'follow,chat').split(',');
 const CONCURRENCY = Number(args.concurrency ?? 32);
-const WARMUP_MS = Number(args['warmup-ms'] ?? (smoke ? 100 : 2_000));
-const MEASURE_MS = Number(args['measure-ms'] ?? (smoke ? 300 : 3_000));
-const LATENCY_N = Number(args['latency-n'] ?? (smoke ? 30 : 2_000));
+const WARMUP_MS = Number(args['warmup-ms'] ?? (smoke ? 0 : 2_000));
+const MEASURE_MS = Number(args['measure-ms'] ?? (smoke ? 0 : 3_000));
+const LATENCY_N = Number(args['latency-n'] ?? (smoke ? 20 : 2_000));
 const RETRY_EVERY = Number(args['retry-every'] ?? 10);
 const REDIS_URL = args.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-eventsub-secret-0123456789';
-const KEY_PREFIX = `bench-eventsub:${process.pid}:${Math.random().toString(36).slice(2, 8)}:`;
+const KEY_PREFIX = `${process.env.BENCH_KEY_PREFIX ?? 'bench-eventsub:'}${process.pid}:${Math.random().toString(36).slice(2, 8)}:`;
 const LABELS = { follow: 'channel.follow v2', chat: 'channel.chat.message v1' };
 const NAMES = {
   module: 'nestjs-twitch',
@@ -64,26 +66,24 @@ async function main() {
         ? `receivers pinned to core ${RECEIVER_CORE}, load generator to core ${LOAD_CORE}`
         : 'taskset unavailable or 1 core: processes not pinned'),
   );
-  const compiler = args.build ?? 'tsc';
-  const libDir =
-    compiler === 'none'
-      ? join(ROOT, args['lib-dir'] ?? 'bench/.build-eventsub')
-      : await buildLib({
-          outDir: args['lib-dir'] ?? (smoke ? 'bench/.build-eventsub-smoke' : 'bench/.build-eventsub'),
-          compiler,
-          log,
-        });
+  const libDir = await libFromArgs(args, { outDir: smoke ? 'bench/.build-eventsub-smoke' : 'bench/.build-eventsub', log });
 
-  const load = await start('eventsub-load.mjs', {}, LOAD_CORE);
+  // Started side by side (nothing is measured yet): the load generator and every receiver.
+  const [load, ...started] = await Promise.all([
+    start('eventsub-load.mjs', {}, LOAD_CORE),
+    ...SIDES.map((side) =>
+      start(
+        'eventsub-receiver.mjs',
+        { side, lib: libDir, redisUrl: REDIS_URL, keyPrefix: KEY_PREFIX, secret: SECRET },
+        RECEIVER_CORE,
+      ),
+    ),
+  ]);
   const receivers = {};
-  for (const side of SIDES) {
-    receivers[side] = await start(
-      'eventsub-receiver.mjs',
-      { side, lib: libDir, redisUrl: REDIS_URL, keyPrefix: KEY_PREFIX, secret: SECRET },
-      RECEIVER_CORE,
-    );
+  SIDES.forEach((side, i) => {
+    receivers[side] = started[i];
     log(`  ${side.padEnd(9)} receiver pid ${receivers[side].child.pid} on 127.0.0.1:${receivers[side].ready.port}`);
-  }
+  });
 
   const results = { throughput: [], latency: [] };
   let failures = 0;

@@ -6,21 +6,23 @@
 // for the cache. Reports: calls that never settled, the slowest settle against the documented call
 // budget, outcomes by class, and the heap (after a full GC) at the start, middle and end.
 // Options: --calls N (default 20000)  --concurrency N (64)  --pause-ms MS (5000)  --smoke (tiny run)
-//          --json FILE  --lib-dir DIR (default bench/.build-faults)
+//          --json FILE  --build swc|tsc|none (default swc; none runs on --lib-dir as it is, built before)
+//          --lib-dir DIR (default bench/.build-faults)
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildLib } from './build.mjs';
+import { libFromArgs } from './build.mjs';
 import { parseArgs } from './util.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const smoke = Boolean(args.smoke);
 const CALLS = Number(args.calls ?? (smoke ? 600 : 20_000));
 const CONCURRENCY = Number(args.concurrency ?? (smoke ? 16 : 64));
-const PAUSE_MS = Number(args['pause-ms'] ?? (smoke ? 1_000 : 5_000));
+// The smoke run's pause still outlasts a Redis command's timeout (redis.commandTimeoutMs, 500 ms).
+const PAUSE_MS = Number(args['pause-ms'] ?? (smoke ? 600 : 5_000));
 const TIMEOUT = 1_000;
 const role = process.env.BENCH_FAULTS_ROLE;
 
@@ -34,7 +36,7 @@ async function main() {
     console.error('bench:faults needs the redis-server binary (it pauses its own Redis with SIGSTOP)');
     process.exit(1);
   }
-  const lib = await buildLib({ outDir: args['lib-dir'] ?? 'bench/.build-faults', compiler: 'swc' });
+  const lib = await libFromArgs(args, { outDir: 'bench/.build-faults', compiler: 'swc' });
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'twitch-bench-redis-'));
   const redis = spawn(

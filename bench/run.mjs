@@ -3,7 +3,10 @@
 // in its own process (alternating clients, several rounds) and prints medians and ratios.
 // Options (all optional):
 //   --rounds N          rounds of the request and head-of-line scenarios (default 5)
-//   --smoke             tiny counts and 1 round: checks the harness works (used by the tests)
+//   --smoke             tiny counts and 1 round: checks the harness works (used by the tests); its client
+//                       processes are reused from scenario to scenario and client to client (two in all, as
+//                       the rate-limit scenario needs two at once; it then runs before the head-of-line and
+//                       pagination scenarios instead of alongside them)
 //   --only LIST         scenario groups, comma separated: request,cache,hol,ratelimit,pagination
 //   --clients LIST      clients of the request scenarios (default module,twurple,node:http,undici,axios;
 //                       also available: undici-adapter, axios+undici-adapter = the module's transport alone,
@@ -12,18 +15,18 @@
 //   --warm-all-ms MS    warm-up of each client process before its scenarios (default 2500)
 //   --warmup-ms MS --measure-ms MS   per-scenario warm-up and measured batch (default 500 and 1000)
 //   --cache-rounds N --cache-calls users,streams --cache-variants miss,memory,redis,redis-remote[,memory-raw,redis-json]
-//   --build tsc|swc|none  how to compile lib/ (default tsc; none reuses --lib-dir as it is)
+//   --build tsc|swc|none  how to compile lib/ (default tsc; none runs on --lib-dir as it is, built before)
 //   --lib-dir DIR       where the compiled module goes (default bench/.build)
 //   --json FILE         also write the raw results, medians and targets as JSON
 //   --redis URL         Redis for the cache and rate-limit scenarios (default $REDIS_URL or redis://127.0.0.1:6379)
-//   --rl-requests N     total requests of the rate-limit scenario (default 2000, over 4 processes)
+//   --rl-requests N     total requests of the rate-limit scenario (default 2000, over 4 processes; 2 with --smoke)
 //   --rl-capacity N --rl-refill-ms MS   the fake's bucket in the rate-limit scenario (default 120 over 10000 ms)
 //   --page-items N      items of the big pagination run (default 100000; the small run is a tenth)
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { buildLib, ROOT } from './build.mjs';
+import { libFromArgs, ROOT } from './build.mjs';
 import { fmt, median, parseArgs } from './util.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -34,9 +37,17 @@ const CLIENTS = String(args.clients ?? 'module,twurple,node:http,undici,axios').
 const REDIS_URL = args.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RL_REQUESTS = Number(args['rl-requests'] ?? (smoke ? 40 : 2000));
 const RL_CAPACITY = Number(args['rl-capacity'] ?? (smoke ? 20 : 120));
-const RL_REFILL_MS = Number(args['rl-refill-ms'] ?? (smoke ? 2_000 : 10_000));
+const RL_REFILL_MS = Number(args['rl-refill-ms'] ?? (smoke ? 1_000 : 10_000));
 const PAGE_ITEMS = Number(args['page-items'] ?? (smoke ? 1_000 : 100_000));
-const RL_PROCESSES = 4;
+// Two processes are enough to share one bucket; a smoke run starts no more than it needs.
+const RL_PROCESSES = smoke ? 2 : 4;
+/**
+ * Whether a client process runs several scenarios (of any clients) one after the other. Off in a real
+ * run: every scenario gets fresh processes (its own JIT warm-up, peak RSS, no CPU left over from an
+ * earlier scenario or another client). On in a smoke run, whose numbers mean nothing and whose cost
+ * is mostly processes starting (the module's takes about 2 s of CPU to load).
+ */
+const REUSE = smoke;
 const HOL_CLIENTS = String(args['hol-clients'] ?? 'module,twurple,undici').split(',');
 
 /**
@@ -95,11 +106,7 @@ async function main() {
     `nestjs-twitch bench: ${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`,
   );
   log(`rounds ${ROUNDS}${smoke ? ' (smoke run: tiny counts, numbers are not meaningful)' : ''}`);
-  const compiler = args.build ?? 'tsc';
-  const libDir =
-    compiler === 'none'
-      ? join(ROOT, args['lib-dir'] ?? 'bench/.build')
-      : await buildLib({ outDir: args['lib-dir'] ?? 'bench/.build', compiler, log });
+  const libDir = await libFromArgs(args, { outDir: 'bench/.build', log });
 
   lap('build');
   server = await startServer(libDir);
@@ -174,7 +181,7 @@ async function main() {
   let rateLimitRun;
   if (GROUPS.has('ratelimit')) {
     log(
-      `  [rate limit] ${RL_PROCESSES} processes, ${RL_REQUESTS} requests, bucket ${RL_CAPACITY} points / ${RL_REFILL_MS} ms (≈ ${fmt(estimateRl(), 0)} s, alongside the next scenarios)`,
+      `  [rate limit] ${RL_PROCESSES} processes, ${RL_REQUESTS} requests, bucket ${RL_CAPACITY} points / ${RL_REFILL_MS} ms (≈ ${fmt(estimateRl(), 0)} s, ${REUSE ? 'before' : 'alongside'} the next scenarios)`,
     );
     const keyPrefix = `${process.env.BENCH_KEY_PREFIX ?? 'bench:'}rl:${Date.now().toString(36)}:`;
     const per = Math.ceil(RL_REQUESTS / RL_PROCESSES);
@@ -211,8 +218,9 @@ async function main() {
       );
     });
     rateLimitRun.catch(() => undefined);
-    // Bootstrapping four Nest apps is CPU work: start the other scenarios once they all run.
-    await Promise.race([allStarted, rateLimitRun]);
+    // Bootstrapping four Nest apps is CPU work: start the other scenarios once they all run. With
+    // reused processes, wait for the end instead: the next scenarios then reuse these processes.
+    await (REUSE ? rateLimitRun : Promise.race([allStarted, rateLimitRun]));
   }
 
   if (GROUPS.has('hol')) {
@@ -256,11 +264,12 @@ async function main() {
 
   lap('head-of-line and pagination scenarios');
   if (rateLimitRun) {
-    log('  [rate limit] waiting for the rate-limit processes to finish');
+    if (!REUSE) log('  [rate limit] waiting for the rate-limit processes to finish');
     await rateLimitRun;
     lap('rate-limit scenario');
   }
 
+  closeIdleClients();
   await server.call({ cmd: 'close' }).catch(() => undefined);
   const report = render();
   log('');
@@ -563,42 +572,76 @@ function startServer(libDir) {
 /** What a server reply carries: `info` for the info command, else the reply itself. */
 const cmd = (msg) => msg.info ?? msg;
 
-/** Runs one client process; `onReady` runs between its warm-up and its measured batch. */
+/** Client processes that finished their scenario and wait for the next one (REUSE). */
+const idleClients = [];
+/** Every client process started and not yet exited. */
+const clientProcesses = new Set();
+
+/**
+ * Runs one scenario in a client process (a new one, or with REUSE an idle one);
+ * `onReady` runs between its warm-up and its measured batch. Without REUSE the process is told to
+ * exit once its result is in, and the scenario ends when it has.
+ */
 function runClient(cfg, onReady, timeoutMs = 180_000) {
+  let child = REUSE ? idleClients.pop() : undefined;
+  if (!child?.connected) {
+    child = fork(join(ROOT, 'bench', 'client.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    clientProcesses.add(child);
+    child.once('exit', () => clientProcesses.delete(child));
+  }
   return new Promise((resolve, reject) => {
-    const child = fork(join(ROOT, 'bench', 'client.mjs'), [JSON.stringify(cfg)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
-    });
     let result;
     let error;
-    const timer = setTimeout(() => {
-      error = new Error(`${cfg.client} ${cfg.scenario} timed out after ${timeoutMs} ms`);
+    const done = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const fail = (err) => {
+      error ??= err;
       child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('message', async (msg) => {
+    };
+    const timer = setTimeout(() => fail(new Error(`${cfg.client} ${cfg.scenario} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = async (msg) => {
       if (msg.ready) {
         try {
           if (onReady) await onReady();
           child.send({ cmd: 'go' });
         } catch (err) {
-          error = err;
-          child.kill('SIGKILL');
+          fail(err);
         }
       } else if (msg.result) {
         result = msg.result;
+        if (REUSE) {
+          done();
+          idleClients.push(child);
+          resolve(result);
+          return;
+        }
+        child.disconnect();
         // The result is in: do not wait for the process to wind down on its own.
         setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
       } else if (msg.error) {
-        error = new Error(`${cfg.client} ${cfg.scenario}: ${msg.error}`);
+        fail(new Error(`${cfg.client} ${cfg.scenario}: ${msg.error}`));
       }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
+    };
+    const onExit = (code) => {
+      done();
       if (result) resolve(result);
       else reject(error ?? new Error(`${cfg.client} ${cfg.scenario} exited with ${code} and no result`));
-    });
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+    child.send({ cmd: 'run', cfg });
   });
+}
+
+/** Lets the idle client processes exit (they do once disconnected, else they are killed after 2 s). */
+function closeIdleClients() {
+  for (const child of idleClients.splice(0)) {
+    if (child.connected) child.disconnect();
+    setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+  }
 }
 
 /** Calls `fn` once all `n` callers arrived, then lets them all go. */
@@ -615,5 +658,6 @@ function barrier(n, fn) {
 main().catch(async (err) => {
   console.error(err?.stack ?? err);
   server?.child.kill('SIGKILL');
+  for (const child of clientProcesses) child.kill('SIGKILL');
   process.exit(1);
 });

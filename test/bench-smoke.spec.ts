@@ -2,32 +2,65 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
+import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
+import { flushPrefix, REDIS_URL, uniquePrefix } from './support/prefixes.js';
 
 const root = resolve(import.meta.dirname, '..');
 
 /** Every Redis key the bench's module instances write starts with this (removed after the test). */
 const keyPrefix = uniquePrefix();
-afterAll(() => flushPrefix(keyPrefix));
 
-/** Runs `node bench/run.mjs` with tiny counts (no benchmark is part of the tests: only the harness). */
-function runBench(args: string[], script = 'run.mjs'): Promise<{ code: number | null; out: string }> {
+/** One swc build of lib/ for every script (`--build none --lib-dir`), private to this run of the file. */
+const libDir = `bench/.build-test-${process.pid}`;
+
+beforeAll(async () => {
+  const { buildLib } = (await import(join(root, 'bench/build.mjs'))) as {
+    buildLib(options: { outDir: string; compiler: 'swc'; log(line: string): void }): Promise<string>;
+  };
+  await buildLib({ outDir: libDir, compiler: 'swc', log: () => undefined });
+}, 60_000);
+
+afterAll(async () => {
+  rmSync(join(root, libDir), { recursive: true, force: true });
+  await flushPrefix(keyPrefix);
+});
+
+/**
+ * Runs `node bench/<script> --smoke` on the shared build (no benchmark is part of the tests: only the
+ * harness) and reads the JSON report it writes. Each script gets its own Redis prefix under
+ * `keyPrefix`, so that one deleting its keys leaves the others' alone.
+ */
+function runBench(script: string, args: string[] = []): Promise<{ code: number | null; out: string; report: any }> {
+  const name = script.replace(/\.mjs$/, '');
+  const json = join(tmpdir(), `nestjs-twitch-bench-${name}-${process.pid}.json`);
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(root, 'bench', script), ...args], {
-      cwd: root,
-      env: { ...process.env, REDIS_URL: REDIS_URL(), BENCH_KEY_PREFIX: keyPrefix },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(root, 'bench', script), '--smoke', '--build', 'none', '--lib-dir', libDir, '--json', json, ...args],
+      {
+        cwd: root,
+        env: { ...process.env, REDIS_URL: REDIS_URL(), BENCH_KEY_PREFIX: `${keyPrefix}${name}:` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));
-    child.on('close', (code) => done({ code, out }));
+    child.on('close', (code) => {
+      let report;
+      try {
+        report = JSON.parse(readFileSync(json, 'utf8'));
+      } catch {
+        report = undefined;
+      }
+      rmSync(json, { force: true });
+      done({ code, out, report });
+    });
   });
 }
 
 /** The cells of the table row starting with `label`. */
-function rowOf(out: string, label: string): string[] {
+function rowOf(expect: ExpectStatic, out: string, label: string): string[] {
   const line = out.split('\n').find((l) => l.startsWith(`| ${label} |`));
   expect(line, `row "${label}" in:\n${out}`).toBeDefined();
   return line!
@@ -38,21 +71,15 @@ function rowOf(out: string, label: string): string[] {
 
 const positive = (cell: string) => Number.parseFloat(cell) > 0;
 
-describe('bench harness (smoke run)', () => {
-  it('runs every scenario end to end and prints the tables with ratios', async () => {
-    const json = join(tmpdir(), `nestjs-twitch-bench-smoke-${process.pid}.json`);
-    const { code, out } = await runBench([
-      '--smoke',
-      '--build',
-      'swc',
-      '--lib-dir',
-      'bench/.build-smoke',
+// The five scripts run side by side: each spends most of its time starting processes (one or two at a
+// time) and in short waits, so together they keep both cores busy for less wall time.
+describe.concurrent('bench harness (smoke run)', () => {
+  it('runs every scenario end to end and prints the tables with ratios', async ({ expect }) => {
+    const { code, out, report } = await runBench('run.mjs', [
       '--clients',
       'module,twurple,node:http',
       '--hol-clients',
       'module,twurple,undici',
-      '--json',
-      json,
     ]);
     expect(code, out).toBe(0);
 
@@ -62,14 +89,14 @@ describe('bench harness (smoke run)', () => {
       'Get Streams (100 items), concurrency 1',
       'Get Streams (100 items), concurrency 32',
     ]) {
-      const cells = rowOf(out, label);
+      const cells = rowOf(expect, out, label);
       // CPU µs of module, twurple, node:http, then the two ratios.
       expect(cells).toHaveLength(5);
       expect(cells.every(positive), `${label}: ${cells.join(' | ')}`).toBe(true);
       expect(cells[3]).toMatch(/^\d+\.\d\d×$/);
       expect(cells[4]).toMatch(/^\d+\.\d\d×$/);
     }
-    const cache = rowOf(out, 'Get Users (1 user)');
+    const cache = rowOf(expect, out, 'Get Users (1 user)');
     expect(cache.slice(0, 5).every(positive), cache.join(' | ')).toBe(true);
 
     expect(out).toContain('### Head-of-line');
@@ -77,8 +104,6 @@ describe('bench harness (smoke run)', () => {
     expect(out).toContain('### Pagination');
     expect(out).toContain('### Targets');
 
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    rmSync(json, { force: true });
     expect(report.results.request).toHaveLength(12);
     expect(report.medians.hol.module).toBeGreaterThan(0);
     expect(report.medians.hol.undici).toBeGreaterThan(0);
@@ -90,28 +115,26 @@ describe('bench harness (smoke run)', () => {
     expect(report.targets.length).toBeGreaterThan(10);
   }, 240_000);
 
-  it('runs the fault scenario: faulted answers and a paused Redis, every call settled within its budget', async () => {
-    const json = join(tmpdir(), `nestjs-twitch-bench-faults-${process.pid}.json`);
-    const { code, out } = await runBench(['--smoke', '--lib-dir', 'bench/.build-faults-smoke', '--json', json], 'faults.mjs');
+  it('runs the fault scenario: faulted answers and a paused Redis, every call settled within its budget', async ({ expect }) => {
+    const { code, out, report } = await runBench('faults.mjs');
     expect(code, out).toBe(0);
     expect(out).toContain('| calls that never settled | 0 |');
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    rmSync(json, { force: true });
     expect(report.hung).toBe(0);
     expect(report.overBudget).toBe(0);
     expect(report.outcomes.ok).toBeGreaterThan(report.calls / 2);
     expect(report.heapMB).toHaveLength(3);
   }, 120_000);
 
-  it('runs the EventSub bench: every side handles each notification once, retries acknowledged, tables with ratios', async () => {
-    const json = join(tmpdir(), `nestjs-twitch-bench-eventsub-${process.pid}.json`);
-    const { code, out } = await runBench(['--smoke', '--build', 'swc', '--json', json], 'eventsub.mjs');
+  it('runs the EventSub bench: every side handles each notification once, retries acknowledged, tables with ratios', async ({
+    expect,
+  }) => {
+    const { code, out, report } = await runBench('eventsub.mjs');
     expect(code, out).toBe(0);
     for (const label of ['channel.follow v2', 'channel.chat.message v1']) {
       const rows = out.split('\n').filter((l) => l.startsWith(`| ${label} |`));
       // Throughput, CPU, latency median and p99 (with both ratios), then the added latency.
       expect(rows, out).toHaveLength(6);
-      const cells = rowOf(out, label);
+      const cells = rowOf(expect, out, label);
       expect(cells).toHaveLength(5);
       expect(cells.slice(0, 3).every(positive), cells.join(' | ')).toBe(true);
       expect(cells[3]).toMatch(/^\d+\.\d\d×$/);
@@ -120,8 +143,6 @@ describe('bench harness (smoke run)', () => {
     expect(out).toMatch(
       /Checked: \d+ notifications handled exactly once in the measured runs \(\d+ retries acknowledged and not handled again\), 0 runs with a difference/,
     );
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    rmSync(json, { force: true });
     expect(report.failures).toBe(0);
     expect(report.results.throughput).toHaveLength(6);
     for (const r of report.results.throughput) {
@@ -141,16 +162,15 @@ describe('bench harness (smoke run)', () => {
     expect(report.medians.follow.module.handlerUs).toBeGreaterThan(0);
   }, 120_000);
 
-  it('runs the EventSub WebSocket bench: events through one session into handlers, and the conduit recovery after a kill', async () => {
-    const json = join(tmpdir(), `nestjs-twitch-bench-eventsub-ws-${process.pid}.json`);
-    const { code, out } = await runBench(['--smoke', '--build', 'swc', '--json', json], 'eventsub-ws.mjs');
+  it('runs the EventSub WebSocket bench: events through one session into handlers, and the conduit recovery after a kill', async ({
+    expect,
+  }) => {
+    const { code, out, report } = await runBench('eventsub-ws.mjs');
     expect(code, out).toBe(0);
-    expect(positive(rowOf(out, 'events/s through one WebSocket session into a handler')[0])).toBe(true);
-    expect(positive(rowOf(out, 'app CPU µs per event')[0])).toBe(true);
-    expect(positive(rowOf(out, "ms until a killed instance's shards are re-pointed")[0])).toBe(true);
+    expect(positive(rowOf(expect, out, 'events/s through one WebSocket session into a handler')[0])).toBe(true);
+    expect(positive(rowOf(expect, out, 'app CPU µs per event')[0])).toBe(true);
+    expect(positive(rowOf(expect, out, "ms until a killed instance's shards are re-pointed")[0])).toBe(true);
     expect(out).toMatch(/Checked: \d+ events handled through the module, 0 rounds with a difference/);
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    rmSync(json, { force: true });
     expect(report.failures).toBe(0);
     for (const r of report.throughput) {
       expect(r.handled).toBe(r.events);
@@ -159,9 +179,8 @@ describe('bench harness (smoke run)', () => {
     expect(report.recovery[0].recoveryMs).toBeGreaterThan(0);
   }, 120_000);
 
-  it('runs the chat bench: every command reaches the router with its arguments, filtered messages none', async () => {
-    const json = join(tmpdir(), `nestjs-twitch-bench-chat-${process.pid}.json`);
-    const { code, out } = await runBench(['--smoke', '--build', 'swc', '--json', json], 'chat.mjs');
+  it('runs the chat bench: every command reaches the router with its arguments, filtered messages none', async ({ expect }) => {
+    const { code, out, report } = await runBench('chat.mjs');
     expect(code, out).toBe(0);
     for (const label of ['command (!so @user "two words" now)', 'plain message', 'shared chat, other channel (filtered)']) {
       const rows = out.split('\n').filter((l) => l.startsWith(`| ${label} |`));
@@ -172,8 +191,6 @@ describe('bench harness (smoke run)', () => {
       ).toBe(true);
     }
     expect(out).toMatch(/0 runs with a difference/);
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    rmSync(json, { force: true });
     expect(report.failures).toBe(0);
     const command = report.results.find((r: { scenario: string }) => r.scenario === 'command');
     expect(command.commands).toBeGreaterThan(0);
