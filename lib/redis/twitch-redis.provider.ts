@@ -63,11 +63,11 @@ export const twitchRedisProvider: Provider = {
       ? `the Redis Cluster at ${cluster.map(redactRedisUrl).join(', ')} (option "redis.cluster.rootNodes")`
       : `Redis at ${redactRedisUrl(url!)} (option "redis.url")`;
     // A cluster client answers the same commands, each routed by its key (see TwitchRedisClient).
-    const client = (
-      cluster
-        ? createCluster({ rootNodes: cluster.map((u) => ({ url: u })), defaults: connection })
-        : createClient({ url, ...connection })
-    ) as TwitchRedisClient;
+    // Each branch is cast on its own (through unknown): relating node-redis's cluster and client types to each
+    // other costs the type checker seconds and says nothing TwitchRedisClient does not.
+    const client = cluster
+      ? (createCluster({ rootNodes: cluster.map((u) => ({ url: u })), defaults: connection }) as unknown as TwitchRedisClient)
+      : (createClient({ url, ...connection }) as unknown as TwitchRedisClient);
     let lastLog = 0;
     client.on('error', (err: Error) => {
       if (ready && Date.now() - lastLog > 10_000) {
