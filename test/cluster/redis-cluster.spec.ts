@@ -287,7 +287,7 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
     expect(keys.sort()).toEqual(['id', 'instances', 'owners', 'pointers'].map((k) => `${keyPrefix}{eventsub:conduit:main}:${k}`));
   });
 
-  it('EventSub: 300 notifications sent twice to either of two instances are each handled once', async () => {
+  it('EventSub: 100 notifications sent twice to either of two instances are each handled once', async () => {
     const handled: string[] = [];
     @Injectable()
     class Handlers {
@@ -302,7 +302,7 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
     const b = await createEventSubApp({ ...common, platform: 'fastify' });
     try {
       const body = example('channel.follow.v2');
-      const ids = Array.from({ length: 300 }, (_, i) => `cluster-${i}-${Math.random().toString(36).slice(2)}`);
+      const ids = Array.from({ length: 100 }, (_, i) => `cluster-${i}-${Math.random().toString(36).slice(2)}`);
       const sends = ids.flatMap((id) => [id, id]).sort(() => Math.random() - 0.5);
       const statuses: number[] = [];
       let next = 0;
@@ -318,9 +318,9 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
       expect(statuses.filter((s) => s !== 204)).toEqual([]);
       await a.app.get(TwitchEventSubService).idle();
       await b.app.get(TwitchEventSubService).idle();
-      expect(handled).toHaveLength(300);
-      expect(new Set(handled).size).toBe(300);
-      expect(await cluster.keys(`${keyPrefix}{eventsub:msg:`)).toHaveLength(300);
+      expect(handled).toHaveLength(100);
+      expect(new Set(handled).size).toBe(100);
+      expect(await cluster.keys(`${keyPrefix}{eventsub:msg:`)).toHaveLength(100);
     } finally {
       await a.close();
       await b.close();

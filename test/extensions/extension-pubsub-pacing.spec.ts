@@ -5,7 +5,7 @@ import { TwitchExtensionService } from '../../lib/extensions/twitch-extension.se
 import { TwitchExtensionPubSubLimitException } from '../../lib/exceptions/twitch-extension.exception.js';
 import type { TwitchExtensionModuleOptions } from '../../lib/extensions/twitch-extension-options.interface.js';
 import type { FakeExtension } from '../../lib/testing/fake-twitch/index.js';
-import { FakeTwitch, flushPrefix, uniquePrefix } from '../support/app.js';
+import { FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } from '../support/app.js';
 import { createExtensionApp } from './support.js';
 
 const OWNER = '141981764';
@@ -42,12 +42,14 @@ describe('PubSub pacing per channel, shared by instances through Redis', () => {
     prefix = `t-ext-pacing-${Math.random().toString(36).slice(2, 8)}:${uniquePrefix()}`;
     const services: TwitchExtensionService[] = [];
     for (let i = 0; i < instances; i++) {
-      const app = await createExtensionApp(fake, prefix, {
-        secret: ext.currentSecret,
-        ownerId: OWNER,
-        fetchSecrets: false,
-        pubsub,
-      });
+      // The pacing is shared through Redis; a machine too busy to answer within the default command timeout
+      // would switch the instances to pacing in memory (each on its own), which is another test's subject.
+      const app = await createExtensionApp(
+        fake,
+        prefix,
+        { secret: ext.currentSecret, ownerId: OWNER, fetchSecrets: false, pubsub },
+        { redis: { url: REDIS_URL(), commandTimeoutMs: 5_000 } },
+      );
       apps.push(app);
       services.push(app.get(TwitchExtensionService));
     }
