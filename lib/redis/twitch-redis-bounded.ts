@@ -39,7 +39,9 @@ export function boundRedisClient(client: TwitchRedisClient, timeoutMs: number): 
 
 function bounded<T>(work: Promise<T>, command: string, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TwitchRedisTimeoutError(command, timeoutMs)), timeoutMs);
+    // When the deadline passes, the answer may already wait in the socket (the event loop was busy past the
+    // deadline): the command is called late only after this turn of the loop has read what arrived.
+    const timer = setTimeout(() => setImmediate(() => reject(new TwitchRedisTimeoutError(command, timeoutMs))), timeoutMs);
     work.then(
       (value) => {
         clearTimeout(timer);

@@ -297,7 +297,14 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
       }
     }
     const keyPrefix = fresh('eventsub');
-    const common = { fake, keyPrefix, twitch: { redis }, eventSub: { reconcile: { onStartup: false } }, providers: [Handlers] };
+    // Generous timeouts: a busy machine must not switch an instance to claiming in memory (another test's subject).
+    const common = {
+      fake,
+      keyPrefix,
+      twitch: { redis: { ...redis, commandTimeoutMs: 5_000 } as TwitchModuleOptions['redis'] },
+      eventSub: { reconcile: { onStartup: false }, redisTimeoutMs: 5_000 },
+      providers: [Handlers],
+    };
     const a = await createEventSubApp({ ...common, platform: 'express' });
     const b = await createEventSubApp({ ...common, platform: 'fastify' });
     try {

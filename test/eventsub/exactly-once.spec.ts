@@ -41,7 +41,14 @@ describe('EventSub: exactly once across instances sharing one Redis', () => {
 
   beforeAll(async () => {
     fake = await FakeTwitch.start();
-    const common = { fake, keyPrefix, redisUrl: REDIS_URL(), eventSub: { reconcile: { onStartup: false } } };
+    // Redis is healthy here: generous command timeouts, so a machine too busy to answer in the default 500 ms
+    // does not switch an instance to claiming in memory (that fallback is test/eventsub/redis-paused.spec.ts's).
+    const common = {
+      fake,
+      keyPrefix,
+      twitch: { redis: { url: REDIS_URL(), commandTimeoutMs: 5_000 } },
+      eventSub: { reconcile: { onStartup: false }, redisTimeoutMs: 5_000 },
+    };
     a = await createEventSubApp({ ...common, platform: 'express', providers: [handlersFor('a')] });
     b = await createEventSubApp({ ...common, platform: 'fastify', providers: [handlersFor('b')] });
   });
