@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { TwitchRedisClient } from '../redis/twitch-redis.provider.js';
 import { twitchKey } from '../redis/twitch-redis-key.js';
+import { withDeadline } from '../utils/deadline.js';
 
 /** Outcome of claiming a message id. `local` = Redis did not answer in time; only this instance knows. */
 export type TwitchEventSubClaim = 'claimed' | 'duplicate';
@@ -65,15 +66,9 @@ export class TwitchEventSubRedisClaims extends TwitchEventSubClaimsStore {
 
   async claim(messageId: string, ttlMs: number): Promise<TwitchEventSubClaim> {
     if (this.local.claimSync(messageId, ttlMs) === 'duplicate') return 'duplicate';
-    let timer: NodeJS.Timeout | undefined;
     try {
       const set = this.redis.set(twitchKey(this.keyPrefix, `eventsub:msg:${messageId}`), '1', { NX: true, PX: ttlMs });
-      set.catch(() => undefined);
-      const timeout = new Promise<never>((_, reject) => {
-        // Late only once this turn of the loop has read what arrived (a busy loop is not a slow Redis).
-        timer = setTimeout(() => setImmediate(() => reject(new Error(`no answer within ${this.timeoutMs} ms`))), this.timeoutMs);
-      });
-      const answer = await Promise.race([set, timeout]);
+      const answer = await withDeadline(set, this.timeoutMs, () => new Error(`no answer within ${this.timeoutMs} ms`));
       return answer === null ? 'duplicate' : 'claimed';
     } catch (error) {
       const now = Date.now();
@@ -85,8 +80,6 @@ export class TwitchEventSubRedisClaims extends TwitchEventSubClaimsStore {
         );
       }
       return 'claimed';
-    } finally {
-      if (timer) clearTimeout(timer);
     }
   }
 }

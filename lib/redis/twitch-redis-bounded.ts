@@ -1,3 +1,4 @@
+import { withDeadline } from '../utils/deadline.js';
 import type { TwitchRedisClient } from './twitch-redis.provider.js';
 
 /** A Redis command did not answer within `redis.commandTimeoutMs`. */
@@ -28,29 +29,11 @@ export function boundRedisClient(client: TwitchRedisClient, timeoutMs: number): 
         fn = function (this: unknown, ...args: unknown[]) {
           const out = (value as unknown as (...a: unknown[]) => unknown).apply(target, args);
           if (!out || typeof (out as Promise<unknown>).then !== 'function') return out;
-          return bounded(out as Promise<unknown>, String(prop), timeoutMs);
+          return withDeadline(out as Promise<unknown>, timeoutMs, () => new TwitchRedisTimeoutError(String(prop), timeoutMs));
         };
         wrapped.set(prop, fn);
       }
       return fn;
     },
-  });
-}
-
-function bounded<T>(work: Promise<T>, command: string, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    // When the deadline passes, the answer may already wait in the socket (the event loop was busy past the
-    // deadline): the command is called late only after this turn of the loop has read what arrived.
-    const timer = setTimeout(() => setImmediate(() => reject(new TwitchRedisTimeoutError(command, timeoutMs))), timeoutMs);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
   });
 }
