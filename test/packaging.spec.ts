@@ -1,13 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
-import { builtPackage } from './support/built-package.js';
+import { builtPackage, linkDependencies } from './support/built-package.js';
 import { pinnedRootExports } from './support/exports.js';
 
-const root = resolve(import.meta.dirname, '..');
 /** The root's runtime names as committed (test/packaging/exports.txt), which the installed package must match exactly. */
 const rootExports = pinnedRootExports().sort();
 
@@ -105,9 +104,7 @@ describe('the packed package', () => {
     mkdirSync(installed, { recursive: true });
     execFileSync('tar', ['-xzf', join(dir, info.filename), '-C', installed, '--strip-components=1']);
     // The app's other dependencies: the ones this repository installed.
-    for (const dep of readdirSync(join(root, 'node_modules'))) {
-      if (dep !== 'nestjs-twitch' && dep !== '.bin') symlinkSync(join(root, 'node_modules', dep), join(app, 'node_modules', dep));
-    }
+    linkDependencies(join(app, 'node_modules'));
   }, 180_000);
   const keyPrefix = uniquePrefix();
   afterAll(async () => {

@@ -40,17 +40,21 @@ export interface BuiltPackage {
   tscStatus: number;
 }
 
+/** Fills an app's `node_modules` with links to this repository's dependencies (all but `nestjs-twitch`). */
+export function linkDependencies(modules: string): void {
+  mkdirSync(modules, { recursive: true });
+  for (const dep of readdirSync(join(root, 'node_modules'))) {
+    if (dep !== 'nestjs-twitch' && dep !== '.bin') symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
+  }
+}
+
 /** Starts the build (global setup); returns the teardown that stops it and removes the folder. */
 export function startPackageBuild(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'nestjs-twitch-build-'));
   const pkg = join(dir, 'pkg');
   mkdirSync(pkg);
-  const modules = join(dir, 'node_modules');
-  mkdirSync(modules);
-  for (const dep of readdirSync(join(root, 'node_modules'))) {
-    if (dep !== 'nestjs-twitch' && dep !== '.bin') symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
-  }
-  symlinkSync(pkg, join(modules, 'nestjs-twitch'));
+  linkDependencies(join(dir, 'node_modules'));
+  symlinkSync(pkg, join(dir, 'node_modules', 'nestjs-twitch'));
   for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) copyFileSync(join(root, f), join(pkg, f));
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   const child: ChildProcess = spawn(
