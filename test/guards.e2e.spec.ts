@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchAuth } from '../lib/auth/decorators/twitch-auth.decorator.js';
@@ -12,7 +11,8 @@ import { TwitchApiService } from '../lib/api/twitch-api.service.js';
 import { TwitchUserTokenService } from '../lib/auth/twitch-user-token.service.js';
 import { TwitchModule } from '../lib/twitch.module.js';
 import type { TwitchLoginOptions } from '../lib/interfaces/twitch-login-options.interface.js';
-import { FakeTwitch, flushPrefix, REDIS_URL, uniquePrefix } from './support/app.js';
+import { FakeTwitch, flushPrefix, uniquePrefix } from './support/app.js';
+import { sharedRedis } from './support/prefixes.js';
 import { createHttpApp, type Platform } from './support/http-app.js';
 
 const TWITCHDEV = { userId: '141981764', login: 'twitchdev' };
@@ -117,8 +117,7 @@ function createApp(
 
 /** Every key and value under a prefix. */
 async function dumpPrefix(prefix: string): Promise<string> {
-  const client = createClient({ url: REDIS_URL() });
-  await client.connect();
+  const client = await sharedRedis();
   let out = '';
   for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
     for (const key of keys) {
@@ -126,7 +125,6 @@ async function dumpPrefix(prefix: string): Promise<string> {
       out += `${key}=${type === 'string' ? await client.get(key) : JSON.stringify(await client.hGetAll(key))}\n`;
     }
   }
-  await client.close();
   return out;
 }
 

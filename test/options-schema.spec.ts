@@ -1,9 +1,14 @@
+import { createRequire } from 'node:module';
+import type * as TS from 'typescript';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TWITCH_DEFAULTS } from '../lib/twitch.constants.js';
 import { KNOWN_OPTIONS, resolveTwitchOptions, type TwitchOptionKeys } from '../lib/twitch-options.js';
+
+// Loaded with require: importing TypeScript's 9 MB CommonJS file from ESM makes Node scan it for export
+// names first (about a second of CPU).
+const ts = createRequire(import.meta.url)('typescript') as typeof TS;
 
 /**
  * The options have one schema: `KNOWN_OPTIONS` (every key), `TWITCH_DEFAULTS` (every default, in the options'
@@ -58,12 +63,12 @@ function jsdocDefaults(): Map<string, string> {
   const program = ts.createProgram([file, login], { strict: true, noEmit: true, noResolve: true, noLib: true, types: [] });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file)!;
-  let optionsType: ts.Type | undefined;
+  let optionsType: TS.Type | undefined;
   ts.forEachChild(source, (n) => {
     if (ts.isInterfaceDeclaration(n) && n.name.text === 'TwitchModuleOptions') optionsType = checker.getTypeAtLocation(n);
   });
   const out = new Map<string, string>();
-  const walk = (type: ts.Type, known: TwitchOptionKeys, prefix: string) => {
+  const walk = (type: TS.Type, known: TwitchOptionKeys, prefix: string) => {
     for (const prop of checker.getPropertiesOfType(type)) {
       const path = prefix + prop.name;
       const tag = prop.getJsDocTags(checker).find((t) => t.name === 'default');

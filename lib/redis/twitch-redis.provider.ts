@@ -1,5 +1,9 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { createClient, createCluster, type RedisClientType } from 'redis';
+// The module's own connections come from @redis/client (which `redis` re-exports): they send plain commands
+// only, so they skip the command tables of the RedisJSON, Search, TimeSeries and Bloom modules that `redis`
+// adds to every client it creates.
+import { createClient, createCluster } from '@redis/client';
+import type { RedisClientType } from 'redis';
 import { TWITCH_REDIS, TWITCH_RESOLVED_OPTIONS } from '../twitch.constants.js';
 import type { TwitchResolvedOptions } from '../twitch-options.js';
 import { boundRedisClient } from './twitch-redis-bounded.js';

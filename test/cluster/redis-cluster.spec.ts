@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { Controller, Get, Injectable } from '@nestjs/common';
-import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwitchAuth } from '../../lib/auth/decorators/twitch-auth.decorator.js';
@@ -103,17 +102,7 @@ describe.skipIf(unavailable !== undefined)('Redis Cluster (three local masters)'
     fake.clearRequests();
     const keyPrefix = fresh('owned');
     const named = async () => {
-      const lists = await Promise.all(
-        cluster.urls.map(async (url) => {
-          const c = createClient({ url });
-          await c.connect();
-          try {
-            return String(await c.sendCommand(['CLIENT', 'LIST']));
-          } finally {
-            await c.close();
-          }
-        }),
-      );
+      const lists = await cluster.sendEach(['CLIENT', 'LIST']);
       return lists
         .join('\n')
         .split('\n')

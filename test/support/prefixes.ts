@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from '@redis/client';
 
 /** The shared Redis of the tests (set by test/global-setup.ts). */
 export const REDIS_URL = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -16,12 +16,41 @@ export function uniquePrefix(): string {
   return prefix;
 }
 
+let shared: Promise<RedisClientType> | undefined;
+
+/**
+ * One connection to the shared Redis per test worker, for the tests' own reads and clean-up (test files share
+ * a worker's modules: vitest.config.ts). Opening a node-redis client builds its command tables, which costs
+ * more CPU than the few commands a clean-up sends; so the helpers keep one open. It does not keep the worker
+ * alive (`unref`), and is opened again if it was closed or failed to connect.
+ */
+export function sharedRedis(): Promise<RedisClientType> {
+  if (!shared) {
+    const client = createClient({ url: REDIS_URL(), socket: { connectTimeout: 2_000 } }) as RedisClientType;
+    client.on('error', () => undefined);
+    shared = client.connect().then(
+      () => {
+        client.unref();
+        return client;
+      },
+      (err: unknown) => {
+        shared = undefined;
+        client.destroy();
+        throw err;
+      },
+    );
+  }
+  return shared.then((client) => {
+    if (client.isOpen) return client;
+    shared = undefined;
+    return sharedRedis();
+  });
+}
+
 /** Deletes every key under a prefix (test clean-up). */
 export async function flushPrefix(prefix: string): Promise<void> {
-  const client = createClient({ url: REDIS_URL() });
-  await client.connect();
+  const client = await sharedRedis();
   for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
     if (keys.length) await client.del(keys);
   }
-  await client.close();
 }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, createCluster, type RedisClusterType } from 'redis';
+import { createClient, createCluster, type RedisClusterType } from '@redis/client';
 import { freePort } from './net.js';
 import { hasRedisServer } from './redis.js';
 
@@ -15,6 +15,8 @@ export interface LocalRedisCluster {
   keys(prefix: string, url?: string): Promise<string[]>;
   /** Deletes every key under `prefix` on every master. */
   flush(prefix: string): Promise<void>;
+  /** Sends one command to every master, through the helper's own connections; each master's reply as a string. */
+  sendEach(args: string[]): Promise<string[]>;
   /** SIGSTOP / SIGCONT to every node: the cluster keeps its connections but answers nothing (stalled). */
   pause(): void;
   resume(): void;
@@ -39,9 +41,11 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
   const children: ChildProcess[] = [];
   const ports: number[] = [];
   const clients: RedisClusterType<any, any, any, any, any>[] = [];
+  const nodeClients: ReturnType<typeof createClient>[] = [];
   const stop = async () => {
     for (const child of children) child.kill('SIGCONT');
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await Promise.all(nodeClients.map((c) => c.close().catch(() => undefined)));
     await Promise.all(
       children.map((child) => {
         if (child.exitCode !== null || child.signalCode !== null) return undefined;
@@ -100,20 +104,17 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
         'reach cluster_state:ok',
       );
     }
+    // One plain client per master for the tests' reads and clean-up, opened once (closed by stop).
+    const masters = new Map<string, ReturnType<typeof createClient>>();
+    for (const url of urls) {
+      const c = createClient({ url });
+      c.on('error', () => undefined);
+      await c.connect();
+      masters.set(url, c);
+      nodeClients.push(c);
+    }
     const eachMaster = async <T>(fn: (c: ReturnType<typeof createClient>) => Promise<T>, only?: string): Promise<T[]> =>
-      Promise.all(
-        urls
-          .filter((url) => !only || url === only)
-          .map(async (url) => {
-            const c = createClient({ url });
-            await c.connect();
-            try {
-              return await fn(c);
-            } finally {
-              await c.close();
-            }
-          }),
-      );
+      Promise.all(urls.filter((url) => !only || url === only).map((url) => fn(masters.get(url)!)));
     return {
       urls,
       client: async () => {
@@ -123,6 +124,7 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
         clients.push(c);
         return c;
       },
+      sendEach: (args) => eachMaster(async (c) => String(await c.sendCommand(args))),
       keys: async (prefix, url) => (await eachMaster((c) => c.keys(`${escapeGlob(prefix)}*`), url)).flat().sort(),
       flush: async (prefix) => {
         await eachMaster(async (c) => {

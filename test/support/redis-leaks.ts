@@ -1,6 +1,5 @@
-import { createClient } from 'redis';
 import { afterAll } from 'vitest';
-import { issuedPrefixes, REDIS_URL } from './prefixes.js';
+import { issuedPrefixes, sharedRedis } from './prefixes.js';
 
 /**
  * Runs after every other hook of each test file (vitest runs "after" hooks in reverse order of
@@ -12,25 +11,20 @@ afterAll(async () => {
   // Test files share a worker's modules (vitest.config.ts: isolate false): check this file's prefixes only.
   const prefixes = [...issuedPrefixes];
   issuedPrefixes.clear();
-  const client = createClient({ url: REDIS_URL(), socket: { connectTimeout: 2_000, reconnectStrategy: false } });
-  client.on('error', () => undefined);
+  let client: Awaited<ReturnType<typeof sharedRedis>>;
   try {
-    await client.connect();
+    client = await sharedRedis();
   } catch {
     return; // no shared Redis to leave keys in
   }
   const left: string[] = [];
-  try {
-    for (const prefix of prefixes) {
-      for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
-        if (keys.length) {
-          left.push(...keys);
-          await client.del(keys);
-        }
+  for (const prefix of prefixes) {
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+      if (keys.length) {
+        left.push(...keys);
+        await client.del(keys);
       }
     }
-  } finally {
-    await client.close();
   }
   if (left.length) {
     throw new Error(
