@@ -4,14 +4,32 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files that wait for the package build (test/support/built-package.ts) run last, so the build (started by the
- * global setup) goes on while the others run; the rest keep Vitest's order (longest or largest first).
+ * The files that take longest, most of it in child processes (the linters, the bench harness, app instances)
+ * or in waits: started first, so they overlap everything else. Named here rather than read from an earlier
+ * run's timings, which a fresh clone (CI) does not have.
  */
-class BuildLastSequencer extends BaseSequencer {
+const LONGEST = [
+  'test/lint.spec.ts',
+  'test/bench-smoke.spec.ts',
+  'test/eventsub/conduit-instances.spec.ts',
+  'test/faults/rate-limit.faults.spec.ts',
+  'test/cluster/redis-cluster.spec.ts',
+];
+
+/**
+ * Order of the files: the longest (above) first; then the files that wait for the package build
+ * (test/support/built-package.ts, started by the global setup), which by then is under way; then the rest in
+ * Vitest's own order (an earlier run's durations, else size).
+ */
+class Sequencer extends BaseSequencer {
   async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const waits = (f: TestSpecification) => readFileSync(f.moduleId, 'utf8').includes('/built-package.js');
-    return [...sorted.filter((f) => !waits(f)), ...sorted.filter(waits)];
+    const rank = (f: TestSpecification) => {
+      const i = LONGEST.findIndex((name) => f.moduleId.endsWith(`/${name}`));
+      if (i >= 0) return i;
+      return readFileSync(f.moduleId, 'utf8').includes('/built-package.js') ? LONGEST.length : LONGEST.length + 1;
+    };
+    return sorted.map((f, i) => ({ f, i, r: rank(f) })).sort((a, b) => a.r - b.r || a.i - b.i).map(({ f }) => f);
   }
 }
 
@@ -39,6 +57,6 @@ export default defineConfig({
     isolate: false,
     // Most files wait on sockets, Redis and child processes more than they compute: more workers than cores.
     maxWorkers: 4,
-    sequence: { sequencer: BuildLastSequencer },
+    sequence: { sequencer: Sequencer },
   },
 });
