@@ -29,7 +29,10 @@ class Sequencer extends BaseSequencer {
       if (i >= 0) return i;
       return readFileSync(f.moduleId, 'utf8').includes('/built-package.js') ? LONGEST.length : LONGEST.length + 1;
     };
-    return sorted.map((f, i) => ({ f, i, r: rank(f) })).sort((a, b) => a.r - b.r || a.i - b.i).map(({ f }) => f);
+    return sorted
+      .map((f, i) => ({ f, i, r: rank(f) }))
+      .sort((a, b) => a.r - b.r || a.i - b.i)
+      .map(({ f }) => f);
   }
 }
 
