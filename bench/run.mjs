@@ -19,7 +19,7 @@
 //   --lib-dir DIR       where the compiled module goes (default bench/.build)
 //   --json FILE         also write the raw results, medians and targets as JSON
 //   --redis URL         Redis for the cache and rate-limit scenarios (default $REDIS_URL or redis://127.0.0.1:6379)
-//   --rl-requests N     total requests of the rate-limit scenario (default 2000, over 4 processes; 2 with --smoke)
+//   --rl-requests N     total requests of the rate-limit scenario (default 2000, over 4 processes; 1 with --smoke)
 //   --rl-capacity N --rl-refill-ms MS   the fake's bucket in the rate-limit scenario (default 120 over 10000 ms)
 //   --page-items N      items of the big pagination run (default 100000; the small run is a tenth)
 import { fork } from 'node:child_process';
@@ -39,8 +39,8 @@ const RL_REQUESTS = Number(args['rl-requests'] ?? (smoke ? 40 : 2000));
 const RL_CAPACITY = Number(args['rl-capacity'] ?? (smoke ? 20 : 120));
 const RL_REFILL_MS = Number(args['rl-refill-ms'] ?? (smoke ? 1_000 : 10_000));
 const PAGE_ITEMS = Number(args['page-items'] ?? (smoke ? 1_000 : 100_000));
-// Two processes are enough to share one bucket; a smoke run starts no more than it needs.
-const RL_PROCESSES = smoke ? 2 : 4;
+// A smoke run checks the harness, not the sharing: its one client process runs every scenario.
+const RL_PROCESSES = smoke ? 1 : 4;
 /**
  * Whether a client process runs several scenarios (of any clients) one after the other. Off in a real
  * run: every scenario gets fresh processes (its own JIT warm-up, peak RSS, no CPU left over from an
