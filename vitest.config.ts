@@ -4,16 +4,27 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /**
- * The files that take longest, most of it in child processes (the linters, the bench harness, app instances)
- * or in waits: started first, so they overlap everything else. Named here rather than read from an earlier
- * run's timings, which a fresh clone (CI) does not have.
+ * The files that take longest, started first so that they overlap everything else: first those whose time
+ * goes to child processes (the linters, the bench harness, app instances, a Redis Cluster), then those that
+ * mostly wait (rate-limit windows, pacing, keepalives, timeouts), whose waits then fall while the machine is
+ * busy rather than at the end. Named here rather than read from an earlier run's timings, which a fresh clone
+ * (CI) does not have.
  */
 const LONGEST = [
   'test/lint.spec.ts',
   'test/bench-smoke.spec.ts',
   'test/eventsub/conduit-instances.spec.ts',
-  'test/faults/rate-limit.faults.spec.ts',
   'test/cluster/redis-cluster.spec.ts',
+  'test/faults/rate-limit.faults.spec.ts',
+  'test/faults/hostile-answers.faults.spec.ts',
+  'test/rate-limit.spec.ts',
+  'test/extensions/extension-pubsub-pacing.spec.ts',
+  'test/chat/limiter.spec.ts',
+  'test/eventsub/ws-transport.spec.ts',
+  'test/faults/shared-work.faults.spec.ts',
+  'test/eventsub/exactly-once.spec.ts',
+  'test/cache.spec.ts',
+  'lib/testing/fake-twitch.spec.ts',
 ];
 
 /**
