@@ -19,7 +19,7 @@ import { parseArgs } from './util.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const smoke = Boolean(args.smoke);
-const CALLS = Number(args.calls ?? (smoke ? 600 : 20_000));
+const CALLS = Number(args.calls ?? (smoke ? 300 : 20_000));
 const CONCURRENCY = Number(args.concurrency ?? (smoke ? 16 : 64));
 // The smoke run's pause still outlasts a Redis command's timeout (redis.commandTimeoutMs, 500 ms).
 const PAUSE_MS = Number(args['pause-ms'] ?? (smoke ? 600 : 5_000));

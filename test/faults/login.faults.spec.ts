@@ -144,10 +144,10 @@ describe.each<Platform>(['express', 'fastify'])('login hardening on %s', (platfo
   });
 
   describe('pending states', () => {
-    it('anonymous GET /login stores nothing (500 requests, 0 keys); a used state is kept only until it expires', async () => {
+    it('anonymous GET /login stores nothing (200 requests, 0 keys); a used state is kept only until it expires', async () => {
       const { app, keyPrefix } = await createApp();
       const server = app.getHttpServer();
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < 4; i++) {
         await Promise.all(Array.from({ length: 50 }, () => request(server).get('/auth/twitch/login').expect(302)));
       }
       expect(await keysUnder(keyPrefix)).toEqual([]);

@@ -37,6 +37,8 @@ const dependencyDeclarations = new Map<string, TS.SourceFile>();
 /** A compiler host whose dependency declarations come from the shared cache. */
 function compilerHost(options: TS.CompilerOptions): TS.CompilerHost {
   const host = ts.createCompilerHost(options);
+  // As tsc: JSDoc is parsed only where it can give a type error (in JavaScript files), not in TypeScript.
+  host.jsDocParsingMode = ts.JSDocParsingMode.ParseForTypeErrors;
   const read = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
     if (!fileName.includes('/node_modules/') || !fileName.endsWith('.d.ts')) {
