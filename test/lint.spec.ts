@@ -1,32 +1,45 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = (name: string, file: string) => join(root, 'node_modules', name, 'bin', file);
 
-/** The house tooling runs with `npm test` (and so in CI): ESLint and Prettier leave nothing to say. */
-describe('house tooling', () => {
-  it('ESLint (typescript-eslint, eslint.config.mjs) finds no problem', () => {
-    const res = spawnSync(process.execPath, [bin('eslint', 'eslint.js'), 'lib', 'test', 'sample', 'bench', 'scripts'], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+/** Runs a Node.js script from the repository's root; its exit status and everything it printed. */
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+/** The house tooling runs with `npm test` (and so in CI): ESLint and Prettier leave nothing to say. Both at once. */
+describe.concurrent('house tooling', () => {
+  it('ESLint (typescript-eslint, eslint.config.mjs) finds no problem', async ({ expect }) => {
+    const res = await run([bin('eslint', 'eslint.js'), 'lib', 'test', 'sample', 'bench', 'scripts']);
     expect(res.stdout + res.stderr).toBe('');
     expect(res.status).toBe(0);
   }, 120_000);
 
-  it('Prettier (.prettierrc.json) finds every file formatted', () => {
+  it('Prettier (.prettierrc.json) finds every file formatted', async ({ expect }) => {
     // V8 on one thread: Prettier's CPU time drops by about a sixth (no background compiles it does not use);
     // the suite keeps every core busy, so that time goes to the other files.
-    const res = spawnSync(
-      process.execPath,
-      ['--single-threaded', bin('prettier', 'prettier.cjs'), '--list-different', 'lib', 'test', 'sample', 'bench', 'scripts'],
-      {
-        cwd: root,
-        encoding: 'utf8',
-      },
-    );
+    const res = await run([
+      '--single-threaded',
+      bin('prettier', 'prettier.cjs'),
+      '--list-different',
+      'lib',
+      'test',
+      'sample',
+      'bench',
+      'scripts',
+    ]);
     expect(res.stdout.trim().split('\n').filter(Boolean)).toEqual([]);
+    expect(res.status).toBe(0);
   }, 120_000);
 });
