@@ -22,11 +22,14 @@ let shared: Promise<RedisClientType> | undefined;
  * One connection to the shared Redis per test worker, for the tests' own reads and clean-up (test files share
  * a worker's modules: vitest.config.ts). Opening a node-redis client builds its command tables, which costs
  * more CPU than the few commands a clean-up sends; so the helpers keep one open. It does not keep the worker
- * alive (`unref`), and is opened again if it was closed or failed to connect.
+ * alive (`unref`), does not reconnect on its own, and is opened again on the next call once closed or failed.
  */
 export function sharedRedis(): Promise<RedisClientType> {
   if (!shared) {
-    const client = createClient({ url: REDIS_URL(), socket: { connectTimeout: 2_000 } }) as RedisClientType;
+    const client = createClient({
+      url: REDIS_URL(),
+      socket: { connectTimeout: 2_000, reconnectStrategy: false },
+    }) as RedisClientType;
     client.on('error', () => undefined);
     shared = client.connect().then(
       () => {
@@ -34,8 +37,7 @@ export function sharedRedis(): Promise<RedisClientType> {
         return client;
       },
       (err: unknown) => {
-        shared = undefined;
-        client.destroy();
+        shared = undefined; // with reconnectStrategy false, a failed connect leaves the client closed
         throw err;
       },
     );
