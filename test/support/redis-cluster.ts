@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, createCluster, type RedisClusterType } from '@redis/client';
 import { freePort } from './net.js';
-import { hasRedisServer } from './redis.js';
 
 export interface LocalRedisCluster {
   /** `redis://127.0.0.1:<port>` of each master. */
@@ -23,11 +22,22 @@ export interface LocalRedisCluster {
   stop(): Promise<void>;
 }
 
-/** Why the cluster tests cannot run here, or undefined when they can. */
+/**
+ * Why the cluster tests cannot run here, or undefined when they can. A binary counts as missing only when
+ * running it says so (ENOENT); any other failure to start it (a loaded machine) is asked again, then named.
+ */
 export function clusterUnavailable(): string | undefined {
-  if (!hasRedisServer()) return 'no redis-server binary: the Redis Cluster tests are skipped';
-  if (spawnSync('redis-cli', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    return 'no redis-cli binary: the Redis Cluster tests are skipped';
+  for (const binary of ['redis-server', 'redis-cli']) {
+    let res = spawnSync(binary, ['--version'], { stdio: 'ignore' });
+    for (let i = 0; i < 3 && res.status !== 0 && (res.error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT'; i++) {
+      res = spawnSync(binary, ['--version'], { stdio: 'ignore' });
+    }
+    if (res.status === 0) continue;
+    const code = (res.error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ENOENT') return `no ${binary} binary: the Redis Cluster tests are skipped`;
+    throw new Error(
+      `${binary} --version failed (${code ?? `exit ${res.status}`}): cannot tell whether the Redis Cluster tests can run`,
+    );
   }
   return undefined;
 }
