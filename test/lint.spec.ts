@@ -27,7 +27,7 @@ describe.concurrent('house tooling', () => {
     const res = await run([bin('eslint', 'eslint.js'), 'lib', 'test', 'sample', 'bench', 'scripts']);
     expect(res.stdout + res.stderr).toBe('');
     expect(res.status).toBe(0);
-  }, 120_000);
+  }, 180_000);
 
   it('Prettier (.prettierrc.json) finds every file formatted', async ({ expect }) => {
     // V8 on one thread: Prettier's CPU time drops by about a sixth (no background compiles it does not use);
@@ -44,5 +44,5 @@ describe.concurrent('house tooling', () => {
     ]);
     expect(res.stdout.trim().split('\n').filter(Boolean)).toEqual([]);
     expect(res.status).toBe(0);
-  }, 120_000);
+  }, 180_000);
 });
