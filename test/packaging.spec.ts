@@ -178,28 +178,18 @@ const testing = require('nestjs-twitch/testing');`,
   });
   const part = async (kind: 'esm' | 'cjs', name: string) => (await apps[kind]).find((p) => p.part === name);
 
-  it('loads with import (ESM)', async () => {
-    const load = {
+  it.each([
+    ['import (ESM)', 'esm'],
+    ['require (CommonJS)', 'cjs'],
+  ] as const)('loads with %s', async (_how, kind) => {
+    expect(await part(kind, 'load')).toEqual({
       part: 'load',
       login: 'twitchdev',
       endpoints: 149,
       dto: 'GetUsersResponse',
       helixDto: true,
       exports: rootExports,
-    };
-    expect(await part('esm', 'load')).toEqual(load);
-  });
-
-  it('loads with require (CommonJS)', async () => {
-    const load = {
-      part: 'load',
-      login: 'twitchdev',
-      endpoints: 149,
-      dto: 'GetUsersResponse',
-      helixDto: true,
-      exports: rootExports,
-    };
-    expect(await part('cjs', 'load')).toEqual(load);
+    });
   });
 
   it.each([

@@ -150,15 +150,18 @@ describe('appendSetCookie', () => {
     };
   };
 
+  /** A response's `Set-Cookie` before (none, one, two) and after appending `b=2`. */
+  const MERGES = [
+    [undefined, ['b=2']],
+    ['a=1', ['a=1', 'b=2']],
+    [
+      ['a=1', 'c=3'],
+      ['a=1', 'c=3', 'b=2'],
+    ],
+  ] as const;
+
   it('adds to the cookies a Node response already sets', () => {
-    for (const [initial, expected] of [
-      [undefined, ['b=2']],
-      ['a=1', ['a=1', 'b=2']],
-      [
-        ['a=1', 'c=3'],
-        ['a=1', 'c=3', 'b=2'],
-      ],
-    ] as const) {
+    for (const [initial, expected] of MERGES) {
       const res = headerStore(initial as string | string[] | undefined);
       appendSetCookie(res, 'b=2');
       expect(res.headers['set-cookie']).toEqual(expected);
@@ -177,14 +180,7 @@ describe('appendSetCookie', () => {
   });
 
   it("merges into a Fastify reply's set-cookie itself, whatever reply.header does with an existing one", () => {
-    for (const [initial, expected] of [
-      [undefined, ['b=2']],
-      ['a=1', ['a=1', 'b=2']],
-      [
-        ['a=1', 'c=3'],
-        ['a=1', 'c=3', 'b=2'],
-      ],
-    ] as const) {
+    for (const [initial, expected] of MERGES) {
       const store = headerStore(initial as string | string[] | undefined);
       // Like Fastify's reply.header('set-cookie', …): appends to what is there.
       const header = (name: string, value: unknown) => {
