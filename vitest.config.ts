@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import swc from 'unplugin-swc';
+import { SWC_JSC } from './test/support/swc-options.mjs';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
@@ -48,15 +49,7 @@ class Sequencer extends BaseSequencer {
 }
 
 export default defineConfig({
-  plugins: [
-    swc.vite({
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-        target: 'es2022',
-      },
-    }),
-  ],
+  plugins: [swc.vite({ jsc: SWC_JSC })],
   test: {
     include: ['lib/**/*.spec.ts', 'test/**/*.spec.ts'],
     globalSetup: ['test/global-setup.ts'],

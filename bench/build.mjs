@@ -1,7 +1,7 @@
 // Compiles lib/ for the bench into a private directory (never dist/, which the package tests
 // rebuild while they run). Two compilers:
 //   tsc - the package's own build (tsconfig.build.json), used by `npm run bench`
-//   swc - the same transform the tests use (vitest.config.ts), ~1 s: used by the smoke test
+//   swc - the same transform the tests use (test/support/swc-options.mjs), ~1 s: used by the smoke test
 // Every bench script takes `--build tsc|swc|none` and `--lib-dir DIR` (see libFromArgs): `none`
 // compiles nothing and runs on DIR as it is, so several scripts can share one build (the smoke test
 // builds once and passes `--build none --lib-dir` to each).
@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SWC_JSC } from '../test/support/swc-options.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -42,12 +43,7 @@ export async function buildLib({ outDir = 'bench/.build', compiler = 'tsc', log 
           configFile: false,
           sourceMaps: false,
           module: { type: 'es6' },
-          jsc: {
-            parser: { syntax: 'typescript', decorators: true },
-            transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-            target: 'es2022',
-            keepClassNames: true,
-          },
+          jsc: { ...SWC_JSC, keepClassNames: true },
         });
         const target = join(out, relative(join(ROOT, 'lib'), file)).replace(/\.ts$/, '.js');
         mkdirSync(dirname(target), { recursive: true });

@@ -7,16 +7,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from '@swc/core';
+import { SWC_JSC } from './swc-options.mjs';
 
-const OPTIONS = {
-  sourceMaps: 'inline',
-  module: { type: 'es6' },
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    target: 'es2022',
-  },
-};
+const OPTIONS = { sourceMaps: 'inline', module: { type: 'es6' }, jsc: SWC_JSC };
 const RUN_DIR = process.env.NESTJS_TWITCH_TEST_BUILD;
 const CACHE = RUN_DIR ? join(RUN_DIR, 'ts-hooks') : undefined;
 
